@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code is compiled optimised even in debug builds: Swift SIMD and tight loops are
+// ~1000x slower at -Onone, which would make `swift test` on real models unusable.
+// -target-cpu haswell lets FMA and F16C be used inline (the binary requires AVX2; see README).
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
+let fastFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["CLI"]),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // The one C target: integer SIMD inner loops Swift cannot express (pmaddubsw & co).
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O3"])]),
+
+        // Layers, bottom up.
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: kernelFlags),
+        .target(name: "GGUF", dependencies: ["Tensor"], swiftSettings: fastFlags),
+        .target(name: "Tokenizers", swiftSettings: fastFlags),
+        .target(name: "LLM", dependencies: ["Tensor", "GGUF", "Tokenizers"], swiftSettings: kernelFlags),
+        .target(name: "Embeddings", dependencies: ["Tensor", "GGUF", "Tokenizers"], swiftSettings: kernelFlags),
+        .target(name: "Knowledge", dependencies: ["CSQLite", "Tensor"], swiftSettings: fastFlags),
+        .target(name: "Prompts", swiftSettings: fastFlags),
+        .target(name: "Assistant", dependencies: ["Knowledge", "Prompts"], swiftSettings: fastFlags),
+        .executableTarget(name: "CLI",
+                          dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
+                          swiftSettings: fastFlags),
+
+        // Tests.
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Tensor"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "LLM"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "GGUF", "Tensor", "Tokenizers"]),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Tokenizers", "GGUF", "Tensor"]),
+        .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge"]),
+        .testTarget(name: "PromptsTests", dependencies: ["Prompts"]),
+        .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Knowledge", "Prompts"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

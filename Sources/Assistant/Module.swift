@@ -1,0 +1,3 @@
+// Module Assistant.
+//
+// The scenarios (knowledge-base Q&A, customer service, reports), written against small protocols.

@@ -1,0 +1,3 @@
+/// Every subcommand, in the order `strata --help` lists them. Add a new command here.
+let allCommands: [any CLICommand.Type] = [
+]

@@ -1,0 +1,3 @@
+// Module Embeddings.
+//
+// BERT-family sentence encoders run in Swift (sentence-transformers layout).

@@ -1,0 +1,3 @@
+// Module GGUF.
+//
+// GGUF and safetensors readers: memory-mapped, bounds-checked, no copy of the weights.

@@ -1,0 +1,3 @@
+// Module Knowledge.
+//
+// The SQLite knowledge store: documents, chunks, FTS5 keyword search, vectors, business tables.

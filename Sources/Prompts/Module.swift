@@ -1,0 +1,3 @@
+// Module Prompts.
+//
+// L3 prompt packs: strict decoding, a small template renderer.
