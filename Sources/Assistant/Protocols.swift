@@ -1,0 +1,98 @@
+import Foundation
+
+// The scenarios see the engine, the encoder and the index only through these protocols, so
+// tests drive them with scripted implementations and the CLI wires the real ones in.
+
+/// One turn of a conversation.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable { case system, user, assistant }
+    public var role: Role
+    public var content: String
+    public init(_ role: Role, _ content: String) { self.role = role; self.content = content }
+}
+
+/// What to generate and how.
+public struct GenerationRequest: Sendable {
+    public var messages: [ChatMessage]
+    public var maxTokens: Int
+    public var temperature: Double
+    public var topK: Int
+    public var topP: Double
+    public var seed: UInt64
+    public var stop: [String]
+    /// L2 adapters to apply for this request only, each with its user scale.
+    public var adapters: [(name: String, scale: Float)]
+
+    public init(messages: [ChatMessage], maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40,
+                topP: Double = 0.95, seed: UInt64 = 42, stop: [String] = [], adapters: [(name: String, scale: Float)] = []) {
+        self.messages = messages; self.maxTokens = maxTokens; self.temperature = temperature
+        self.topK = topK; self.topP = topP; self.seed = seed; self.stop = stop; self.adapters = adapters
+    }
+}
+
+/// What a generation produced, with counts and timings.
+public struct GenerationResult: Sendable {
+    public enum StopReason: String, Sendable, Codable { case endOfSequence, stopString, maxTokens, cancelled }
+    public var text: String
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var promptSeconds: Double
+    public var generationSeconds: Double
+    public var stopReason: StopReason
+    public init(text: String, promptTokens: Int, generatedTokens: Int, promptSeconds: Double,
+                generationSeconds: Double, stopReason: StopReason) {
+        self.text = text; self.promptTokens = promptTokens; self.generatedTokens = generatedTokens
+        self.promptSeconds = promptSeconds; self.generationSeconds = generationSeconds; self.stopReason = stopReason
+    }
+}
+
+/// Text in, a stream of text pieces out (L1 with optional L2 adapters).
+public protocol TextGenerator: Sendable {
+    /// Identifies the model (file name and hash prefix), recorded in the audit log.
+    var modelID: String { get }
+    /// Generates a reply to `request.messages`. `onPiece` receives each printable piece as it is
+    /// produced (never half a UTF-8 character); returning false cancels the generation.
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult
+}
+
+/// Texts in, L2-normalised vectors out.
+public protocol TextEmbedder: Sendable {
+    var modelID: String { get }
+    var dimension: Int { get }
+    func embed(_ texts: [String]) throws -> [[Float]]
+}
+
+/// A passage found for a query, with where it came from so an answer can cite it exactly.
+public struct RetrievedPassage: Sendable, Equatable, Codable {
+    public var chunkID: Int64
+    public var documentPath: String
+    public var headingPath: String
+    public var text: String
+    /// 1-based line numbers in the source file.
+    public var startLine: Int
+    public var endLine: Int
+    /// Character offsets in the source text.
+    public var charStart: Int
+    public var charEnd: Int
+    /// The fused score used for ranking (higher is better).
+    public var score: Double
+    /// Per-retriever ranks (1-based) and scores, nil when that retriever did not return it.
+    public var keywordRank: Int?
+    public var keywordScore: Double?
+    public var denseRank: Int?
+    public var denseScore: Double?
+
+    public init(chunkID: Int64, documentPath: String, headingPath: String, text: String, startLine: Int,
+                endLine: Int, charStart: Int, charEnd: Int, score: Double, keywordRank: Int? = nil,
+                keywordScore: Double? = nil, denseRank: Int? = nil, denseScore: Double? = nil) {
+        self.chunkID = chunkID; self.documentPath = documentPath; self.headingPath = headingPath
+        self.text = text; self.startLine = startLine; self.endLine = endLine; self.charStart = charStart
+        self.charEnd = charEnd; self.score = score; self.keywordRank = keywordRank
+        self.keywordScore = keywordScore; self.denseRank = denseRank; self.denseScore = denseScore
+    }
+}
+
+/// Finds passages a caller in `groups` may see. Access groups are applied before ranking.
+public protocol Retriever: Sendable {
+    func retrieve(_ query: String, groups: [String], k: Int) throws -> [RetrievedPassage]
+}
