@@ -31,6 +31,9 @@ public final class Ingestor {
                 candidates.append(Candidate(path: abs, explicit: true))
             }
         }
+        // A file named twice (or inside a folder also given) is processed once, first mention wins.
+        var seen = Set<String>()
+        candidates = candidates.filter { seen.insert($0.path).inserted }
         let sizes = candidates.map { (try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0 }
         var state = IngestProgress(filesDone: 0, filesTotal: candidates.count, bytesDone: 0,
                                    bytesTotal: sizes.reduce(0, +), chunks: 0, elapsed: 0, currentPath: "")
