@@ -33,9 +33,12 @@ struct SearchCommand: CLICommand {
         guard let mode = Mode(rawValue: modeName) else {
             throw CLIError.usage("unknown --mode '\(modeName)'; available: " + Mode.allCases.map(\.rawValue).joined(separator: ", "), command: name)
         }
+        guard FileManager.default.fileExists(atPath: args.databasePath) else {
+            throw CLIError.failed("no knowledge database at '\(args.databasePath)' — run 'strata ingest PATH' first, or pass --db / set STRATA_DB")
+        }
         let store: KnowledgeStore
-        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch {
-            throw CLIError.failed(error.localizedDescription)
+        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError {
+            throw CLIError.failed("cannot read the knowledge database '\(args.databasePath)': \(e.message)")
         }
         let hits: [SearchHit]
         switch mode {
