@@ -34,18 +34,36 @@ public final class GGUFFile: @unchecked Sendable {
     /// Absolute offset of the tensor data section.
     public let dataOffset: Int
     /// File size in bytes.
-    public var fileSize: Int { mapping.count }
+    public var fileSize: Int { count }
 
-    private let mapping: MappedFile
+    /// Keeps the bytes alive: the MappedFile, or an OwnedBytes for files parsed from memory.
+    private let storage: AnyObject
+    private let base: UnsafeRawPointer
+    private let count: Int
     private let index: [String: Int]
 
     public static let defaultAlignment = 32
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        let mapping: MappedFile
         do { mapping = try MappedFile(path: path) } catch let e as MappedFileError {
             throw GGUFError.cannotOpen(path: path, reason: e.localizedDescription)
         }
+        try self.init(path: path, storage: mapping, base: mapping.base, count: mapping.count)
+    }
+
+    /// Parses a file image held in memory (tests, fuzzing, adapters built on the fly).
+    package convenience init(bytes: [UInt8], name: String = "<memory>") throws {
+        let owned = OwnedBytes(bytes)
+        try self.init(path: name, storage: owned, base: owned.base, count: bytes.count)
+    }
+
+    private init(path: String, storage: AnyObject, base: UnsafeRawPointer, count: Int) throws {
+        self.storage = storage
+        self.base = base
+        self.count = count
         self.path = path
+        let mapping = (base: base, count: count)
         var r = GGUFByteReader(base: mapping.base, count: mapping.count)
         guard mapping.count >= 4 else {
             throw GGUFError.notGGUF(path: path, magic: Array(UnsafeRawBufferPointer(start: mapping.base, count: mapping.count)))
@@ -159,9 +177,9 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// The first byte of `info`'s data inside the mapping (checked to lie in the file at init).
     public func data(for info: GGUFTensorInfo) -> UnsafeRawPointer {
-        precondition(info.offset >= 0 && info.offset + info.byteCount <= mapping.count,
+        precondition(info.offset >= 0 && info.offset + info.byteCount <= count,
                      "tensor \(info.name) does not belong to \(path)")
-        return mapping.base + info.offset
+        return base + info.offset
     }
 
     /// `info`'s data as a byte buffer.
@@ -203,4 +221,15 @@ public final class GGUFFile: @unchecked Sendable {
         for v in a { guard let d = v.double else { return nil }; out.append(Float(d)) }
         return out
     }
+}
+
+/// A heap copy of a file image, for GGUFFile(bytes:).
+private final class OwnedBytes {
+    let base: UnsafeRawPointer
+    init(_ bytes: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        bytes.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
+        base = UnsafeRawPointer(p)
+    }
+    deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
 }
