@@ -42,10 +42,19 @@ extension WeightMatrix {
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         guard tokens > 0 else { return }
         if tokens == 1 { return matvec(x, y, scratch: scratch, pool: pool) }
-        let n = cols, m = rows, stride = rowBytes, base = data
-        guard let kernel = rowsKernel, tokens < Self.blasMinTokens else {
-            return blasMatmul(x, tokens: tokens, y, scratch: scratch, pool: pool)
+        if rowsKernel != nil && tokens < Self.blasMinTokens {
+            matmulIntegerKernels(x, tokens: tokens, y, scratch: scratch, pool: pool)
+        } else {
+            matmulBLAS(x, tokens: tokens, y, scratch: scratch, pool: pool)
         }
+    }
+
+    /// The integer-kernel path of `matmul` (quantized types only; public for the benchmark).
+    public func matmulIntegerKernels(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                                     scratch: MatVecScratch, pool: ThreadPool) {
+        guard let kernel = rowsKernel else { preconditionFailure("matmulIntegerKernels: \(type) has no integer kernel") }
+        precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
+        let n = cols, m = rows, stride = rowBytes, base = data
         scratch.reserve(tokens: tokens)
         for t in 0..<tokens { scratch.quantize(x + t * n, count: n, block: activationBlock, token: t) }
         let s = scratch
@@ -66,8 +75,9 @@ extension WeightMatrix {
 
     /// Dequantizes strips of rows into the scratch tile (in parallel on `pool`) and multiplies
     /// each with OpenBLAS (which runs its own threads; the pool is idle meanwhile).
-    func blasMatmul(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
-                    scratch: MatVecScratch, pool: ThreadPool) {
+    public func matmulBLAS(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                           scratch: MatVecScratch, pool: ThreadPool) {
+        precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         let n = cols, m = rows
         let tile = scratch.tile(elements: MatVecScratch.tileRows * n)
         for r0 in stride(from: 0, to: m, by: MatVecScratch.tileRows) {
