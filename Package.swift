@@ -36,6 +36,10 @@ let package = Package(
                           dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
+        // Benchmarks (programs, not tests): `swift run bench-kernels`.
+        .executableTarget(name: "bench-kernels", dependencies: ["Tensor"], path: "bench/kernels",
+                          swiftSettings: kernelFlags),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Tensor"]),
