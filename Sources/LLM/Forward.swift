@@ -17,6 +17,7 @@ public final class DecoderState: @unchecked Sendable {
     let scores: UnsafeMutablePointer<Float>            // (threads, context) attention weights
     let ropeCos, ropeSin: UnsafeMutablePointer<Float>  // (batch, head_dim/2)
     let scratch: UnsafeMutablePointer<Float>           // matvec / matmul tiles
+    let rounded: UnsafeMutablePointer<Float>           // (batch, max cols) activations rounded to Q8
     var logits: UnsafeMutablePointer<Float>           // (logitRows, vocab)
     var logitRows: Int
     let buffers: [UnsafeMutablePointer<Float>]
@@ -35,11 +36,12 @@ public final class DecoderState: @unchecked Sendable {
         hb = alloc(maxBatch * c.feedForwardLength); hb2 = alloc(maxBatch * c.feedForwardLength)
         scores = alloc(pool.threads * context)
         ropeCos = alloc(maxBatch * c.headDim / 2); ropeSin = alloc(maxBatch * c.headDim / 2)
-        scratch = alloc(max(maxCols / 32 + 16 + pool.threads * maxCols,
+        rounded = alloc(maxBatch * maxCols)
+        scratch = alloc(max(2 * maxCols + 16 + pool.threads * maxCols,
                             maxBatch > 1 ? pool.threads * QuantizedMatrix.tileRows * maxCols : 0))
         logitRows = 1
         logits = alloc(c.vocabularySize)
-        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, ropeCos, ropeSin, scratch]
+        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, ropeCos, ropeSin, scratch, rounded]
     }
 
     deinit {
@@ -104,7 +106,7 @@ extension DecoderModel {
         Ops.rmsNorm(s.x + logitsFrom * dim, outputNorm, s.xb, rows: rows, dim: dim, eps: c.rmsEpsilon)
         s.ensureLogitRows(rows, vocab: c.vocabularySize)
         if rows == 1 { output.matvec(s.xb, s.logits, scratch: s.scratch, pool: s.pool) }
-        else { output.matmul(s.xb, tokens: rows, s.logits, scratch: s.scratch, pool: s.pool) }
+        else { output.matmul(s.xb, tokens: rows, s.logits, scratch: s.scratch, rounded: s.rounded, pool: s.pool) }
         return s.logits
     }
 
@@ -113,7 +115,7 @@ extension DecoderModel {
     private func project(_ w: QuantizedMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
                          _ y: UnsafeMutablePointer<Float>, _ T: Int, _ s: DecoderState, bias: UnsafePointer<Float>?) {
         if T == 1 { w.matvec(x, y, scratch: s.scratch, pool: s.pool) }
-        else { w.matmul(x, tokens: T, y, scratch: s.scratch, pool: s.pool) }
+        else { w.matmul(x, tokens: T, y, scratch: s.scratch, rounded: s.rounded, pool: s.pool) }
         if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
         hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)
     }
