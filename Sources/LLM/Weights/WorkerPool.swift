@@ -57,7 +57,13 @@ public final class WorkerPool: @unchecked Sendable {
         condition.unlock()
         claim(body, chunks, slot: 0)
         active.subtract(1, ordering: .releasing)
-        while active.load(ordering: .acquiring) != 0 { }
+        // A worker may hold a chunk while descheduled (the machine is shared): spin briefly,
+        // then yield the core so it can finish.
+        var spins = 0
+        while active.load(ordering: .acquiring) != 0 {
+            spins += 1
+            if spins > 2_000 { sched_yield() }
+        }
     }
 
     private func claim(_ body: (Int, Int) -> Void, _ chunks: Int, slot: Int) {
@@ -73,7 +79,7 @@ public final class WorkerPool: @unchecked Sendable {
         while true {
             // Spin a little: decode issues a job every ~20-50 µs.
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen && spins < 20_000 { spins += 1 }
+            while generation.load(ordering: .acquiring) == seen && spins < 5_000 { spins += 1 }
             condition.lock()
             while generation.load(ordering: .acquiring) == seen { condition.wait() }
             seen = generation.load(ordering: .acquiring)
