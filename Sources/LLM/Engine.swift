@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Tokenizers
 
 /// Token-level statistics of one generation.
 public struct TokenGeneration: Sendable {
@@ -21,6 +22,8 @@ public final class Engine: @unchecked Sendable {
     public let path: String
     public let file: ModelFile
     public let model: DecoderModel
+    /// The model's own tokenizer (`tokenizer.ggml.*`).
+    public let tokenizer: BPETokenizer
     public var config: DecoderConfig { model.config }
     /// The context window: the model's `context_length` capped by the caller's request.
     public let context: Int
@@ -36,6 +39,7 @@ public final class Engine: @unchecked Sendable {
         self.path = path
         file = try ModelFile(path: path)
         model = try ModelRegistry.load(file)
+        tokenizer = try BPETokenizer(gguf: file.gguf)
         context = min(requested, model.config.contextLength)
         self.batchSize = max(1, min(batchSize, context))
         pool = WorkerPool.shared(threads: threads)
