@@ -39,6 +39,8 @@ let package = Package(
         // Benchmarks (programs, not tests): `swift run bench-kernels`.
         .executableTarget(name: "bench-kernels", dependencies: ["Tensor"], path: "bench/kernels",
                           swiftSettings: kernelFlags),
+        // Benchmarks: programs that print our figure beside the reference and the ratio.
+        .executableTarget(name: "bench-llm", dependencies: ["LLM"], path: "bench/llm", swiftSettings: kernelFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),

@@ -2,4 +2,6 @@
 let allCommands: [any CLICommand.Type] = [
     IngestCommand.self,
     SearchCommand.self,
+    GenerateCommand.self,
+    EvalPerplexityCommand.self,
 ]
