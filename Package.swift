@@ -36,6 +36,12 @@ let package = Package(
                           dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
+        // Benchmarks (programs, not tests): swift run -c release bench-<name>.
+        .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor"], path: "bench/embed",
+                          exclude: ["thresholds.json"], swiftSettings: kernelFlags),
+        .executableTarget(name: "bench-search", dependencies: ["Tensor"], path: "bench/search",
+                          exclude: ["thresholds.json"], swiftSettings: kernelFlags),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Tensor"]),
