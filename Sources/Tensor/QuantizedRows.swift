@@ -51,8 +51,8 @@ struct QuantizedRows {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= d {
-            a0 += widen(row + i) * UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self)
-            a1 += widen(row + i + 8) * UnsafeRawPointer(query + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+            a0.addProduct(widen(row + i), UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self))
+            a1.addProduct(widen(row + i + 8), UnsafeRawPointer(query + i + 8).loadUnaligned(as: SIMD8<Float>.self))
             i += 16
         }
         var s = (a0 + a1).sum()

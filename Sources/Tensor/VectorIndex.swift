@@ -141,8 +141,13 @@ public final class VectorIndex: @unchecked Sendable {
         guard count > 0, k > 0 else { return [] }
         let c = min(count, max(k, candidates))
         let d = dimension, n = count
-        // Two halves scanned in parallel, each keeping its own candidate heap.
+        // Two workers claim blocks of rows from a shared counter, each keeping its own candidate
+        // heap: when another process holds one core, the other worker takes over the blocks
+        // (a fixed half each would wait for the slow one).
         let parts = n >= 65_536 ? 2 : 1
+        let block = 8192
+        let blocks = (n + block - 1) / block
+        let claim = BlockCounter()
         nonisolated(unsafe) var heaps = [TopK](repeating: TopK(k: c), count: parts)
         query.withUnsafeBufferPointer { qp in
             q.withCodes { codes, scales in
@@ -152,11 +157,12 @@ public final class VectorIndex: @unchecked Sendable {
                     nonisolated(unsafe) let hp = hp
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
                         var heap = TopK(k: c)
-                        let lo = n * part / parts, hi = n * (part + 1) / parts
-                        for r in lo..<hi {
-                            if let m = allowed, !m.allows(r) { continue }
-                            let s = QuantizedRows.fastScore(codes + r * d, qb, d) * scales[r]
-                            if s >= heap.threshold { heap.offer(score: s, row: Int32(r), key: ids[r]) }
+                        while let b = claim.next(below: blocks) {
+                            for r in (b * block)..<min(n, (b + 1) * block) {
+                                if let m = allowed, !m.allows(r) { continue }
+                                let s = QuantizedRows.fastScore(codes + r * d, qb, d) * scales[r]
+                                if s >= heap.threshold { heap.offer(score: s, row: Int32(r), key: ids[r]) }
+                            }
                         }
                         hp[part] = heap
                     }
@@ -216,6 +222,18 @@ public final class VectorIndex: @unchecked Sendable {
         p.moveInitialize(from: storage, count: count * dimension)
         storage.deallocate()
         storage = p; capacity = newCapacity
+    }
+}
+
+/// Hands out block numbers 0, 1, 2, … to the scanning workers.
+private final class BlockCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
     }
 }
 
