@@ -1,6 +1,6 @@
 // bench-embed: encoder throughput and one-query latency against the reference figures.
 //
-// Usage: swift run -c release bench-embed [MODEL_DIR] [--quick]
+// Usage: swift run -c release bench-embed [MODEL_DIR] [--quick] [--latency-only]
 // Workload as in ../shared/reference/minilm/README.md: the 2,000 passages of
 // bench_passages.json embedded in batches of 32 (sorted by length), and the query
 // "How do I reset my password?" embedded alone 200 times (median). Targets in thresholds.json.
@@ -21,6 +21,7 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 let args = CommandLine.arguments.dropFirst()
 let quick = args.contains("--quick")
+let latencyOnly = args.contains("--latency-only")
 let modelDir = args.first { !$0.hasPrefix("--") } ?? "models/all-MiniLM-L6-v2"
 let refDir = "../shared/reference/minilm"
 let benchDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
@@ -41,6 +42,7 @@ if quick { passages = Array(passages.prefix(320)) }
 
 // Throughput: the whole set in one call (the encoder sorts by length and batches by 32).
 encoder.batchSize = 32
+if !latencyOnly {
 _ = try encoder.embed(Array(passages.prefix(32)))   // warm-up: buffers, BLAS threads
 let tokens = passages.reduce(0) { $0 + encoder.tokenize($1).count }
 var runs: [Double] = []
@@ -59,6 +61,7 @@ print(String(format: "  reference PyTorch 2 threads: %.1f passages/s (%.0f token
 let ratio = tokPerSec / refTok
 let minRatio = thresholds["throughput_ratio_vs_torch_min"] as! Double
 print(String(format: "  ratio ours/PyTorch (tokens/s): %.2fx  target ≥ %.2fx  %@", ratio, minRatio, ratio >= minRatio ? "OK" : "BELOW TARGET"))
+}
 
 // Latency: one short query, end to end (tokenise + forward + pool + normalise).
 let query = "How do I reset my password?"
