@@ -1,5 +1,5 @@
 /// One result of a vector search: the caller's id and the inner product with the query.
-public struct SearchHit: Sendable, Equatable, Hashable {
+public struct VectorHit: Sendable, Equatable, Hashable {
     public var id: Int64
     public var score: Float
     public init(id: Int64, score: Float) { self.id = id; self.score = score }

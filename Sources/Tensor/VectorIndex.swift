@@ -105,7 +105,7 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// The k rows with the largest inner product with `query`, best first (ties: smaller id).
-    public func search(_ query: [Float], k: Int, allowed: RowMask? = nil) throws -> [SearchHit] {
+    public func search(_ query: [Float], k: Int, allowed: RowMask? = nil) throws -> [VectorHit] {
         try check(query, allowed)
         guard count > 0, k > 0 else { return [] }
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -117,7 +117,7 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// Several queries at once: one `sgemm` scores them all (faster than one gemv each).
-    public func search(queries: [[Float]], k: Int, allowed: RowMask? = nil) throws -> [[SearchHit]] {
+    public func search(queries: [[Float]], k: Int, allowed: RowMask? = nil) throws -> [[VectorHit]] {
         for q in queries { try check(q, allowed) }
         guard count > 0, k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
         let nq = queries.count
@@ -135,7 +135,7 @@ public final class VectorIndex: @unchecked Sendable {
     /// Approximate-then-exact search: scans the int8 copy for the best `candidates` rows, then
     /// rescores those in float and returns the top k. Requires `enableQuantizedCopy()`.
     public func searchQuantized(_ query: [Float], k: Int, candidates: Int = 4096,
-                                allowed: RowMask? = nil) throws -> [SearchHit] {
+                                allowed: RowMask? = nil) throws -> [VectorHit] {
         try check(query, allowed)
         guard let q = quantized else { throw VectorIndexError.noQuantizedCopy }
         guard count > 0, k > 0 else { return [] }
@@ -179,7 +179,7 @@ public final class VectorIndex: @unchecked Sendable {
                 }
             }
         }
-        return top.sorted().map { SearchHit(id: $0.key, score: $0.score) }
+        return top.sorted().map { VectorHit(id: $0.key, score: $0.score) }
     }
 
     // MARK: - Internals
@@ -190,7 +190,7 @@ public final class VectorIndex: @unchecked Sendable {
         if let m = allowed, m.generation != generation { throw VectorIndexError.staleMask }
     }
 
-    private func select(_ scores: UnsafePointer<Float>, k: Int, allowed: RowMask?) -> [SearchHit] {
+    private func select(_ scores: UnsafePointer<Float>, k: Int, allowed: RowMask?) -> [VectorHit] {
         var heap = TopK(k: min(k, count))
         if let m = allowed {
             for r in 0..<count where m.allows(r) && scores[r] >= heap.threshold {
@@ -201,7 +201,7 @@ public final class VectorIndex: @unchecked Sendable {
                 heap.offer(score: scores[r], row: Int32(r), key: ids[r])
             }
         }
-        return heap.sorted().map { SearchHit(id: $0.key, score: $0.score) }
+        return heap.sorted().map { VectorHit(id: $0.key, score: $0.score) }
     }
 
     @inline(__always)

@@ -69,7 +69,7 @@ let chunk = 10_000
 let buf = UnsafeMutablePointer<Float>.allocate(capacity: chunk * d)
 var nextID: Int64 = 0
 var lastExact: [Double] = []
-var exactTop: [[SearchHit]] = []
+var exactTop: [[VectorHit]] = []
 for n in [100_000, 1_000_000] {
     let t0 = now()
     while index.count < n {
