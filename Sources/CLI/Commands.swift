@@ -1,3 +1,5 @@
 /// Every subcommand, in the order `strata --help` lists them. Add a new command here.
 let allCommands: [any CLICommand.Type] = [
+    IngestCommand.self,
+    SearchCommand.self,
 ]
