@@ -2,4 +2,5 @@
 let allCommands: [any CLICommand.Type] = [
     IngestCommand.self,
     SearchCommand.self,
+    ReindexCommand.self,
 ]

@@ -11,6 +11,12 @@ public struct HybridHit: Sendable, Equatable {
     public var keywordRank: Int?, keywordScore: Double?
     /// 1-based rank and cosine in the dense list, nil when dense search missed it.
     public var denseRank: Int?, denseScore: Double?
+
+    public init(chunkID: Int64, score: Double, keywordRank: Int? = nil, keywordScore: Double? = nil,
+                denseRank: Int? = nil, denseScore: Double? = nil) {
+        self.chunkID = chunkID; self.score = score; self.keywordRank = keywordRank
+        self.keywordScore = keywordScore; self.denseRank = denseRank; self.denseScore = denseScore
+    }
 }
 
 /// Reciprocal rank fusion (Cormack et al. 2009): score(d) = Σ 1 / (k + rank_r(d)) over the
