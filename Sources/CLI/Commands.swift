@@ -3,4 +3,5 @@ let allCommands: [any CLICommand.Type] = [
     IngestCommand.self,
     SearchCommand.self,
     ReindexCommand.self,
+    EvalRetrievalCommand.self,
 ]

@@ -58,3 +58,20 @@ final class HybridSearchTests: XCTestCase {
         XCTAssertThrowsError(try DenseIndex(store: empty, modelID: "m@1")) { XCTAssertEqual($0 as? DenseSearchError, .noVectors(modelID: "m@1")) }
     }
 }
+
+/// Retrieval metrics on a hand-computed ranking.
+final class RetrievalMetricsTests: XCTestCase {
+    func testHandComputedValues() {
+        // Relevant: b (grade 1), d (grade 2). Ranking: a, b, c, d.
+        let m = RetrievalMetrics.of(ranking: ["a", "b", "c", "d"], relevance: ["b": 1, "d": 2, "x": 0])
+        let dcg = 1 / log2(3.0) + 2 / log2(5.0), idcg = 2 / log2(2.0) + 1 / log2(3.0)
+        XCTAssertEqual(m.ndcgAt10, dcg / idcg, accuracy: 1e-12)
+        XCTAssertEqual(m.recallAt1, 0); XCTAssertEqual(m.recallAt5, 1); XCTAssertEqual(m.mrrAt10, 0.5)
+        let miss = RetrievalMetrics.of(ranking: ["a"], relevance: ["b": 1])
+        XCTAssertEqual(miss, RetrievalMetrics())
+        var acc = RetrievalMetrics.Accumulator()
+        acc.add(m); acc.add(miss)
+        XCTAssertEqual(acc.mean.recallAt5, 0.5)
+        XCTAssertEqual(acc.count, 2)
+    }
+}
