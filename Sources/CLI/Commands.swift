@@ -4,4 +4,6 @@ let allCommands: [any CLICommand.Type] = [
     SearchCommand.self,
     GenerateCommand.self,
     EvalPerplexityCommand.self,
+    ReindexCommand.self,
+    EvalRetrievalCommand.self,
 ]
