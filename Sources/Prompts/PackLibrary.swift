@@ -84,7 +84,7 @@ public struct PackLibrary: Sendable {
 extension ScenarioKind {
     /// The variables the scenario gives its templates (documented in Prompts/README.md).
     public var variables: [String] {
-        ["question", "refusal", "language", "sources: index path heading lines text", "has_sources"]
+        ["question", "refusal", "language", "sources: index path heading lines text", "has_sources", "refusal_rule"]
     }
 
     /// Values shaped exactly like the ones the scenario renders with, for `packs check`.
@@ -102,6 +102,7 @@ extension ScenarioKind {
             "language": .text(language),
             "sources": .list(sources),
             "has_sources": .flag(true),
+            "refusal_rule": .flag(true),
         ]
     }
 }
