@@ -1,6 +1,7 @@
 import XCTest
 @testable import Assistant
 import Prompts
+import Knowledge
 
 final class KnowledgeQATests: XCTestCase {
     func makeQA(_ replies: [String], audit: (any AuditLog)? = nil) throws -> (KnowledgeQA, ScriptedGenerator) {
@@ -158,5 +159,26 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertEqual(e.map(\.refused), [false, true])
         XCTAssertEqual(e[0].citedChunkIDs, [12])
         XCTAssertEqual(try log.recent(1).map(\.question), ["Mars parking?"])
+    }
+
+    func testSQLiteAuditStoreRecordsAnswers() throws {
+        let db = try Database(path: ":memory:")
+        try Schema.migrate(db)
+        let store = AuditStore(database: db)
+        let (qa, _) = try makeQA(["Cash refunds are paid at the counter on the same day [1]."], audit: store)
+        var o = AskOptions(); o.groups = ["hr", "staff"]; o.adapter = "finance"
+        let a = try qa.ask("When are cash refunds paid?", options: o)
+        _ = try qa.ask("Mars parking?")
+        let e: [AuditEntry] = try store.recent(10)
+        XCTAssertEqual(e.count, 2)
+        XCTAssertEqual(e[0].groups, ["hr", "staff"])
+        XCTAssertEqual(e[0].chunkIDs, a.passages.map(\.chunkID))
+        XCTAssertEqual(e[0].citedChunkIDs, [12])
+        XCTAssertEqual(e[0].adapter, "finance")
+        XCTAssertEqual(e[0].answer, a.text)
+        XCTAssertFalse(e[0].refused)
+        XCTAssertTrue(e[1].refused)
+        XCTAssertNil(e[1].adapter)
+        XCTAssertEqual((try store.recent(1) as [AuditEntry]).map(\.question), ["Mars parking?"])
     }
 }
