@@ -89,11 +89,14 @@ public enum AssistantError: Error, LocalizedError, Equatable {
     case audit(String)
     /// The question is empty or only whitespace.
     case emptyQuestion
+    /// An input file (corpus, queries) is missing or malformed.
+    case input(String)
 
     public var errorDescription: String? {
         switch self {
         case .audit(let m): m
         case .emptyQuestion: "the question is empty — type a question"
+        case .input(let m): m
         }
     }
 }
