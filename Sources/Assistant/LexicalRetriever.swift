@@ -77,9 +77,10 @@ public struct LexicalRetriever: Retriever {
 }
 
 extension LexicalRetriever {
-    /// Loads a BEIR `corpus.jsonl` (`_id`, `title`, `text` per line). Passage ids are line numbers
-    /// (1-based) so citations point back into the file.
-    public static func beirCorpus(_ path: String) throws -> (retriever: LexicalRetriever, ids: [String]) {
+    /// Loads a BEIR `corpus.jsonl` (`_id`, `title`, `text` per line). Chunk ids are line numbers
+    /// (1-based) so citations point back into the file; `ids[chunkID - 1]` is the BEIR id.
+    /// `keep` leaves passages out of the index by id (held-out gold passages make refusal cases).
+    public static func beirCorpus(_ path: String, keep: (String) -> Bool = { _ in true }) throws -> (retriever: LexicalRetriever, ids: [String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AssistantError.input("cannot read the corpus \(path) — give the path of a BEIR corpus.jsonl")
         }
@@ -92,6 +93,7 @@ extension LexicalRetriever {
             let id = (obj["_id"] as? String) ?? String(i + 1)
             let title = obj["title"] as? String ?? ""
             ids.append(id)
+            guard keep(id) else { continue }
             docs.append(Document(passage: RetrievedPassage(
                 chunkID: Int64(i + 1), documentPath: "\((path as NSString).lastPathComponent)#\(id)", headingPath: title,
                 text: text, startLine: i + 1, endLine: i + 1, charStart: 0, charEnd: text.unicodeScalars.count, score: 0)))
