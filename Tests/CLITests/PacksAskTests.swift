@@ -127,3 +127,28 @@ final class PacksAskTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("nothing has been asked yet"), r.stderr)
     }
 }
+
+extension PacksAskTests {
+    func testEvalQAOnATinyBEIRFolder() throws {
+        let beir = dir.appendingPathComponent("beir")
+        try FileManager.default.createDirectory(at: beir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("corpus.jsonl"), to: beir.appendingPathComponent("corpus.jsonl"))
+        try """
+        {"_id": "q1", "text": "How long do card refunds take?", "answerable": true, "answers": ["within 5 working days"], "context_id": "refund-card"}
+        {"_id": "q2", "text": "When are cash refunds paid?", "answerable": true, "answers": ["on the same day"], "context_id": "refund-cash"}
+        {"_id": "q3", "text": "Who founded the visitor parking office?", "answerable": false, "answers": [], "context_id": "refund-cash"}
+        """.write(to: beir.appendingPathComponent("queries.jsonl"), atomically: true, encoding: .utf8)
+        let r = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(o["questions"] as? Int, 3)
+        XCTAssertEqual(o["recall_at_k"] as? Double, 1)
+        XCTAssertEqual(o["refusal_recall"] as? Double, 1)
+        XCTAssertEqual(o["citation_accuracy"] as? Double, 1)
+        let f1 = try XCTUnwrap(o["answerable_f1"] as? Double)
+        XCTAssertGreaterThan(f1, 0.3); XCTAssertLessThan(f1, 1)
+        let bad = try StrataBinary.run(["eval", "qa", "--beir", dir.appendingPathComponent("none").path])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("queries.jsonl"), bad.stderr)
+    }
+}
