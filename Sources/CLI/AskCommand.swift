@@ -29,7 +29,17 @@ enum AssistantWiring {
 
     static func retriever(_ args: ParsedArguments) throws -> any Retriever {
         if let corpus = args.value("corpus") { return try LexicalRetriever.beirCorpus(corpus).retriever }
-        throw CLIError.failed("searching the knowledge database is not in this build yet (it arrives with the knowledge and embed branches) — pass --corpus FILE.jsonl to answer from a BEIR corpus")
+        let path = args.databasePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.failed("no knowledge database at '\(path)' — run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
+        }
+        do {
+            // Keyword (BM25) until the embed branch's hybrid search is merged.
+            return StoreRetriever(store: try KnowledgeStore(path: path, readOnly: true),
+                                  displayRoot: FileManager.default.currentDirectoryPath)
+        } catch let e as DatabaseError {
+            throw CLIError.failed("cannot read the knowledge database '\(path)': \(e.message)")
+        }
     }
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
