@@ -6,4 +6,8 @@ let allCommands: [any CLICommand.Type] = [
     EvalPerplexityCommand.self,
     ReindexCommand.self,
     EvalRetrievalCommand.self,
+    AskCommand.self, ChatCommand.self, LogCommand.self, EvalQACommand.self,
+    PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
+    GenerateCommand.self,
+    EvalPerplexityCommand.self,
 ]
