@@ -1,4 +1,5 @@
 import Foundation
+import Knowledge
 
 /// One answered (or refused) question, as recorded for audit.
 public struct AuditEntry: Sendable, Codable, Equatable {
@@ -88,11 +89,36 @@ public enum AssistantError: Error, LocalizedError, Equatable {
     case audit(String)
     /// The question is empty or only whitespace.
     case emptyQuestion
+    /// An input file (corpus, queries) is missing or malformed.
+    case input(String)
 
     public var errorDescription: String? {
         switch self {
         case .audit(let m): m
         case .emptyQuestion: "the question is empty — type a question"
+        case .input(let m): m
+        }
+    }
+}
+
+
+/// The audit log in the knowledge database (the CLI's choice): `AuditEntry` maps field for field.
+extension AuditStore: AuditLog {
+    public func record(_ e: AuditEntry) throws {
+        try append(AuditRecord(time: e.time, groups: e.groups, question: e.question, chunkIDs: e.chunkIDs,
+                               citedChunkIDs: e.citedChunkIDs, modelID: e.modelID, adapter: e.adapter, pack: e.pack,
+                               answer: e.answer, refused: e.refused, refusalReason: e.refusalReason,
+                               retrievalSeconds: e.retrievalSeconds, generationSeconds: e.generationSeconds,
+                               totalSeconds: e.totalSeconds))
+    }
+
+    public func recent(_ limit: Int) throws -> [AuditEntry] {
+        try (recent(limit) as [AuditRecord]).map { r in
+            AuditEntry(time: r.time, groups: r.groups, question: r.question, chunkIDs: r.chunkIDs,
+                       citedChunkIDs: r.citedChunkIDs, modelID: r.modelID, adapter: r.adapter, pack: r.pack,
+                       answer: r.answer, refused: r.refused, refusalReason: r.refusalReason,
+                       retrievalSeconds: r.retrievalSeconds, generationSeconds: r.generationSeconds,
+                       totalSeconds: r.totalSeconds)
         }
     }
 }

@@ -132,15 +132,11 @@ public struct KnowledgeQA: Sendable {
                             model: generator.modelID, adapter: adapter, promptTokens: 0, generatedTokens: 0,
                             timings: timings, cancelled: false)
         let refusal = pack.refusal(language: language)
-        func refuse(_ reason: RefusalReason, _ why: String) {
-            answer.text = refusal; answer.refused = true; answer.refusalReason = reason
-            answer.explanation = why; answer.citations = []
-        }
 
         let gate = EvidenceGate(minScore: pack.retrieval.minEvidence, minCoverage: pack.retrieval.minCoverage)
             .decide(query: query, passages: passages)
         if options.layers.evidenceGate && !gate.pass {
-            refuse(gate.reason!, "evidence gate: \(gate.detail)")
+            Self.refuse(&answer, refusal, gate.reason!, "evidence gate: \(gate.detail)")
         } else {
             let t0 = clock.now
             let request = GenerationRequest(
@@ -157,7 +153,7 @@ public struct KnowledgeQA: Sendable {
             answer.generatedTokens = result.generatedTokens
             answer.cancelled = result.stopReason == .cancelled
             let t2 = clock.now
-            try settle(&answer, passages: passages, refusal: refusal, layers: options.layers, refuse: refuse)
+            try settle(&answer, passages: passages, refusal: refusal, layers: options.layers)
             timings.check = since(t2)
         }
         timings.total = since(start)
@@ -173,8 +169,13 @@ public struct KnowledgeQA: Sendable {
     }
 
     /// Turns the draft into the final answer: refusal detection, support check, citations.
-    private func settle(_ answer: inout Answer, passages: [RetrievedPassage], refusal: String, layers: RefusalLayers,
-                        refuse: (RefusalReason, String) -> Void) throws {
+    private static func refuse(_ answer: inout Answer, _ refusal: String, _ reason: RefusalReason, _ why: String) {
+        answer.text = refusal; answer.refused = true; answer.refusalReason = reason
+        answer.explanation = why; answer.citations = []
+    }
+
+    private func settle(_ answer: inout Answer, passages: [RetrievedPassage], refusal: String, layers: RefusalLayers) throws {
+        func refuse(_ reason: RefusalReason, _ why: String) { Self.refuse(&answer, refusal, reason, why) }
         let draft = answer.draft.trimmingCharacters(in: .whitespacesAndNewlines)
         let refusalKey = TextAnalysis.normalized(refusal)
         if draft.isEmpty { refuse(.empty, "the model produced no text"); return }
@@ -198,6 +199,10 @@ public struct KnowledgeQA: Sendable {
         var used: [Int] = []
         for v in kept {
             var s = v.text
+            if v.reattributed, let n = v.source {
+                s = TextAnalysis.stripCitations(s).replacingOccurrences(of: " .", with: ".")
+                    .trimmingCharacters(in: .whitespaces) + " [\(n)]"
+            }
             // Small models often cite nothing: attribute the sentence to its best-supporting source.
             if v.cited.isEmpty, let n = v.source, !v.neutral { s += " [\(n)]" }
             if !v.supported { s += " (unsupported)" }

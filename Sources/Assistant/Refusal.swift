@@ -63,6 +63,9 @@ public struct SentenceVerdict: Sendable, Codable, Equatable {
     public var note: String?
     /// Sentences with no content terms ("Yes.") are kept but do not count as support.
     public var neutral: Bool
+    /// The sentence cited a source that does not support it, and another source does: its
+    /// citation is rewritten to that source.
+    public var reattributed: Bool = false
 }
 
 /// Refusal layer 3: every sentence must be backed by a passage — lexical overlap (bigrams for
@@ -89,13 +92,12 @@ public struct SupportChecker: Sendable {
                 passages.indices.map { j in zip(vecs[i], vecs[sentences.count + j]).reduce(0.0) { $0 + Double($1.0 * $1.1) } }
             }
         }
+        let all = Array(passages.indices.map { $0 + 1 })
         return sentences.enumerated().map { i, sentence in
             let allCited = TextAnalysis.citations(sentence)
-            let cited = allCited.filter { (1...passages.count).contains($0) }
-            var note: String? = nil
-            if let bad = allCited.first(where: { !(1...max(passages.count, 1)).contains($0) || passages.isEmpty }) {
-                note = "cites [\(bad)], which is not one of the \(passages.count) sources"
-            }
+            let cited = allCited.filter { all.contains($0) }
+            var note: String? = allCited.first(where: { !all.contains($0) })
+                .map { "cites [\($0)], which is not one of the \(passages.count) sources" }
             let plain = TextAnalysis.stripCitations(sentence)
             let terms = TextAnalysis.keyTerms(plain)
             let numbers = TextAnalysis.numbers(plain)
@@ -103,31 +105,40 @@ public struct SupportChecker: Sendable {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: true, note: note, neutral: true)
             }
-            // Candidates: the cited sources, or every source when the model cited none.
-            let candidates = cited.isEmpty ? Array(1...max(passages.count, 1)).filter { $0 <= passages.count } : cited
-            func score(_ n: Int) -> (lex: Double, sem: Double?) {
-                (TextAnalysis.coverage(terms, in: passageTerms[n - 1]), sims.map { $0[i][n - 1] })
+            func judge(_ n: Int) -> (lex: Double, sem: Double?, ok: Bool, invented: String?) {
+                let lex = TextAnalysis.coverage(terms, in: passageTerms[n - 1])
+                let sem = sims.map { $0[i][n - 1] }
+                let invented = numbers.first { !passageNumbers[n - 1].contains($0) }
+                let ok = (lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)) && invented == nil
+                return (lex, sem, ok, invented)
             }
-            guard let best = candidates.max(by: {
-                let a = score($0), b = score($1)
-                return a.lex + (a.sem ?? 0) < b.lex + (b.sem ?? 0)
-            }) else {
+            func rank(_ ns: [Int]) -> Int? {
+                ns.max { a, b in
+                    let x = judge(a), y = judge(b)
+                    return (x.ok ? 1 : 0, x.lex + (x.sem ?? 0)) < (y.ok ? 1 : 0, y.lex + (y.sem ?? 0))
+                }
+            }
+            guard let anyBest = rank(all) else {
                 return SentenceVerdict(text: sentence, cited: [], source: nil, lexical: 0, semantic: nil,
                                        supported: false, note: note ?? "there are no sources to support it", neutral: false)
             }
-            let (lex, sem) = score(best)
-            var supported = lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)
-            if !supported {
-                note = note ?? String(format: "only %.0f%% of its key terms appear in [%d]", lex * 100, best)
+            // Cited sources first; small models cite the wrong number often enough that a
+            // sentence another source fully supports is re-attributed rather than dropped.
+            var source = cited.isEmpty ? anyBest : rank(cited)!
+            var keptCitations = cited
+            if !cited.isEmpty, !judge(source).ok, judge(anyBest).ok {
+                note = "cites \(cited.map { "[\($0)]" }.joined()) but [\(anyBest)] supports it; re-attributed"
+                source = anyBest
+                keptCitations = [anyBest]
             }
-            // A number must appear in a source the sentence relies on: cited ones, or the attributed one.
-            let backing = cited.isEmpty ? [best] : cited
-            if let invented = numbers.first(where: { n in !backing.contains { passageNumbers[$0 - 1].contains(n) } }) {
-                supported = false
-                note = "the number \(invented) does not appear in " + backing.map { "[\($0)]" }.joined()
+            let v = judge(source)
+            if !v.ok {
+                let why = v.invented.map { "the number \($0) does not appear in [\(source)]" }
+                    ?? String(format: "only %.0f%% of its key terms appear in [%d]", v.lex * 100, source)
+                note = note.map { "\($0); \(why)" } ?? why
             }
-            return SentenceVerdict(text: sentence, cited: cited, source: best, lexical: lex, semantic: sem,
-                                   supported: supported, note: note, neutral: false)
+            return SentenceVerdict(text: sentence, cited: keptCitations, source: source, lexical: v.lex, semantic: v.sem,
+                                   supported: v.ok, note: note, neutral: false, reattributed: keptCitations != cited)
         }
     }
 }

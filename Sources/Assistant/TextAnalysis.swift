@@ -157,7 +157,7 @@ public enum TextAnalysis {
                     }
                     break
                 }
-                if tail.contains("[") { cur += tail.trimmingCharacters(in: .whitespaces) }
+                if tail.contains("[") { while tail.last == " " { tail.removeLast() }; cur += tail }
                 i = tail.contains("[") ? j : i + 1
                 let s = cur.trimmingCharacters(in: .whitespacesAndNewlines)
                 if !s.isEmpty { out.append(s) }

@@ -73,6 +73,7 @@ public enum Schema {
                 access_groups TEXT NOT NULL DEFAULT ''
             );
             """),
+        AuditStore.migration,
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction, in order.
