@@ -4,5 +4,7 @@ let allCommands: [any CLICommand.Type] = [
     SearchCommand.self,
     AskCommand.self, ChatCommand.self, LogCommand.self, EvalQACommand.self,
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
+    GenerateCommand.self,
+    EvalPerplexityCommand.self,
     EvalIntentCommand.self,
 ]

@@ -1,0 +1,94 @@
+import Foundation
+import LLM
+
+/// `strata generate`: runs the L1 model on a prompt and streams the reply to standard output.
+struct GenerateCommand: CLICommand {
+    static let name = "generate"
+    static let summary = "continue a prompt (or answer it with --chat) with the local model"
+    static let usage = """
+    Usage: strata generate [--model PATH] [sampling options] [--chat [--system TEXT]] "prompt"
+
+    Streams the generated text to standard output as it is produced. With --chat the prompt is
+    sent as a user message in the model's chat format. --temp 0 is greedy (deterministic).
+    --verbose prints prompt and generation speed to standard error.
+    """
+    static let options: [OptionSpec] = [
+        .value("model", "PATH", "GGUF model (default: \(ModelDefaults.path))"),
+        .value("temp", "T", "temperature, 0 = greedy (default 0.8)"),
+        .value("top-k", "K", "keep the K most likely tokens, 0 = off (default 40)"),
+        .value("top-p", "P", "nucleus: keep tokens up to probability mass P (default 0.95)"),
+        .value("min-p", "P", "drop tokens below P × the best one's probability (default 0.05)"),
+        .value("repeat-penalty", "R", "penalise the last 64 tokens, 1 = off (default 1.0)"),
+        .value("seed", "S", "random seed (default 42)"),
+        .value("max-tokens", short: "n", "N", "tokens to generate at most (default 256)"),
+        .value("ctx", "C", "context window in tokens (default 4096, capped by the model's)"),
+        .value("threads", "T", "compute threads (default 2)"),
+        .value("stop", "TEXT", "stop before this text (repeatable)"),
+        .flag("chat", "format the prompt as a chat turn"),
+        .value("system", "TEXT", "system message for --chat"),
+        .flag("verbose", "print token counts and tokens/s to standard error"),
+    ]
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        guard args.positionals.count == 1 else {
+            throw CLIError.usage(args.positionals.isEmpty ? "give the prompt to continue" : "give the prompt as one argument (quote it)", command: name)
+        }
+        let prompt = args.positionals[0]
+        guard !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CLIError.failed("the prompt is empty — give some text to continue")
+        }
+        if args.value("system") != nil && !args.has("chat") {
+            throw CLIError.usage("--system only applies with --chat", command: name)
+        }
+        let p = try ModelDefaults.parameters(args)
+        let engine = try ModelDefaults.engine(args)
+        var text = prompt
+        if args.has("chat") {
+            var messages: [(role: String, content: String)] = []
+            if let s = args.value("system") { messages.append(("system", s)) }
+            messages.append(("user", prompt))
+            text = engine.chatPrompt(messages)
+        }
+        let result = try engine.generate(prompt: text, parameters: p) { piece in writeOut(piece); return true }
+        writeOut("\n")
+        if args.has("verbose") {
+            let s = result.stats
+            printErr(String(format: "prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s; stop: %@",
+                            s.promptTokens, s.promptTokensPerSecond, s.tokens.count, s.generationTokensPerSecond, s.stop.rawValue))
+        }
+        return 0
+    }
+}
+
+/// Model options shared by the commands that run the engine.
+enum ModelDefaults {
+    static let path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    static func engine(_ args: ParsedArguments) throws -> Engine {
+        let model = args.value("model") ?? path
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file (the default is fetched by the set-up script)")
+        }
+        let ctx = try args.int("ctx", default: 4096)
+        guard ctx >= 16 else { throw CLIError.usage("--ctx must be at least 16 (got \(ctx))", command: args.command) }
+        let threads = try args.int("threads", default: 2)
+        guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256 (got \(threads))", command: args.command) }
+        return try Engine(path: model, context: ctx, threads: threads)
+    }
+
+    static func parameters(_ args: ParsedArguments) throws -> GenerationParameters {
+        var p = GenerationParameters()
+        p.temperature = try args.double("temp", default: p.temperature)
+        p.topK = try args.int("top-k", default: p.topK)
+        p.topP = try args.double("top-p", default: p.topP)
+        p.minP = try args.double("min-p", default: p.minP)
+        p.repeatPenalty = try args.double("repeat-penalty", default: p.repeatPenalty)
+        let seed = try args.int("seed", default: Int(p.seed))
+        guard seed >= 0 else { throw CLIError.usage("--seed must be ≥ 0 (got \(seed))", command: args.command) }
+        p.seed = UInt64(seed)
+        p.maxTokens = try args.int("max-tokens", default: p.maxTokens)
+        p.stop = args.all("stop")
+        do { try p.validate() } catch { throw CLIError.usage(error.localizedDescription, command: args.command) }
+        return p
+    }
+}
