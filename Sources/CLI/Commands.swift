@@ -10,4 +10,9 @@ let allCommands: [any CLICommand.Type] = [
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
     GenerateCommand.self,
     EvalPerplexityCommand.self,
+    AskCommand.self, ChatCommand.self, LogCommand.self, EvalQACommand.self,
+    PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
+    GenerateCommand.self,
+    EvalPerplexityCommand.self,
+    EvalIntentCommand.self,
 ]

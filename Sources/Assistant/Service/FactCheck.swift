@@ -1,0 +1,40 @@
+import Foundation
+import Knowledge
+
+/// Checks a generated reply against what it may say: every number (amounts, rates, dates are
+/// digit runs) and every known product, card or branch name in the reply must appear in the
+/// looked-up rows or in the customer's question.
+public enum FactCheck {
+    public struct Outcome: Sendable, Equatable, Codable {
+        public var passed: Bool
+        /// What the reply states that the rows and the question do not (for --explain).
+        public var unsupported: [String]
+    }
+
+    public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>) -> Outcome {
+        let evidence = rows.rows.flatMap { $0.map(BusinessRows.text) }.joined(separator: "\n") + "\n" + question
+        let allowed = Set(numbers(in: evidence).compactMap(value))
+        var unsupported: [String] = []
+        for n in numbers(in: reply) {
+            guard let v = value(n) else { continue }
+            if !allowed.contains(v) { unsupported.append(n) }
+        }
+        let lowerEvidence = evidence.lowercased(), lowerReply = reply.lowercased()
+        for name in knownNames.sorted() where name.count >= 2 {
+            let l = name.lowercased()
+            if lowerReply.contains(l) && !lowerEvidence.contains(l) { unsupported.append(name) }
+        }
+        return Outcome(passed: unsupported.isEmpty, unsupported: unsupported)
+    }
+
+    /// Digit runs with thousands separators and decimals: "100,000", "1.30", "2026".
+    static func numbers(in text: String) -> [String] {
+        guard let re = try? NSRegularExpression(pattern: #"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"#) else { return [] }
+        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap {
+            Range($0.range, in: text).map { String(text[$0]) }
+        }
+    }
+
+    /// The numeric value, so "1.30" in a reply matches 1.3 stored as a real.
+    static func value(_ s: String) -> Double? { Double(s.replacingOccurrences(of: ",", with: "")) }
+}

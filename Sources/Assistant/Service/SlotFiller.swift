@@ -1,0 +1,133 @@
+import Foundation
+import Knowledge
+
+/// A slot value found in an utterance, with how it was found (for --explain).
+public struct SlotValue: Sendable, Equatable, Codable {
+    /// The value bound as the query parameter (a table key, a number, a date, a reference).
+    public var value: String
+    /// What the customer wrote that produced it.
+    public var matched: String
+    /// exact, synonym, fuzzy, pattern, default, or carried (from an earlier turn).
+    public var how: String
+}
+
+/// Finds slot values in utterances: table values by name (normalised, synonyms, small typos,
+/// Chinese and English names alike), numbers, dates and references by pattern.
+public final class SlotFiller {
+    struct Entry { var normalised: String; var key: String; var how: String }
+    /// Per table slot ("table.key"): every name a value may be called by.
+    private var catalog: [String: [Entry]] = [:]
+    /// Every display name of every table value, for the fact check.
+    public private(set) var knownNames: Set<String> = []
+    let today: String
+
+    /// Reads the names of every table slot's values from `db` (read-only).
+    public init(slots: [SlotSpec], db: Database, today: String) throws {
+        self.today = today
+        for slot in slots where slot.kind == .table {
+            let id = "\(slot.table!).\(slot.key!)"
+            var entries = catalog[id] ?? []
+            let columns = [slot.key!] + (slot.match ?? []).filter { $0 != slot.key! }
+            let sql = "SELECT \(try columns.map { try BusinessTables.quoted($0, what: "column") }.joined(separator: ", ")) FROM \(try BusinessTables.quoted(slot.table!))"
+            let rows: BusinessRows
+            do { rows = try BusinessQuery.run(db, sql: sql, named: [:]) } catch {
+                throw ServiceError.lookupFailed(name: "slot \(slot.name)", detail: "\(error.localizedDescription)")
+            }
+            for r in rows.rows {
+                let key = BusinessRows.text(r[0])
+                for v in r.map(BusinessRows.text) where !v.isEmpty {
+                    entries.append(Entry(normalised: Self.normalise(v), key: key, how: "exact"))
+                    if v != key { knownNames.insert(v) }
+                }
+            }
+            for (synonym, key) in slot.synonyms { entries.append(Entry(normalised: Self.normalise(synonym), key: key, how: "synonym")) }
+            catalog[id] = entries.filter { !$0.normalised.isEmpty }
+        }
+    }
+
+    /// Lower-case letters and digits only, so "3-Year", "3 year" and "3year" compare equal and
+    /// full-width punctuation in Chinese text does not matter.
+    static func normalise(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || $0.properties.numericType != nil }))
+    }
+
+    /// The values of `slots` found in `utterance`.
+    public func fill(_ slots: [SlotSpec], from utterance: String) -> [String: SlotValue] {
+        var out: [String: SlotValue] = [:]
+        for slot in slots {
+            if let v = find(slot, in: utterance) { out[slot.name] = v }
+        }
+        return out
+    }
+
+    func find(_ slot: SlotSpec, in utterance: String) -> SlotValue? {
+        switch slot.kind {
+        case .table:
+            return matchTable(catalog["\(slot.table!).\(slot.key!)"] ?? [], in: utterance)
+        case .number:
+            return firstMatch(#"[0-9][0-9,]*(\.[0-9]+)?"#, in: utterance).map {
+                SlotValue(value: $0.replacingOccurrences(of: ",", with: ""), matched: $0, how: "pattern")
+            }
+        case .date:
+            if let d = firstMatch(#"[0-9]{4}-[0-9]{2}-[0-9]{2}"#, in: utterance) { return SlotValue(value: d, matched: d, how: "pattern") }
+            let lower = utterance.lowercased()
+            if lower.contains("today") || utterance.contains("今天") { return SlotValue(value: today, matched: "today", how: "pattern") }
+            return slot.default == "today" ? SlotValue(value: today, matched: "", how: "default") : nil
+        case .text:
+            return firstMatch(slot.pattern!, in: utterance, caseInsensitive: true).map {
+                SlotValue(value: $0.uppercased(), matched: $0, how: "pattern")
+            }
+        }
+    }
+
+    /// The longest name found in the utterance wins ("gold credit card" over "card"); when no
+    /// name occurs exactly, a Latin name within a small edit distance counts (typos).
+    func matchTable(_ entries: [Entry], in utterance: String) -> SlotValue? {
+        let u = Self.normalise(utterance)
+        guard !u.isEmpty else { return nil }
+        var best: Entry?
+        for e in entries where u.contains(e.normalised) {
+            if best == nil || e.normalised.count > best!.normalised.count { best = e }
+        }
+        if let b = best { return SlotValue(value: b.key, matched: b.normalised, how: b.how) }
+        let chars = Array(u)
+        var fuzzy: (Entry, Int, String)?
+        for e in entries where e.normalised.count >= 5 && e.normalised.unicodeScalars.allSatisfy(\.isASCII) {
+            let name = Array(e.normalised)
+            let allowed = name.count >= 12 ? 2 : 1
+            for len in max(1, name.count - allowed)...(name.count + allowed) where len <= chars.count {
+                for start in 0...(chars.count - len) {
+                    let d = levenshtein(Array(chars[start..<(start + len)]), name, limit: allowed)
+                    if d <= allowed, fuzzy == nil || d < fuzzy!.1 || (d == fuzzy!.1 && name.count > fuzzy!.0.normalised.count) {
+                        fuzzy = (e, d, String(chars[start..<(start + len)]))
+                    }
+                }
+            }
+        }
+        return fuzzy.map { SlotValue(value: $0.0.key, matched: $0.2, how: "fuzzy") }
+    }
+
+    private func firstMatch(_ pattern: String, in text: String, caseInsensitive: Bool = false) -> String? {
+        guard let re = try? NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : []),
+              let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+              let r = Range(m.range, in: text) else { return nil }
+        return String(text[r])
+    }
+}
+
+/// Edit distance, giving up early once every path exceeds `limit`.
+func levenshtein(_ a: [Character], _ b: [Character], limit: Int) -> Int {
+    if abs(a.count - b.count) > limit { return limit + 1 }
+    var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        cur[0] = i
+        var rowMin = cur[0]
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            rowMin = min(rowMin, cur[j])
+        }
+        if rowMin > limit { return limit + 1 }
+        swap(&prev, &cur)
+    }
+    return a.isEmpty ? b.count : prev[b.count]
+}

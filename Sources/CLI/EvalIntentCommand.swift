@@ -1,0 +1,123 @@
+import Assistant
+import Embeddings
+import Foundation
+import Knowledge
+
+/// `strata eval intent`: measures the intent classifier on a labelled corpus (BANKING77's
+/// `text,category` CSVs), including few-shot and out-of-scope settings.
+struct EvalIntentCommand: CLICommand {
+    static let name = "eval intent"
+    static let summary = "measure intent classification accuracy (text,category CSV)"
+    static let usage = """
+    Usage: strata eval intent --train FILE --test FILE [--shots N] [--holdout-intents F] [--seed S]
+
+    Embeds every utterance with all-MiniLM-L6-v2 (cached under /tmp), trains the classifier on the
+    training file and reports accuracy, macro-F1, the most confused pairs and latency on the test file.
+    --shots N keeps N training examples per intent. --holdout-intents F removes that share of the
+    intents from training: their test utterances must come out as out of scope (confidence below
+    --threshold), reported as out-of-scope precision/recall beside in-scope accuracy.
+    """
+    static let options: [OptionSpec] = [
+        .value("train", "FILE", "training CSV with a header text,category"),
+        .value("test", "FILE", "test CSV with the same header"),
+        .value("shots", "N", "examples kept per intent (default: all)"),
+        .value("holdout-intents", "F", "share of intents removed from training, 0…0.9 (default 0)"),
+        .value("seed", "S", "seed for sampling shots and held-out intents (default 1)"),
+        .value("threshold", "T", "confidence below which an utterance is out of scope (default: 0.12)"),
+        .value("model", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
+        .flag("json", "print the figures as JSON"),
+    ]
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        guard let trainPath = args.value("train"), let testPath = args.value("test") else {
+            throw CLIError.usage("--train and --test are required", command: name)
+        }
+        let shots = try args.optionalInt("shots")
+        if let s = shots, s < 1 { throw CLIError.usage("--shots must be at least 1, got \(s)", command: name) }
+        let holdout = try args.double("holdout-intents", default: 0)
+        guard (0...0.9).contains(holdout) else { throw CLIError.usage("--holdout-intents must be within 0…0.9, got \(holdout)", command: name) }
+        let seed = UInt64(max(0, try args.int("seed", default: 1)))
+        let threshold = try args.double("threshold", default: 0.12)
+        let train = try readLabelled(trainPath)
+        let test = try readLabelled(testPath)
+
+        let modelDir = args.value("model") ?? "models/all-MiniLM-L6-v2"
+        let encoder: SentenceEncoder
+        do { encoder = try SentenceEncoder(directory: modelDir) } catch {
+            throw CLIError.failed("cannot load the sentence encoder from \(modelDir): \(error.localizedDescription) — run the model set-up or pass --model DIR")
+        }
+        let trainVectors = try cachedEmbeddings(train.map(\.text), encoder: encoder)
+        let testVectors = try cachedEmbeddings(test.map(\.text), encoder: encoder)
+
+        // Intents, shots and held-out intents, all decided by the seed.
+        var rng = SplitMix64(seed: seed)
+        let allIntents = Array(Set(train.map(\.label))).sorted()
+        let heldOut = Set(allIntents.shuffled(using: &rng).prefix(Int((Double(allIntents.count) * holdout).rounded())))
+        let known = allIntents.filter { !heldOut.contains($0) }
+        let index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
+        var byIntent: [Int: [Int]] = [:]
+        for (i, row) in train.enumerated() { if let l = index[row.label] { byIntent[l, default: []].append(i) } }
+        var examples: [LabelledVector] = []
+        for l in byIntent.keys.sorted() {
+            var rows = byIntent[l]!
+            if let s = shots { rows.shuffle(using: &rng); rows = Array(rows.prefix(s)) }
+            examples += rows.map { LabelledVector(vector: trainVectors[$0], label: l) }
+        }
+        let trainStart = Date()
+        let classifier = try IntentClassifier(examples: examples, labelCount: known.count)
+        let trainSeconds = Date().timeIntervalSince(trainStart)
+
+        var scorer = IntentScorer(labels: known)
+        let testStart = Date()
+        for (i, row) in test.enumerated() {
+            let p = classifier.classify(testVectors[i])
+            let predicted = p.confidence < threshold && holdout > 0 ? nil : known[p.best]
+            scorer.add(truth: heldOut.contains(row.label) ? nil : row.label, predicted: predicted)
+        }
+        let classifySeconds = Date().timeIntervalSince(testStart) / Double(max(test.count, 1))
+        let report = scorer.report(examples: examples.count, heldOutIntents: heldOut.count, trainSeconds: trainSeconds,
+                                   classifyMilliseconds: classifySeconds * 1000,
+                                   embedMilliseconds: embedMillisecondsPerUtterance)
+        if args.has("json") { print(report.json()) } else { print(report.text()) }
+        return 0
+    }
+
+    private static func readLabelled(_ path: String) throws -> [(text: String, label: String)] {
+        let table: CSVTable
+        do { table = try CSVParser.parse(file: path) } catch { throw CLIError.failed(error.localizedDescription) }
+        guard let t = table.header.firstIndex(of: "text"), let c = table.header.firstIndex(of: "category") else {
+            throw CLIError.failed("\(path) needs a header with columns 'text' and 'category', found \(table.header.joined(separator: ","))")
+        }
+        if let p = table.problems.first { throw CLIError.failed("\(path) \(p) — fix the file") }
+        return try table.records.map { r in
+            guard r.fields.count == table.header.count else {
+                throw CLIError.failed("\(path) line \(r.line): \(r.fields.count) fields, the header has \(table.header.count) — quote fields that contain commas")
+            }
+            return (r.fields[t], r.fields[c])
+        }
+    }
+
+    nonisolated(unsafe) private static var embedMillisecondsPerUtterance: Double?
+
+    /// Embeds `texts`, reusing a cache file under /tmp keyed by the model and the texts, so
+    /// repeated runs (shots, seeds, thresholds) skip the encoder.
+    private static func cachedEmbeddings(_ texts: [String], encoder: SentenceEncoder) throws -> [[Float]] {
+        // FNV-1a over the model and the texts: a cache key, not a security boundary.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in encoder.modelID.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for t in texts { for byte in t.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }; h = (h ^ 0xff) &* 0x100_0000_01b3 }
+        let key = String(h, radix: 16) + "-\(texts.count)"
+        let path = "/tmp/strata-intent-embeddings-\(key).f32"
+        let dim = encoder.dimension
+        if let data = FileManager.default.contents(atPath: path), data.count == texts.count * dim * 4 {
+            let flat = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            return (0..<texts.count).map { Array(flat[($0 * dim)..<(($0 + 1) * dim)]) }
+        }
+        printErr("embedding \(texts.count) utterances (cached afterwards in \(path))…")
+        let start = Date()
+        let flat = try encoder.embedFlat(texts)
+        embedMillisecondsPerUtterance = Date().timeIntervalSince(start) * 1000 / Double(max(texts.count, 1))
+        FileManager.default.createFile(atPath: path, contents: flat.withUnsafeBufferPointer { Data(buffer: $0) })
+        return (0..<texts.count).map { Array(flat[($0 * dim)..<(($0 + 1) * dim)]) }
+    }
+}

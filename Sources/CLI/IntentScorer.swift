@@ -1,0 +1,87 @@
+import Foundation
+
+/// Accumulates predictions and turns them into accuracy, macro-F1, confusions and, when some
+/// intents are held out, out-of-scope precision and recall. `nil` means out of scope.
+struct IntentScorer {
+    let labels: [String]
+    private var pairs: [(truth: String?, predicted: String?)] = []
+
+    init(labels: [String]) { self.labels = labels }
+
+    mutating func add(truth: String?, predicted: String?) { pairs.append((truth, predicted)) }
+
+    struct Report: Encodable {
+        var testUtterances: Int
+        var inScopeUtterances: Int
+        var examples: Int
+        var heldOutIntents: Int
+        var accuracy: Double
+        var macroF1: Double
+        var outOfScopePrecision: Double?
+        var outOfScopeRecall: Double?
+        var confused: [Confusion]
+        var trainSeconds: Double
+        var classifyMilliseconds: Double
+        var embedMilliseconds: Double?
+
+        struct Confusion: Encodable { var truth: String; var predicted: String; var count: Int }
+
+        func text() -> String {
+            var s = "test utterances      \(testUtterances) (\(inScopeUtterances) in scope)\n"
+            s += "training examples    \(examples)\(heldOutIntents > 0 ? ", \(heldOutIntents) intents held out" : "")\n"
+            s += "accuracy (in scope)  \(String(format: "%.4f", accuracy))\n"
+            s += "macro-F1 (in scope)  \(String(format: "%.4f", macroF1))\n"
+            if let p = outOfScopePrecision, let r = outOfScopeRecall {
+                s += "out-of-scope         precision \(String(format: "%.4f", p))  recall \(String(format: "%.4f", r))\n"
+            }
+            s += "training             \(String(format: "%.1f", trainSeconds)) s\n"
+            s += "classify             \(String(format: "%.3f", classifyMilliseconds)) ms/utterance"
+            if let e = embedMilliseconds { s += " (+ \(String(format: "%.2f", e)) ms to embed)" }
+            s += "\n\nmost confused (truth -> predicted, count):\n"
+            for c in confused { s += "  \(c.truth) -> \(c.predicted)  \(c.count)\n" }
+            return s
+        }
+
+        func json() -> String {
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    func report(examples: Int, heldOutIntents: Int, trainSeconds: Double, classifyMilliseconds: Double,
+                embedMilliseconds: Double?) -> Report {
+        let inScope = pairs.filter { $0.truth != nil }
+        let correct = inScope.filter { $0.truth == $0.predicted }.count
+        // Macro-F1 over the known intents; an in-scope utterance called out of scope is a miss.
+        var tp: [String: Int] = [:], fp: [String: Int] = [:], fn: [String: Int] = [:]
+        var confusion: [String: Int] = [:]
+        for (t, p) in pairs {
+            if let t, t == p { tp[t, default: 0] += 1; continue }
+            if let t { fn[t, default: 0] += 1 }
+            if let p { fp[p, default: 0] += 1 }
+            confusion["\(t ?? "(out of scope)")\t\(p ?? "(out of scope)")", default: 0] += 1
+        }
+        var f1s: [Double] = []
+        for l in labels {
+            let a = Double(tp[l] ?? 0), b = Double(fp[l] ?? 0), c = Double(fn[l] ?? 0)
+            f1s.append(a == 0 ? 0 : 2 * a / (2 * a + b + c))
+        }
+        var oosP: Double?, oosR: Double?
+        if heldOutIntents > 0 {
+            let predictedOut = pairs.filter { $0.predicted == nil }
+            let trulyOut = pairs.filter { $0.truth == nil }
+            let both = pairs.filter { $0.truth == nil && $0.predicted == nil }.count
+            oosP = predictedOut.isEmpty ? 0 : Double(both) / Double(predictedOut.count)
+            oosR = trulyOut.isEmpty ? 0 : Double(both) / Double(trulyOut.count)
+        }
+        let top = confusion.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10).map {
+            let parts = $0.key.split(separator: "\t").map(String.init)
+            return Report.Confusion(truth: parts[0], predicted: parts[1], count: $0.value)
+        }
+        return Report(testUtterances: pairs.count, inScopeUtterances: inScope.count, examples: examples,
+                      heldOutIntents: heldOutIntents, accuracy: inScope.isEmpty ? 0 : Double(correct) / Double(inScope.count),
+                      macroF1: f1s.isEmpty ? 0 : f1s.reduce(0, +) / Double(f1s.count),
+                      outOfScopePrecision: oosP, outOfScopeRecall: oosR, confused: Array(top),
+                      trainSeconds: trainSeconds, classifyMilliseconds: classifyMilliseconds, embedMilliseconds: embedMilliseconds)
+    }
+}
