@@ -1,3 +1,5 @@
 /// Every subcommand, in the order `strata --help` lists them. Add a new command here.
 let allCommands: [any CLICommand.Type] = [
+    AskCommand.self, ChatCommand.self, LogCommand.self, EvalQACommand.self,
+    PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
 ]

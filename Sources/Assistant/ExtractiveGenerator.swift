@@ -1,0 +1,44 @@
+import Foundation
+
+/// A baseline "model" that copies the source sentence best covering the question, cited as [n].
+/// It needs no weights, so `strata ask --model extractive` works on any machine, and `eval qa`
+/// can measure retrieval, gate and support check apart from the language model.
+///
+/// It reads the numbered sources from the last user message, as the packs render them: a line
+/// starting with `[n]` opens source n; the following lines up to a blank line are its text; the
+/// last non-empty line is the question.
+public struct ExtractiveGenerator: TextGenerator {
+    public let modelID = "extractive-baseline"
+    /// Below this share of the question's key terms, it answers nothing (the pipeline then refuses).
+    public var minCoverage: Double
+
+    public init(minCoverage: Double = 0.3) { self.minCoverage = minCoverage }
+
+    public func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        let user = request.messages.last { $0.role == .user }?.content ?? ""
+        let lines = user.components(separatedBy: "\n")
+        let question = lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
+        let qTerms = TextAnalysis.keyTerms(question.split(separator: ":", maxSplits: 1).last.map(String.init) ?? question)
+        var best: (sentence: String, source: Int, score: Double)? = nil
+        var current: Int? = nil
+        for line in lines.dropLast() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { current = nil; continue }
+            if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]"),
+               let n = Int(trimmed[trimmed.index(after: trimmed.startIndex)..<close]) {
+                current = n; continue  // the heading line of source n
+            }
+            guard let n = current else { continue }
+            for s in TextAnalysis.sentences(trimmed) {
+                let score = TextAnalysis.coverage(qTerms, in: TextAnalysis.keyTerms(s))
+                if score > (best?.score ?? 0) { best = (s, n, score) }
+            }
+        }
+        var text = ""
+        if let best, best.score >= minCoverage { text = "\(best.sentence) [\(best.source)]" }
+        var cancelled = false
+        if !text.isEmpty { cancelled = !onPiece(text) }
+        return GenerationResult(text: text, promptTokens: user.count, generatedTokens: text.count, promptSeconds: 0,
+                                generationSeconds: 0, stopReason: cancelled ? .cancelled : .endOfSequence)
+    }
+}

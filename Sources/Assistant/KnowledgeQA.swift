@@ -1,0 +1,222 @@
+import Foundation
+import Prompts
+
+/// A source the final answer cites, with everything needed to find it again.
+public struct Citation: Sendable, Codable, Equatable {
+    /// The [n] used in the answer text.
+    public var number: Int
+    public var chunkID: Int64
+    public var path: String
+    public var heading: String
+    public var startLine: Int
+    public var endLine: Int
+    public var charStart: Int
+    public var charEnd: Int
+
+    /// `Knowledge/policies/refunds.md › Card refunds (lines 12–30)`
+    public var label: String {
+        "\(path)\(heading.isEmpty ? "" : " › \(heading)") (lines \(startLine)–\(endLine))"
+    }
+}
+
+/// Which refusal layers run; each can be switched off to measure what it contributes.
+public struct RefusalLayers: Sendable, Equatable {
+    public var evidenceGate = true
+    public var promptRule = true
+    public var supportCheck = true
+    /// With the support check on: drop unsupported sentences (true) or keep them flagged (false).
+    public var dropUnsupported = true
+    public init() {}
+    public static let none: RefusalLayers = { var l = RefusalLayers(); l.evidenceGate = false; l.promptRule = false; l.supportCheck = false; return l }()
+}
+
+/// Per-question options.
+public struct AskOptions: Sendable {
+    public var groups: [String] = []
+    public var layers = RefusalLayers()
+    /// Overrides the pack's k.
+    public var k: Int?
+    /// Overrides the pack's default adapter ("none" for the base model).
+    public var adapter: String?
+    /// What to retrieve with when it differs from the question (a chat follow-up made standalone).
+    public var retrievalQuery: String?
+    /// Earlier turns, put before the new question.
+    public var history: [ChatMessage] = []
+    public var seed: UInt64 = 42
+    public init() {}
+}
+
+/// Timings of one answer, in seconds.
+public struct AnswerTimings: Sendable, Codable, Equatable {
+    public var retrieval = 0.0, prompt = 0.0, generation = 0.0, check = 0.0, total = 0.0
+}
+
+/// The outcome of one question.
+public struct Answer: Sendable, Codable {
+    public var question: String
+    public var language: String
+    /// The final text: supported sentences (with citations), or the refusal sentence.
+    public var text: String
+    /// What the model wrote before the support check.
+    public var draft: String
+    public var refused: Bool
+    public var refusalReason: RefusalReason?
+    /// Human-readable explanation of the refusal or the gate decision.
+    public var explanation: String
+    /// Empty when refused: a refused answer never cites.
+    public var citations: [Citation]
+    public var sentences: [SentenceVerdict]
+    /// The passages put in the prompt, numbered from 1.
+    public var passages: [RetrievedPassage]
+    public var pack: String
+    public var model: String
+    public var adapter: String?
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var timings: AnswerTimings
+    public var cancelled: Bool
+}
+
+/// The grounded knowledge-base Q&A pipeline: language → retrieval → evidence gate → prompt →
+/// generation (streamed) → support check → answer with sources → audit.
+public struct KnowledgeQA: Sendable {
+    public var pack: PromptPack
+    public var retriever: any Retriever
+    public var generator: any TextGenerator
+    public var embedder: (any TextEmbedder)?
+    public var audit: (any AuditLog)?
+
+    public init(pack: PromptPack, retriever: any Retriever, generator: any TextGenerator,
+                embedder: (any TextEmbedder)? = nil, audit: (any AuditLog)? = nil) {
+        self.pack = pack; self.retriever = retriever; self.generator = generator; self.embedder = embedder; self.audit = audit
+    }
+
+    /// The chat messages the pack renders for `question` over `passages`.
+    public func messages(question: String, language: String, passages: [RetrievedPassage], promptRule: Bool,
+                         history: [ChatMessage] = []) throws -> [ChatMessage] {
+        let refusal = pack.refusal(language: language)
+        let sources: [[String: TemplateValue]] = passages.enumerated().map { i, p in
+            ["index": .text(String(i + 1)), "path": .text(p.documentPath), "heading": .text(p.headingPath),
+             "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(p.text)]
+        }
+        let values: [String: TemplateValue] = [
+            "question": .text(question), "refusal": .text(refusal), "language": .text(language),
+            "sources": .list(sources), "has_sources": .flag(!passages.isEmpty), "refusal_rule": .flag(promptRule),
+        ]
+        let system = try pack.render("system", language: language, values: values)
+        let user = try pack.render("user", language: language, values: values)
+        return [ChatMessage(.system, system)] + history + [ChatMessage(.user, user)]
+    }
+
+    /// Answers `question`; `onPiece` receives the model's text as it is generated (return false
+    /// to cancel). The answer is recorded in the audit log when one is set.
+    public func ask(_ question: String, options: AskOptions = AskOptions(),
+                    onPiece: (String) -> Bool = { _ in true }) throws -> Answer {
+        let q = question.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !q.isEmpty else { throw AssistantError.emptyQuestion }
+        let clock = ContinuousClock()
+        let start = clock.now
+        func since(_ t: ContinuousClock.Instant) -> Double {
+            let d = clock.now - t
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        let language = TextAnalysis.detectLanguage(q)
+        let query = options.retrievalQuery ?? q
+        let adapter = options.adapter == "none" ? nil : (options.adapter ?? pack.adapter)
+        var timings = AnswerTimings()
+
+        let passages = try retriever.retrieve(query, groups: options.groups, k: options.k ?? pack.retrieval.k)
+        timings.retrieval = since(start)
+        var answer = Answer(question: q, language: language, text: "", draft: "", refused: false, refusalReason: nil,
+                            explanation: "", citations: [], sentences: [], passages: passages, pack: pack.name,
+                            model: generator.modelID, adapter: adapter, promptTokens: 0, generatedTokens: 0,
+                            timings: timings, cancelled: false)
+        let refusal = pack.refusal(language: language)
+
+        let gate = EvidenceGate(minScore: pack.retrieval.minEvidence, minCoverage: pack.retrieval.minCoverage)
+            .decide(query: query, passages: passages)
+        if options.layers.evidenceGate && !gate.pass {
+            Self.refuse(&answer, refusal, gate.reason!, "evidence gate: \(gate.detail)")
+        } else {
+            let t0 = clock.now
+            let request = GenerationRequest(
+                messages: try messages(question: q, language: language, passages: passages,
+                                       promptRule: options.layers.promptRule, history: options.history),
+                maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
+                stop: pack.generation.stop, adapters: adapter.map { name -> [(name: String, scale: Float)] in [(name: name, scale: Float(1))] } ?? [])
+            timings.prompt = since(t0)
+            let t1 = clock.now
+            let result = try generator.generate(request, onPiece: onPiece)
+            timings.generation = since(t1)
+            answer.draft = result.text
+            answer.promptTokens = result.promptTokens
+            answer.generatedTokens = result.generatedTokens
+            answer.cancelled = result.stopReason == .cancelled
+            let t2 = clock.now
+            try settle(&answer, passages: passages, refusal: refusal, layers: options.layers)
+            timings.check = since(t2)
+        }
+        timings.total = since(start)
+        answer.timings = timings
+        if let audit {
+            try audit.record(AuditEntry(
+                time: Date(), groups: options.groups, question: q, chunkIDs: passages.map(\.chunkID),
+                citedChunkIDs: answer.citations.map(\.chunkID), modelID: generator.modelID, adapter: adapter,
+                pack: pack.name, answer: answer.text, refused: answer.refused, refusalReason: answer.refusalReason?.rawValue,
+                retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total))
+        }
+        return answer
+    }
+
+    /// Turns the draft into the final answer: refusal detection, support check, citations.
+    private static func refuse(_ answer: inout Answer, _ refusal: String, _ reason: RefusalReason, _ why: String) {
+        answer.text = refusal; answer.refused = true; answer.refusalReason = reason
+        answer.explanation = why; answer.citations = []
+    }
+
+    private func settle(_ answer: inout Answer, passages: [RetrievedPassage], refusal: String, layers: RefusalLayers) throws {
+        func refuse(_ reason: RefusalReason, _ why: String) { Self.refuse(&answer, refusal, reason, why) }
+        let draft = answer.draft.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refusalKey = TextAnalysis.normalized(refusal)
+        if draft.isEmpty { refuse(.empty, "the model produced no text"); return }
+        if !refusalKey.isEmpty, TextAnalysis.normalized(draft).contains(refusalKey) {
+            refuse(.modelDeclined, "the model answered with the refusal sentence: the sources do not hold the answer")
+            return
+        }
+        var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages)
+        if !layers.supportCheck {
+            // Still attribute sentences (citations need it) but accept them all.
+            for i in verdicts.indices { verdicts[i].supported = true }
+        }
+        answer.sentences = verdicts
+        let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }
+        guard kept.contains(where: { !$0.neutral && $0.supported }) else {
+            let notes = verdicts.compactMap { v in v.note.map { "“\(v.text)”: \($0)" } }
+            refuse(.unsupported, "support check: no sentence is supported by a source" + (notes.isEmpty ? "" : " — " + notes.joined(separator: "; ")))
+            return
+        }
+        var text: [String] = []
+        var used: [Int] = []
+        for v in kept {
+            var s = v.text
+            if v.reattributed, let n = v.source {
+                s = TextAnalysis.stripCitations(s).replacingOccurrences(of: " .", with: ".")
+                    .trimmingCharacters(in: .whitespaces) + " [\(n)]"
+            }
+            // Small models often cite nothing: attribute the sentence to its best-supporting source.
+            if v.cited.isEmpty, let n = v.source, !v.neutral { s += " [\(n)]" }
+            if !v.supported { s += " (unsupported)" }
+            text.append(s)
+            for n in (v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited) where !used.contains(n) { used.append(n) }
+        }
+        answer.text = text.joined(separator: answer.language == "zh" ? "" : " ")
+        answer.citations = used.sorted().map { n in
+            let p = passages[n - 1]
+            return Citation(number: n, chunkID: p.chunkID, path: p.documentPath, heading: p.headingPath,
+                            startLine: p.startLine, endLine: p.endLine, charStart: p.charStart, charEnd: p.charEnd)
+        }
+        let dropped = verdicts.filter { !$0.supported }
+        answer.explanation = dropped.isEmpty ? "every sentence is supported"
+            : dropped.map { "\(layers.dropUnsupported ? "dropped" : "flagged") “\($0.text)”: \($0.note ?? "unsupported")" }.joined(separator: "\n")
+    }
+}

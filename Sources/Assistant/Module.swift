@@ -1,3 +1,0 @@
-// Module Assistant.
-//
-// The scenarios (knowledge-base Q&A, customer service, reports), written against small protocols.

@@ -1,0 +1,144 @@
+import Foundation
+
+/// Why an answer became the refusal sentence.
+public enum RefusalReason: String, Sendable, Codable {
+    /// Layer 1: nothing the caller may see was retrieved.
+    case noPassages = "no-passages"
+    /// Layer 1: the best passage scored below the pack's min_evidence.
+    case lowScore = "low-score"
+    /// Layer 1: no passage holds enough of the question's key terms.
+    case lowCoverage = "low-coverage"
+    /// Layer 2: the model answered with the refusal sentence.
+    case modelDeclined = "model-declined"
+    /// Layer 3: no sentence of the answer was supported by a cited passage.
+    case unsupported = "unsupported"
+    /// The model produced nothing (or generation was cancelled before any text).
+    case empty = "empty"
+}
+
+/// Refusal layer 1: decides from retrieval alone whether there is evidence worth generating from.
+public struct EvidenceGate: Sendable {
+    public var minScore: Double
+    public var minCoverage: Double
+
+    public init(minScore: Double, minCoverage: Double) { self.minScore = minScore; self.minCoverage = minCoverage }
+
+    public struct Decision: Sendable, Equatable {
+        public var pass: Bool
+        public var reason: RefusalReason?
+        public var detail: String
+    }
+
+    public func decide(query: String, passages: [RetrievedPassage]) -> Decision {
+        guard let best = passages.map(\.score).max() else {
+            return Decision(pass: false, reason: .noPassages, detail: "no passage visible to your groups matched the question")
+        }
+        if minScore > 0, best < minScore {
+            return Decision(pass: false, reason: .lowScore,
+                            detail: String(format: "best retrieval score %.3f is below the pack's min_evidence %.3f", best, minScore))
+        }
+        let terms = TextAnalysis.keyTerms(query)
+        let cover = passages.map { TextAnalysis.coverage(terms, in: TextAnalysis.keyTerms($0.headingPath + " " + $0.text)) }.max() ?? 0
+        if minCoverage > 0, !terms.isEmpty, cover < minCoverage {
+            return Decision(pass: false, reason: .lowCoverage,
+                            detail: String(format: "the best passage holds %.0f%% of the question's key terms; the pack needs %.0f%%", cover * 100, minCoverage * 100))
+        }
+        return Decision(pass: true, reason: nil, detail: String(format: "best score %.3f, key-term coverage %.0f%%", best, cover * 100))
+    }
+}
+
+/// What the support check (refusal layer 3) concluded about one sentence of an answer.
+public struct SentenceVerdict: Sendable, Codable, Equatable {
+    public var text: String
+    /// Source numbers the sentence cites itself (only those that exist).
+    public var cited: [Int]
+    /// The source it is attributed to: its best cited source, or the best-supporting one when it cites none.
+    public var source: Int?
+    /// Share of the sentence's key terms found in that source.
+    public var lexical: Double
+    /// Cosine similarity with that source, when an embedder was given.
+    public var semantic: Double?
+    public var supported: Bool
+    /// Why it was judged unsupported (or a note, e.g. a citation to a source that does not exist).
+    public var note: String?
+    /// Sentences with no content terms ("Yes.") are kept but do not count as support.
+    public var neutral: Bool
+    /// The sentence cited a source that does not support it, and another source does: its
+    /// citation is rewritten to that source.
+    public var reattributed: Bool = false
+}
+
+/// Refusal layer 3: every sentence must be backed by a passage — lexical overlap (bigrams for
+/// Chinese, words for English), embedding similarity when an embedder is given, and every
+/// number it states present in the passage it relies on.
+public struct SupportChecker: Sendable {
+    /// A sentence is supported when this share of its key terms appears in its source…
+    public var minLexical: Double = 0.5
+    /// …or when its embedding similarity reaches this and its overlap is at least `minLexicalWithSemantic`.
+    public var minSemantic: Double = 0.7
+    public var minLexicalWithSemantic: Double = 0.2
+    public var embedder: (any TextEmbedder)?
+
+    public init(embedder: (any TextEmbedder)? = nil) { self.embedder = embedder }
+
+    public func check(_ answer: String, passages: [RetrievedPassage]) throws -> [SentenceVerdict] {
+        let passageTerms = passages.map { TextAnalysis.keyTerms($0.headingPath + " " + $0.text) }
+        let passageNumbers = passages.map { Set(TextAnalysis.numbers($0.text)) }
+        let sentences = TextAnalysis.sentences(answer)
+        var sims: [[Double]]? = nil
+        if let embedder, !sentences.isEmpty, !passages.isEmpty {
+            let vecs = try embedder.embed(sentences.map(TextAnalysis.stripCitations) + passages.map(\.text))
+            sims = sentences.indices.map { i in
+                passages.indices.map { j in zip(vecs[i], vecs[sentences.count + j]).reduce(0.0) { $0 + Double($1.0 * $1.1) } }
+            }
+        }
+        let all = Array(passages.indices.map { $0 + 1 })
+        return sentences.enumerated().map { i, sentence in
+            let allCited = TextAnalysis.citations(sentence)
+            let cited = allCited.filter { all.contains($0) }
+            var note: String? = allCited.first(where: { !all.contains($0) })
+                .map { "cites [\($0)], which is not one of the \(passages.count) sources" }
+            let plain = TextAnalysis.stripCitations(sentence)
+            let terms = TextAnalysis.keyTerms(plain)
+            let numbers = TextAnalysis.numbers(plain)
+            if terms.isEmpty && numbers.isEmpty {
+                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
+                                       supported: true, note: note, neutral: true)
+            }
+            func judge(_ n: Int) -> (lex: Double, sem: Double?, ok: Bool, invented: String?) {
+                let lex = TextAnalysis.coverage(terms, in: passageTerms[n - 1])
+                let sem = sims.map { $0[i][n - 1] }
+                let invented = numbers.first { !passageNumbers[n - 1].contains($0) }
+                let ok = (lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)) && invented == nil
+                return (lex, sem, ok, invented)
+            }
+            func rank(_ ns: [Int]) -> Int? {
+                ns.max { a, b in
+                    let x = judge(a), y = judge(b)
+                    return (x.ok ? 1 : 0, x.lex + (x.sem ?? 0)) < (y.ok ? 1 : 0, y.lex + (y.sem ?? 0))
+                }
+            }
+            guard let anyBest = rank(all) else {
+                return SentenceVerdict(text: sentence, cited: [], source: nil, lexical: 0, semantic: nil,
+                                       supported: false, note: note ?? "there are no sources to support it", neutral: false)
+            }
+            // Cited sources first; small models cite the wrong number often enough that a
+            // sentence another source fully supports is re-attributed rather than dropped.
+            var source = cited.isEmpty ? anyBest : rank(cited)!
+            var keptCitations = cited
+            if !cited.isEmpty, !judge(source).ok, judge(anyBest).ok {
+                note = "cites \(cited.map { "[\($0)]" }.joined()) but [\(anyBest)] supports it; re-attributed"
+                source = anyBest
+                keptCitations = [anyBest]
+            }
+            let v = judge(source)
+            if !v.ok {
+                let why = v.invented.map { "the number \($0) does not appear in [\(source)]" }
+                    ?? String(format: "only %.0f%% of its key terms appear in [%d]", v.lex * 100, source)
+                note = note.map { "\($0); \(why)" } ?? why
+            }
+            return SentenceVerdict(text: sentence, cited: keptCitations, source: source, lexical: v.lex, semantic: v.sem,
+                                   supported: v.ok, note: note, neutral: false, reattributed: keptCitations != cited)
+        }
+    }
+}

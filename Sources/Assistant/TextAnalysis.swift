@@ -1,0 +1,184 @@
+// Module Assistant.
+//
+// The scenarios (knowledge-base Q&A, customer service, reports), written against small protocols.
+import Foundation
+
+/// The text measurements the gate, the support check and chat share. Chinese has no spaces, so
+/// its "terms" are character bigrams; English terms are lower-cased words with a crude plural
+/// fold, minus stop words.
+public enum TextAnalysis {
+    static func isHan(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FA1F: true
+        default: false
+        }
+    }
+
+    /// "zh" when at least a quarter of the letters are Han characters, else "en". A quarter, not
+    /// a half, because Chinese questions often carry English product names ("VPN 怎么配置").
+    public static func detectLanguage(_ text: String) -> String {
+        var han = 0, latin = 0
+        for s in text.unicodeScalars {
+            if isHan(s) { han += 1 } else if s.properties.isAlphabetic { latin += 1 }
+        }
+        guard han > 0 else { return "en" }
+        // A Latin word of five letters weighs about as much as two Han characters.
+        return Double(han) / (Double(han) + Double(latin) / 2.5) >= 0.25 ? "zh" : "en"
+    }
+
+    static let englishStopWords: Set<String> = [
+        "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from",
+        "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had",
+        "it", "its", "this", "that", "these", "those", "there", "their", "they", "them", "what", "which",
+        "who", "whom", "when", "where", "why", "how", "can", "could", "should", "would", "will", "may",
+        "i", "you", "we", "our", "your", "my", "me", "us", "he", "she", "his", "her", "not", "no", "so",
+        "about", "into", "than", "then", "also", "any", "all", "some", "such", "much", "many", "more", "most",
+        "yes", "out", "up", "get", "take", "takes", "long",
+    ]
+    /// Question words that say nothing about the topic.
+    static let chineseStopBigrams: Set<String> = [
+        "什么", "怎么", "多久", "如何", "是否", "哪些", "可以", "需要", "多少", "为什", "么时", "时候", "哪里",
+        "请问", "我们", "你们", "他们", "一个", "这个", "那个", "还有", "的是", "是什",
+    ]
+
+    static func fold(_ word: String) -> String {
+        var w = word
+        if w.count > 4, w.hasSuffix("ies") { w = String(w.dropLast(3)) + "y" }
+        else if w.count > 3, w.hasSuffix("s"), !w.hasSuffix("ss") { w.removeLast() }
+        return w
+    }
+
+    /// Words (letters or digits) and Han runs, in order.
+    static func pieces(_ text: String) -> [(text: String, han: Bool)] {
+        var out: [(String, Bool)] = []
+        var cur = "", curHan = false
+        func flush() { if !cur.isEmpty { out.append((cur, curHan)); cur = "" } }
+        for s in text.unicodeScalars {
+            if isHan(s) {
+                if !curHan { flush(); curHan = true }
+                cur.unicodeScalars.append(s)
+            } else if s.properties.isAlphabetic || s.properties.numericType != nil {
+                if curHan { flush(); curHan = false }
+                cur.unicodeScalars.append(s)
+            } else { flush() }
+        }
+        flush()
+        return out
+    }
+
+    /// The content terms of `text`: folded English words and Han bigrams, without stop words.
+    public static func keyTerms(_ text: String) -> Set<String> {
+        var terms = Set<String>()
+        for (piece, han) in pieces(text) {
+            if han {
+                let chars = Array(piece)
+                if chars.count == 1 { terms.insert(piece); continue }
+                for i in 0..<(chars.count - 1) {
+                    let bigram = String(chars[i...i + 1])
+                    if !chineseStopBigrams.contains(bigram) { terms.insert(bigram) }
+                }
+            } else {
+                let w = piece.lowercased()
+                if w.count >= 2 || w.first?.isNumber == true, !englishStopWords.contains(w) { terms.insert(fold(w)) }
+            }
+        }
+        return terms
+    }
+
+    /// English content words as written (for making a follow-up question standalone).
+    static func contentWords(_ text: String) -> [String] {
+        pieces(text).compactMap { piece, han in
+            han ? piece : (englishStopWords.contains(piece.lowercased()) || piece.count < 2 ? nil : piece)
+        }
+    }
+
+    /// Numbers in `text` with thousands separators removed ("1,250.50" → "1250.50"), citation
+    /// markers excluded.
+    public static func numbers(_ text: String) -> [String] {
+        let stripped = stripCitations(text)
+        var out: [String] = []
+        var cur = ""
+        let chars = Array(stripped)
+        for (i, c) in chars.enumerated() {
+            if c.isASCII && c.isNumber { cur.append(c); continue }
+            if (c == "," || c == "."), !cur.isEmpty, i + 1 < chars.count, chars[i + 1].isASCII, chars[i + 1].isNumber {
+                if c == "." { cur.append(c) }
+                continue
+            }
+            if !cur.isEmpty { out.append(cur); cur = "" }
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out
+    }
+
+    static let citationPattern = try! NSRegularExpression(pattern: #"\[(\d+(?:\s*[,，]\s*\d+)*)\]"#)
+
+    /// Source numbers cited as [n], [n, m] or [n][m], in order of appearance, without repeats.
+    public static func citations(_ text: String) -> [Int] {
+        var out: [Int] = []
+        let ns = text as NSString
+        for m in citationPattern.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+            for part in ns.substring(with: m.range(at: 1)).split(whereSeparator: { $0 == "," || $0 == "，" }) {
+                if let n = Int(part.trimmingCharacters(in: .whitespaces)), !out.contains(n) { out.append(n) }
+            }
+        }
+        return out
+    }
+
+    public static func stripCitations(_ text: String) -> String {
+        let ns = text as NSString
+        return citationPattern.stringByReplacingMatches(in: text, range: NSRange(location: 0, length: ns.length), withTemplate: "")
+    }
+
+    /// Splits an answer into sentences at . ! ? (followed by a space or the end), 。！？；, and line
+    /// breaks. A citation written after the full stop ("… 5 days. [1]") stays with its sentence.
+    public static func sentences(_ text: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            cur.append(c)
+            let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
+            var ends = "。！？；!?\n".contains(c) || (c == "." && (next == nil || next!.isWhitespace))
+            if c == ".", let prev = cur.dropLast().last, prev.isNumber, next == nil || next == " " {
+                ends = true  // "…costs 5." ends a sentence; "3.5" never reaches here (next is a digit)
+            }
+            if ends {
+                // Swallow citations and spaces that follow the terminator.
+                var j = i + 1
+                var tail = ""
+                while j < chars.count {
+                    if chars[j] == " " { tail.append(chars[j]); j += 1; continue }
+                    if chars[j] == "[", let close = chars[j...].firstIndex(of: "]"),
+                       chars[(j + 1)..<close].allSatisfy({ $0.isNumber || $0 == "," || $0 == " " }) {
+                        tail += String(chars[j...close]); j = close + 1; continue
+                    }
+                    break
+                }
+                if tail.contains("[") { while tail.last == " " { tail.removeLast() }; cur += tail }
+                i = tail.contains("[") ? j : i + 1
+                let s = cur.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !s.isEmpty { out.append(s) }
+                cur = ""
+                continue
+            }
+            i += 1
+        }
+        let s = cur.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !s.isEmpty { out.append(s) }
+        return out
+    }
+
+    /// Share of `terms` found in `other`.
+    static func coverage(_ terms: Set<String>, in other: Set<String>) -> Double {
+        terms.isEmpty ? 0 : Double(terms.intersection(other).count) / Double(terms.count)
+    }
+
+    /// Lower-cased letters and digits only, for comparing an answer with the refusal sentence.
+    static func normalized(_ s: String) -> String {
+        String(s.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+            .map(Character.init))
+    }
+}

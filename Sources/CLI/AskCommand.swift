@@ -1,0 +1,128 @@
+import Foundation
+import Assistant
+import Knowledge
+import Prompts
+
+/// Where the real pieces of the Q&A pipeline are chosen. Each factory is small so switching to
+/// the hybrid retriever or the real engine, when their branches land, is a one-line change here.
+enum AssistantWiring {
+    /// Options shared by `ask` and `chat`.
+    static let options: [OptionSpec] = [
+        .value("as", "GROUPS", "ask as a member of these access groups (comma separated)"),
+        .value("pack", "NAME", "prompt pack (default kb-qa)"),
+        packsOption,
+        .value("model", "PATH", "GGUF model, or 'extractive' for the no-model baseline (default: $STRATA_MODEL)"),
+        .value("adapter", "NAME", "L2 adapter for this question ('none' for the base model)"),
+        .value("corpus", "FILE", "answer from a BEIR corpus.jsonl instead of the knowledge database"),
+        .value("k", "N", "passages in the prompt (default: the pack's)"),
+        .flag("no-gate", "refusal layer 1 off: generate even when retrieval finds no evidence"),
+        .flag("no-refusal-rule", "refusal layer 2 off: the prompt does not tell the model how to refuse"),
+        .flag("no-support-check", "refusal layer 3 off: keep every sentence the model writes"),
+        .flag("flag-unsupported", "keep unsupported sentences, marked, instead of dropping them"),
+        .flag("no-audit", "do not record this answer in the audit log"),
+        .flag("explain", "say why an answer was refused or a sentence dropped"),
+    ]
+
+    static func pack(_ args: ParsedArguments) throws -> PromptPack {
+        try args.packLibrary.pack(named: args.value("pack") ?? "kb-qa")
+    }
+
+    static func retriever(_ args: ParsedArguments) throws -> any Retriever {
+        if let corpus = args.value("corpus") { return try LexicalRetriever.beirCorpus(corpus).retriever }
+        throw CLIError.failed("searching the knowledge database is not in this build yet (it arrives with the knowledge and embed branches) — pass --corpus FILE.jsonl to answer from a BEIR corpus")
+    }
+
+    static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"]
+        if model == "extractive" { return ExtractiveGenerator() }
+        guard let model else {
+            throw CLIError.failed("no model given — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
+        }
+        throw CLIError.failed("cannot load \(model): the LLM engine is not wired into this build yet (Sources/CLI/LLMGenerator.swift arrives with the engine branch) — use --model extractive")
+    }
+
+    /// The sentence encoder for the support check; nil until the embed branch provides one.
+    static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? { nil }
+
+    static func audit(_ args: ParsedArguments) throws -> (any AuditLog)? {
+        args.has("no-audit") ? nil : try AuditStore(path: args.databasePath)
+    }
+
+    static func layers(_ args: ParsedArguments) -> RefusalLayers {
+        var l = RefusalLayers()
+        l.evidenceGate = !args.has("no-gate")
+        l.promptRule = !args.has("no-refusal-rule")
+        l.supportCheck = !args.has("no-support-check")
+        l.dropUnsupported = !args.has("flag-unsupported")
+        return l
+    }
+
+    static func knowledgeQA(_ args: ParsedArguments) throws -> KnowledgeQA {
+        KnowledgeQA(pack: try pack(args), retriever: try retriever(args), generator: try generator(args),
+                    embedder: try embedder(args), audit: try audit(args))
+    }
+
+    /// The answer as printed: text, then the Sources list (never for a refusal), then --explain.
+    static func render(_ a: Answer, explain: Bool) -> String {
+        var s = a.text + "\n"
+        if !a.refused && !a.citations.isEmpty {
+            s += "\nSources:\n" + ChatSession.sourcesList(a) + "\n"
+        }
+        if explain {
+            s += "\nWhy: \(a.explanation)\n"
+            if a.cancelled { s += "(generation was cancelled)\n" }
+        }
+        return s
+    }
+}
+
+struct AskCommand: CLICommand {
+    static let name = "ask"
+    static let summary = "answer a question from the knowledge base, with sources"
+    static let usage = """
+    Usage: strata ask "QUESTION" [--as GROUPS] [--pack NAME] [--json] [--explain]
+
+    Retrieves passages the groups may see, refuses when there is no evidence, generates an answer
+    citing [n], drops sentences no source supports, and prints the Sources. Every answer is
+    recorded in the audit log of the database (see 'strata log').
+    """
+    static let options = AssistantWiring.options + [.flag("json", "print the answer, citations, counts and timings as JSON")]
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        guard !args.positionals.isEmpty else { throw CLIError.usage("give the question in quotes", command: name) }
+        let question = args.positionals.joined(separator: " ")
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CLIError.usage("the question is empty", command: name)
+        }
+        let qa = try AssistantWiring.knowledgeQA(args)
+        var options = AskOptions()
+        options.groups = args.groups
+        options.layers = AssistantWiring.layers(args)
+        options.adapter = args.value("adapter")
+        options.k = try args.optionalInt("k")
+        if let k = options.k, !(1...50).contains(k) { throw CLIError.usage("--k must be between 1 and 50", command: name) }
+        // Stream to a terminal; scripts and --json get only the checked answer.
+        let stream = !args.has("json") && isatty(STDOUT_FILENO) == 1
+        let answer = try qa.ask(question, options: options) { piece in
+            if stream { writeOut(piece) }
+            return true
+        }
+        if args.has("json") {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(answer), as: UTF8.self))
+            return 0
+        }
+        var out = AssistantWiring.render(answer, explain: args.has("explain"))
+        if stream && !answer.draft.isEmpty {
+            if answer.draft.trimmingCharacters(in: .whitespacesAndNewlines) == answer.text {
+                // Already on screen: print only what follows the text.
+                writeOut("\n"); out = String(out.dropFirst(answer.text.count + 1))
+            } else {
+                writeOut("\n\n— after the support check —\n")
+            }
+        }
+        print(out, terminator: "")
+        return 0
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Assistant
+import Synchronization
+
+/// Set by Ctrl-C, read by the streaming callback: cancels the answer being generated.
+private let interrupted = Atomic<Bool>(false)
+
+struct ChatCommand: CLICommand {
+    static let name = "chat"
+    static let summary = "ask questions in a conversation (follow-ups understood)"
+    static let usage = """
+    Usage: strata chat [--as GROUPS] [--pack NAME] [--explain]
+
+    One question per line; a follow-up ("and for credit cards?") is combined with the previous
+    question for retrieval. /help lists the commands. Ctrl-C cancels the answer being generated,
+    Ctrl-D (or /quit) leaves. Reads from a pipe too: `printf 'q1\\nq2\\n' | strata chat`.
+    """
+    static let options = AssistantWiring.options
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        guard args.positionals.isEmpty else {
+            throw CLIError.usage("chat takes no arguments; type the questions after it starts", command: name)
+        }
+        let session = ChatSession(qa: try AssistantWiring.knowledgeQA(args), library: args.packLibrary,
+                                  groups: args.groups, adapter: args.value("adapter"))
+        session.layers = AssistantWiring.layers(args)
+        let interactive = isatty(STDIN_FILENO) == 1
+        let streaming = isatty(STDOUT_FILENO) == 1
+        signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
+        defer { signal(SIGINT, SIG_DFL) }
+        if interactive { print("strata chat — pack \(session.qa.pack.name); /help for commands, Ctrl-D to leave") }
+        while true {
+            if interactive { writeOut("> ") }
+            guard let line = readLine() else { if interactive { print("") }; return 0 }
+            interrupted.store(false, ordering: .relaxed)
+            do {
+                let reply = try session.handle(line) { piece in
+                    if streaming { writeOut(piece) }
+                    return !interrupted.load(ordering: .relaxed)
+                }
+                switch reply {
+                case .quit: return 0
+                case .info(let text): if !text.isEmpty { print(text) }
+                case .answer(let a):
+                    var out = AssistantWiring.render(a, explain: args.has("explain"))
+                    if streaming && !a.draft.isEmpty {
+                        if a.cancelled { writeOut("\n(cancelled)\n") }
+                        else if a.draft.trimmingCharacters(in: .whitespacesAndNewlines) == a.text {
+                            writeOut("\n"); out = String(out.dropFirst(a.text.count + 1))
+                        } else { writeOut("\n\n— after the support check —\n") }
+                    }
+                    print(out)
+                }
+            } catch {
+                // A bad command or a failed answer must not end the conversation.
+                printErr("strata chat: \(error.localizedDescription)")
+            }
+        }
+    }
+}

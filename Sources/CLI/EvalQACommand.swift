@@ -1,0 +1,127 @@
+import Foundation
+import Assistant
+
+struct EvalQACommand: CLICommand {
+    static let name = "eval qa"
+    static let summary = "measure answers, refusals and citations on a BEIR Q&A folder"
+    static let usage = """
+    Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive]
+
+    DIR holds corpus.jsonl and queries.jsonl (with answerable / answers / context_id, as in
+    ../shared/datasets/squad2-dev/beir and cmrc2018-dev/beir). --holdout F leaves a share F of the
+    passages out of the index: their questions become refusal cases (for datasets, like CMRC 2018,
+    that have no unanswerable questions). Reports retrieval Recall@k of the gold passage, EM/F1
+    (SQuAD normalisation, per character for Chinese), refusal precision/recall/F1, SQuAD 2.0
+    overall EM/F1, citation accuracy and seconds per question. Nothing is written to the audit log.
+    """
+    static let options: [OptionSpec] = [
+        .value("beir", "DIR", "the BEIR folder"),
+        .value("limit", "N", "questions to sample (default 200)"),
+        .value("seed", "S", "sampling seed (default 1)"),
+        .value("holdout", "F", "share of passages left out of the index, 0…0.9 (default 0)"),
+        .flag("no-refusal", "switch off all three refusal layers"),
+        .flag("no-gate", "switch off refusal layer 1 (evidence gate)"),
+        .flag("no-support-check", "switch off refusal layer 3 (support check)"),
+        .value("model", "PATH", "GGUF model or 'extractive' (default: $STRATA_MODEL)"),
+        .value("pack", "NAME", "prompt pack (default kb-qa)"),
+        packsOption,
+        .value("k", "N", "passages per question (default: the pack's)"),
+        .flag("json", "print the figures as JSON"),
+    ]
+
+    /// SplitMix64: a fixed, documented generator so a seed means the same sample everywhere.
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    struct Query { var id: String; var text: String; var answerable: Bool; var answers: [String]; var context: String }
+
+    static func loadQueries(_ path: String) throws -> [Query] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError.failed("cannot read \(path) — --beir DIR must hold queries.jsonl")
+        }
+        return try data.split(separator: 0x0A).enumerated().map { i, line in
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                  let id = o["_id"] as? String, let text = o["text"] as? String, let context = o["context_id"] as? String else {
+                throw CLIError.failed("\(path) line \(i + 1): expected _id, text and context_id (BEIR Q&A queries with answers)")
+            }
+            let answers = o["answers"] as? [String] ?? []
+            return Query(id: id, text: text, answerable: (o["answerable"] as? Bool) ?? !answers.isEmpty, answers: answers, context: context)
+        }
+    }
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        guard let dir = args.value("beir") else { throw CLIError.usage("--beir DIR is required", command: name) }
+        let limit = try args.int("limit", default: 200)
+        let seed = try args.int("seed", default: 1)
+        let holdout = try args.double("holdout", default: 0)
+        guard limit > 0 else { throw CLIError.usage("--limit must be positive", command: name) }
+        guard (0...0.9).contains(holdout) else { throw CLIError.usage("--holdout takes a share between 0 and 0.9", command: name) }
+        let corpusPath = (dir as NSString).appendingPathComponent("corpus.jsonl")
+        var queries = try loadQueries((dir as NSString).appendingPathComponent("queries.jsonl"))
+
+        // Held-out passages: a seeded shuffle of the distinct gold contexts.
+        var rng = SplitMix64(state: UInt64(bitPattern: Int64(seed)))
+        var contexts = Array(Set(queries.map(\.context))).sorted()
+        contexts.shuffle(using: &rng)
+        let heldOut = Set(contexts.prefix(Int(Double(contexts.count) * holdout)))
+        let (retriever, ids) = try LexicalRetriever.beirCorpus(corpusPath) { !heldOut.contains($0) }
+        queries.shuffle(using: &rng)
+        queries = Array(queries.prefix(limit))
+
+        var wiringArgs = args
+        if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil {
+            wiringArgs.values["model"] = ["extractive"]
+        }
+        let qa = KnowledgeQA(pack: try AssistantWiring.pack(args), retriever: retriever,
+                             generator: try AssistantWiring.generator(wiringArgs), embedder: try AssistantWiring.embedder(args))
+        var options = AskOptions()
+        options.k = try args.optionalInt("k")
+        options.layers = args.has("no-refusal") ? .none : AssistantWiring.layers(args)
+        if args.has("no-refusal") { options.layers.dropUnsupported = false }
+
+        var outcomes: [QAMetrics.Outcome] = []
+        let clock = ContinuousClock()
+        for (i, q) in queries.enumerated() {
+            let answerable = q.answerable && !heldOut.contains(q.context)
+            let golds = answerable ? q.answers : []
+            let start = clock.now
+            let a = try qa.ask(q.text, options: options)
+            let elapsed = clock.now - start
+            let prediction = a.refused ? "" : TextAnalysis.stripCitations(a.text).replacingOccurrences(of: " (unsupported)", with: "")
+            let retrieved = a.passages.map { ids[Int($0.chunkID) - 1] }
+            outcomes.append(QAMetrics.Outcome(
+                answerable: answerable, goldRetrieved: retrieved.contains(q.context), refused: a.refused,
+                em: QAMetrics.exactMatch(prediction, golds), f1: QAMetrics.f1(prediction, golds),
+                citesGold: a.refused || a.citations.isEmpty || !answerable ? nil : a.citations.contains { ids[Int($0.chunkID) - 1] == q.context },
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+            if (i + 1) % 50 == 0 { printErr("eval qa: \(i + 1)/\(queries.count)") }
+        }
+        let s = QAMetrics.summarize(outcomes)
+        let figures: [(String, Double)] = [
+            ("recall_at_k", s.recallAtK), ("answerable_em", s.answerableEM), ("answerable_f1", s.answerableF1),
+            ("overall_em", s.overallEM), ("overall_f1", s.overallF1), ("refusal_precision", s.refusalPrecision),
+            ("refusal_recall", s.refusalRecall), ("refusal_f1", s.refusalF1), ("citation_accuracy", s.citationAccuracy),
+            ("seconds_per_question", s.secondsPerQuestion),
+        ]
+        if args.has("json") {
+            var obj: [String: Any] = Dictionary(uniqueKeysWithValues: figures.map { ($0.0, $0.1) })
+            obj["questions"] = s.questions; obj["answerable"] = s.answerable; obj["unanswerable"] = s.unanswerable
+            obj["model"] = qa.generator.modelID; obj["pack"] = qa.pack.name; obj["holdout"] = holdout; obj["seed"] = seed
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            return 0
+        }
+        print("eval qa on \(dir): \(s.questions) questions (\(s.answerable) answerable, \(s.unanswerable) to refuse), model \(qa.generator.modelID), pack \(qa.pack.name), k=\(options.k ?? qa.pack.retrieval.k), seed \(seed), holdout \(holdout)")
+        for (k, v) in figures {
+            print("  \(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(k == "seconds_per_question" ? String(format: "%.4f", v) : String(format: "%.3f", v))")
+        }
+        return 0
+    }
+}

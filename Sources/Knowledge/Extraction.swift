@@ -1,0 +1,212 @@
+import Foundation
+
+/// The kinds of file ingestion understands, by extension.
+public enum SourceType: String, Sendable, CaseIterable, Codable {
+    case markdown = "md", text = "txt", csv, json, jsonl, html
+
+    public init?(path: String) {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "md", "markdown": self = .markdown
+        case "txt", "text": self = .text
+        case "csv": self = .csv
+        case "json": self = .json
+        case "jsonl", "ndjson": self = .jsonl
+        case "html", "htm": self = .html
+        default: return nil
+        }
+    }
+}
+
+/// Text the chunker works on and how its bytes map back to the source file.
+struct ExtractedUnit {
+    enum Mapping {
+        /// `text` is the source itself: offsets are the source's.
+        case identity
+        /// One source byte offset per text byte (HTML: text left after removing tags).
+        case perByte([Int32])
+        /// `text` was assembled from the source span `start..<end` (a CSV row, a JSON record).
+        case span(Int, Int)
+    }
+    var text: [UInt8]
+    var mapping: Mapping
+    var markdown: Bool
+    var headingPrefix: [String]
+}
+
+/// A file turned into units of text plus a title.
+struct ExtractedDocument {
+    var title: String
+    var units: [ExtractedUnit]
+}
+
+/// Why a file's content could not be extracted (the file is valid UTF-8 by then).
+struct ExtractionError: Error { let message: String }
+
+enum Extractor {
+    static func extract(_ bytes: [UInt8], type: SourceType, fileName: String) throws -> ExtractedDocument {
+        let stem = (fileName as NSString).deletingPathExtension
+        switch type {
+        case .markdown:
+            let title = firstMarkdownHeading(bytes) ?? stem
+            return ExtractedDocument(title: title, units: [ExtractedUnit(text: bytes, mapping: .identity, markdown: true, headingPrefix: [])])
+        case .text:
+            return ExtractedDocument(title: stem, units: [ExtractedUnit(text: bytes, mapping: .identity, markdown: false, headingPrefix: [])])
+        case .csv:
+            return ExtractedDocument(title: stem, units: try CSVExtractor.units(bytes))
+        case .json, .jsonl:
+            return ExtractedDocument(title: stem, units: try JSONExtractor.units(bytes, lines: type == .jsonl))
+        case .html:
+            let (text, map, title) = HTMLExtractor.extract(bytes)
+            return ExtractedDocument(title: title ?? firstMarkdownHeading(text) ?? stem,
+                                     units: [ExtractedUnit(text: text, mapping: .perByte(map), markdown: true, headingPrefix: [])])
+        }
+    }
+
+    static func firstMarkdownHeading(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer { b in
+            let s = Chunker.sections(b, markdown: true)
+            return s.first(where: { !$0.headings.isEmpty })?.headings.first
+        }
+    }
+}
+
+/// CSV (RFC 4180: quotes, doubled quotes, newlines inside quotes). Each data row becomes one unit
+/// `header: value` per line, so a chunk carries its column names; offsets cover the row.
+enum CSVExtractor {
+    static func units(_ b: [UInt8]) throws -> [ExtractedUnit] {
+        let rows = try records(b)
+        guard let header = rows.first else { return [] }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        var units: [ExtractedUnit] = []
+        for (n, row) in rows.dropFirst().enumerated() {
+            var lines: [String] = []
+            for (i, value) in row.fields.enumerated() {
+                let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
+                if v.isEmpty { continue }
+                let name = i < names.count && !names[i].isEmpty ? names[i] : "column \(i + 1)"
+                lines.append("\(name): \(v)")
+            }
+            if lines.isEmpty { continue }
+            units.append(ExtractedUnit(text: Array(lines.joined(separator: "\n").utf8), mapping: .span(row.start, row.end),
+                                       markdown: false, headingPrefix: ["Row \(n + 1)"]))
+        }
+        return units
+    }
+
+    struct Record { var fields: [String]; var start: Int; var end: Int }
+
+    static func records(_ b: [UInt8]) throws -> [Record] {
+        var out: [Record] = []
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var i = 0, recordStart = 0
+        var inQuotes = false
+        // Skip a UTF-8 byte-order mark.
+        if b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { i = 3; recordStart = 3 }
+        func endRecord(_ end: Int) {
+            fields.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true)
+            if !(fields.count == 1 && fields[0].isEmpty) { out.append(Record(fields: fields, start: recordStart, end: end)) }
+            fields = []
+        }
+        while i < b.count {
+            let c = b[i]
+            if inQuotes {
+                if c == 0x22 {
+                    if i + 1 < b.count && b[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
+                    inQuotes = false
+                } else { field.append(c) }
+                i += 1
+                continue
+            }
+            switch c {
+            case 0x22: inQuotes = true
+            case 0x2C: fields.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true)
+            case 0x0A:
+                var e = i
+                if e > recordStart && b[e - 1] == 0x0D { e -= 1 }
+                endRecord(e)
+                recordStart = i + 1
+            case 0x0D where i + 1 < b.count && b[i + 1] == 0x0A: break
+            default: field.append(c)
+            }
+            i += 1
+        }
+        if inQuotes {
+            throw ExtractionError(message: "a quoted CSV field opened in the row starting at byte \(recordStart) is never closed — fix the quoting")
+        }
+        if recordStart < b.count { endRecord(b.count) }
+        return out
+    }
+}
+
+/// JSON and JSON Lines. Each record (a line of JSONL, an element of a top-level JSON array, or a
+/// whole JSON object) becomes one unit of its string fields as `key.path: value` lines.
+enum JSONExtractor {
+    static func units(_ b: [UInt8], lines: Bool) throws -> [ExtractedUnit] {
+        var spans: [(Int, Int)] = []
+        if lines {
+            var s = 0
+            for i in 0...b.count where i == b.count || b[i] == 0x0A {
+                if b[s..<i].contains(where: { !Chunker.isSpace($0) }) { spans.append((s, i)) }
+                s = i + 1
+            }
+        } else {
+            spans = topLevelArrayElements(b) ?? [(0, b.count)]
+        }
+        var units: [ExtractedUnit] = []
+        for (n, span) in spans.enumerated() {
+            let value: Any
+            do {
+                value = try JSONSerialization.jsonObject(with: Data(b[span.0..<span.1]), options: [.fragmentsAllowed])
+            } catch {
+                let line = b[0..<span.0].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+                throw ExtractionError(message: "invalid JSON in the record starting on line \(line) — fix it or remove the record")
+            }
+            var lines: [String] = []
+            collect(value, path: "", into: &lines)
+            if lines.isEmpty { continue }
+            units.append(ExtractedUnit(text: Array(lines.joined(separator: "\n").utf8), mapping: .span(span.0, span.1),
+                                       markdown: false, headingPrefix: spans.count > 1 ? ["Record \(n + 1)"] : []))
+        }
+        return units
+    }
+
+    static func collect(_ v: Any, path: String, into lines: inout [String]) {
+        if let s = v as? String {
+            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !t.isEmpty { lines.append(path.isEmpty ? t : "\(path): \(t)") }
+        } else if let d = v as? [String: Any] {
+            for k in d.keys.sorted() { collect(d[k]!, path: path.isEmpty ? k : "\(path).\(k)", into: &lines) }
+        } else if let a = v as? [Any] {
+            for (i, x) in a.enumerated() { collect(x, path: path.isEmpty ? "[\(i)]" : "\(path)[\(i)]", into: &lines) }
+        }
+    }
+
+    /// Byte spans of the elements of a top-level array, found by matching brackets outside strings.
+    static func topLevelArrayElements(_ b: [UInt8]) -> [(Int, Int)]? {
+        var i = 0
+        while i < b.count && Chunker.isSpace(b[i]) { i += 1 }
+        guard i < b.count, b[i] == 0x5B else { return nil }
+        var spans: [(Int, Int)] = []
+        var depth = 0, inString = false, escaped = false, elemStart = i + 1
+        while i < b.count {
+            let c = b[i]
+            if inString {
+                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+            } else if c == 0x22 { inString = true
+            } else if c == 0x5B || c == 0x7B { depth += 1
+            } else if c == 0x5D || c == 0x7D {
+                depth -= 1
+                if depth == 0 { spans.append((elemStart, i)); break }
+            } else if c == 0x2C && depth == 1 { spans.append((elemStart, i)); elemStart = i + 1 }
+            i += 1
+        }
+        let trimmed = spans.compactMap { s -> (Int, Int)? in
+            var a = s.0, z = s.1
+            while a < z && Chunker.isSpace(b[a]) { a += 1 }
+            while z > a && Chunker.isSpace(b[z - 1]) { z -= 1 }
+            return z > a ? (a, z) : nil
+        }
+        return trimmed
+    }
+}

@@ -1,3 +1,0 @@
-// Module Prompts.
-//
-// L3 prompt packs: strict decoding, a small template renderer.

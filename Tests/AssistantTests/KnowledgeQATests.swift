@@ -1,0 +1,184 @@
+import XCTest
+@testable import Assistant
+import Prompts
+import Knowledge
+
+final class KnowledgeQATests: XCTestCase {
+    func makeQA(_ replies: [String], audit: (any AuditLog)? = nil) throws -> (KnowledgeQA, ScriptedGenerator) {
+        let gen = ScriptedGenerator(replies)
+        return (KnowledgeQA(pack: try Fixtures.pack, retriever: Fixtures.retriever, generator: gen, audit: audit), gen)
+    }
+
+    func testCitationsMapToTheRightChunks() throws {
+        let (qa, gen) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. Cash refunds are paid at the counter on the same day [2]."])
+        let a = try qa.ask("How long do card refunds take, and cash refunds?")
+        XCTAssertFalse(a.refused, a.explanation)
+        XCTAssertEqual(a.passages.first?.chunkID, 11)
+        XCTAssertEqual(a.citations.map(\.chunkID), [a.passages[0].chunkID, a.passages[1].chunkID])
+        XCTAssertEqual(a.citations.map(\.chunkID), [11, 12])
+        XCTAssertEqual(a.citations[0].label, "Knowledge/policies/refunds.md › Refunds › Card refunds (lines 12–30)")
+        XCTAssertEqual(a.citations[0].charStart, 1100)
+        // The prompt numbers the sources as the answer cites them.
+        XCTAssertTrue(gen.lastPrompt.contains("[1] Refunds › Card refunds (Knowledge/policies/refunds.md)\nCard refunds are"), gen.lastPrompt)
+        XCTAssertTrue(gen.lastPrompt.contains("Question: How long do card refunds take"), gen.lastPrompt)
+        XCTAssertEqual(gen.requests[0].stop, ["\nQuestion:", "\n问题："])
+    }
+
+    func testUnsupportedSentenceDroppedAndInventedNumberCaught() throws {
+        let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. The office cafeteria serves pizza every Friday. Refunds above 900 EUR need a manager's approval [1]."])
+        let a = try qa.ask("How long do card refunds take?")
+        XCTAssertFalse(a.refused)
+        XCTAssertEqual(a.text, "Card refunds are returned to the original card within 5 working days [1].")
+        XCTAssertEqual(a.sentences.filter { !$0.supported }.count, 2)
+        XCTAssertTrue(a.explanation.contains("the number 900 does not appear in [1]"), a.explanation)
+        XCTAssertTrue(a.explanation.contains("dropped “The office cafeteria"), a.explanation)
+        XCTAssertEqual(a.citations.map(\.chunkID), [11])
+    }
+
+    func testFlagModeKeepsUnsupportedSentencesMarked() throws {
+        let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. Refunds above 900 EUR need approval [1]."])
+        var o = AskOptions(); o.layers.dropUnsupported = false
+        let a = try qa.ask("How long do card refunds take?", options: o)
+        XCTAssertTrue(a.text.hasSuffix("Refunds above 900 EUR need approval [1]. (unsupported)"), a.text)
+    }
+
+    func testUncitedAnswerGetsAttributed() throws {
+        let (qa, _) = try makeQA(["Cash refunds are paid at the counter on the same day."])
+        let a = try qa.ask("When are cash refunds paid?")
+        XCTAssertEqual(a.text, "Cash refunds are paid at the counter on the same day. [\(a.citations[0].number)]")
+        XCTAssertEqual(a.citations.map(\.chunkID), [12])
+    }
+
+    func testGateRefusesWithoutGeneratingAndAuditRecordsIt() throws {
+        let audit = InMemoryAuditLog()
+        let (qa, gen) = try makeQA(["should never be used"], audit: audit)
+        let a = try qa.ask("What is the parking policy for visitors?", options: { var o = AskOptions(); o.groups = ["staff"]; return o }())
+        XCTAssertTrue(a.refused)
+        XCTAssertEqual(a.text, "I cannot find this in the knowledge base.")
+        XCTAssertTrue(a.citations.isEmpty)
+        XCTAssertTrue(gen.requests.isEmpty, "the gate must refuse before generation")
+        XCTAssertEqual(a.refusalReason, .noPassages)
+        let e = try audit.recent(10)
+        XCTAssertEqual(e.count, 1)
+        XCTAssertEqual(e[0].question, "What is the parking policy for visitors?")
+        XCTAssertEqual(e[0].groups, ["staff"])
+        XCTAssertTrue(e[0].refused)
+        XCTAssertEqual(e[0].refusalReason, "no-passages")
+        XCTAssertEqual(e[0].modelID, "scripted-model")
+        XCTAssertEqual(e[0].pack, "kb-qa")
+    }
+
+    func testLowCoverageGateAndSwitchingItOff() throws {
+        // "refunds" matches but "crypto wallet" does not: coverage 1/3 < ... raise the bar to see the gate fire.
+        var (qa, gen) = try makeQA(["I cannot find this in the knowledge base."])
+        qa.pack.retrieval.minCoverage = 0.6
+        let q = "Are crypto wallet refunds allowed?"
+        let gated = try qa.ask(q)
+        XCTAssertEqual(gated.refusalReason, .lowCoverage, gated.explanation)
+        var o = AskOptions(); o.layers.evidenceGate = false
+        let a = try qa.ask(q, options: o)
+        XCTAssertEqual(gen.requests.count, 1)
+        XCTAssertEqual(a.refusalReason, .modelDeclined)
+        XCTAssertTrue(a.citations.isEmpty)
+    }
+
+    func testAnswerWithNoSupportBecomesRefusal() throws {
+        let (qa, _) = try makeQA(["Refunds are processed by the moon office within 42 days [1]."])
+        let a = try qa.ask("How long do card refunds take?")
+        XCTAssertTrue(a.refused)
+        XCTAssertEqual(a.refusalReason, .unsupported)
+        XCTAssertTrue(a.citations.isEmpty, "a refused answer never cites")
+        XCTAssertEqual(a.text, "I cannot find this in the knowledge base.")
+        // With the support check off the same draft goes through.
+        var o = AskOptions(); o.layers.supportCheck = false
+        let (qa2, _) = try makeQA(["Refunds are processed by the moon office within 42 days [1]."])
+        XCTAssertFalse(try qa2.ask("How long do card refunds take?", options: o).refused)
+    }
+
+    func testPromptRuleSwitch() throws {
+        let (qa, gen) = try makeQA(["x", "x"])
+        _ = try qa.ask("How long do card refunds take?")
+        XCTAssertTrue(gen.requests[0].messages[0].content.contains("I cannot find this in the knowledge base."))
+        var o = AskOptions(); o.layers.promptRule = false
+        _ = try qa.ask("How long do card refunds take?", options: o)
+        XCTAssertFalse(gen.requests[1].messages[0].content.contains("I cannot find this"))
+    }
+
+    func testRestrictedPassageNeverReachesAnOutsidersPrompt() throws {
+        let q = "What is the salary band for senior engineers?"
+        // An outsider: the only matching passages are HR's, so nothing relevant is visible.
+        let (qa, gen) = try makeQA(["The salary band for senior engineers is 90000 to 120000 EUR [1]."])
+        var o = AskOptions(); o.layers.evidenceGate = false; o.groups = ["staff"]
+        let outsider = try qa.ask(q, options: o)
+        XCTAssertFalse(gen.lastPrompt.contains("90000"), gen.lastPrompt)
+        XCTAssertFalse(gen.lastPrompt.contains("salaries.md"))
+        XCTAssertTrue(outsider.refused, "the invented numbers are not in any visible passage")
+        XCTAssertFalse(outsider.passages.contains { $0.chunkID == 21 })
+        // HR sees it, and the same answer is supported.
+        let (qa2, gen2) = try makeQA(["The salary band for senior engineers is 90000 to 120000 EUR [1]."])
+        o.groups = ["hr"]
+        let insider = try qa2.ask(q, options: o)
+        XCTAssertTrue(gen2.lastPrompt.contains("90000"))
+        XCTAssertFalse(insider.refused, insider.explanation)
+        XCTAssertEqual(insider.citations.map(\.chunkID), [21])
+    }
+
+    func testChineseQuestionUsesChineseTemplatesAndRefusal() throws {
+        let (qa, gen) = try makeQA(["信用卡退款在5个工作日内退回原卡[1]。", "我不知道。"])
+        let a = try qa.ask("信用卡退款需要多久？")
+        XCTAssertEqual(a.language, "zh")
+        XCTAssertFalse(a.refused, a.explanation)
+        XCTAssertEqual(a.citations.map(\.chunkID), [31])
+        XCTAssertTrue(gen.lastPrompt.contains("问题：信用卡退款需要多久？"), gen.lastPrompt)
+        XCTAssertTrue(gen.requests[0].messages[0].content.contains("知识库中没有找到相关信息。"))
+        let r = try qa.ask("火星基地的停车政策是什么？")
+        XCTAssertTrue(r.refused)
+        XCTAssertEqual(r.text, "知识库中没有找到相关信息。")
+    }
+
+    func testCancelledGenerationIsReported() throws {
+        let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]."])
+        var pieces = 0
+        let a = try qa.ask("How long do card refunds take?") { _ in pieces += 1; return pieces < 3 }
+        XCTAssertTrue(a.cancelled)
+    }
+
+    func testEmptyQuestionIsAnError() throws {
+        let (qa, _) = try makeQA([])
+        XCTAssertThrowsError(try qa.ask("   ")) { XCTAssertEqual($0 as? AssistantError, .emptyQuestion) }
+    }
+
+    func testJSONLinesAuditLogRoundTrips() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let log = JSONLinesAuditLog(path: path)
+        let (qa, _) = try makeQA(["Cash refunds are paid at the counter on the same day [1].", "x"], audit: log)
+        _ = try qa.ask("When are cash refunds paid?")
+        _ = try qa.ask("Mars parking?")
+        let e = try log.recent(5)
+        XCTAssertEqual(e.map(\.refused), [false, true])
+        XCTAssertEqual(e[0].citedChunkIDs, [12])
+        XCTAssertEqual(try log.recent(1).map(\.question), ["Mars parking?"])
+    }
+
+    func testSQLiteAuditStoreRecordsAnswers() throws {
+        let db = try Database(path: ":memory:")
+        try Schema.migrate(db)
+        let store = AuditStore(database: db)
+        let (qa, _) = try makeQA(["Cash refunds are paid at the counter on the same day [1]."], audit: store)
+        var o = AskOptions(); o.groups = ["hr", "staff"]; o.adapter = "finance"
+        let a = try qa.ask("When are cash refunds paid?", options: o)
+        _ = try qa.ask("Mars parking?")
+        let e: [AuditEntry] = try store.recent(10)
+        XCTAssertEqual(e.count, 2)
+        XCTAssertEqual(e[0].groups, ["hr", "staff"])
+        XCTAssertEqual(e[0].chunkIDs, a.passages.map(\.chunkID))
+        XCTAssertEqual(e[0].citedChunkIDs, [12])
+        XCTAssertEqual(e[0].adapter, "finance")
+        XCTAssertEqual(e[0].answer, a.text)
+        XCTAssertFalse(e[0].refused)
+        XCTAssertTrue(e[1].refused)
+        XCTAssertNil(e[1].adapter)
+        XCTAssertEqual((try store.recent(1) as [AuditEntry]).map(\.question), ["Mars parking?"])
+    }
+}

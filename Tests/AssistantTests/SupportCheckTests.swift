@@ -1,0 +1,76 @@
+import XCTest
+@testable import Assistant
+
+final class SupportCheckTests: XCTestCase {
+    let passages = [
+        Fixtures.passage(1, "a.md", "Card refunds", "Card refunds are returned to the original card within 5 working days."),
+        Fixtures.passage(2, "b.md", "Fees", "Refunds carry no processing fee."),
+    ]
+
+    func testSupportedCitedSentence() throws {
+        let v = try SupportChecker().check("Card refunds are returned within 5 working days [1].", passages: passages)
+        XCTAssertEqual(v.count, 1)
+        XCTAssertTrue(v[0].supported)
+        XCTAssertEqual(v[0].source, 1)
+    }
+
+    func testInventedNumberIsCaught() throws {
+        let v = try SupportChecker().check("Card refunds are returned within 7 working days [1].", passages: passages)
+        XCTAssertFalse(v[0].supported)
+        XCTAssertEqual(v[0].note, "the number 7 does not appear in [1]")
+    }
+
+    func testNumberMustBeInTheCitedPassageNotAnother() throws {
+        // 5 exists in [1] but the sentence relies on [2], and [1] does not support the rest.
+        let v = try SupportChecker().check("Refunds carry no processing fee, and 5 percent is kept [2].", passages: passages)
+        XCTAssertFalse(v[0].supported)
+        XCTAssertEqual(v[0].note, "the number 5 does not appear in [2]")
+    }
+
+    func testUncitedSentenceAttributedToBestSource() throws {
+        let v = try SupportChecker().check("Refunds carry no processing fee.", passages: passages)
+        XCTAssertTrue(v[0].supported)
+        XCTAssertEqual(v[0].cited, [])
+        XCTAssertEqual(v[0].source, 2)
+    }
+
+    func testUnrelatedSentenceUnsupportedAndNonexistentCitationNoted() throws {
+        let v = try SupportChecker().check("The office cafeteria serves pizza on Fridays [7].", passages: passages)
+        XCTAssertFalse(v[0].supported)
+        XCTAssertEqual(v[0].note, "cites [7], which is not one of the 2 sources; only 0% of its key terms appear in [1]")
+    }
+
+    func testEmbeddingSimilarityRescuesParaphrase() throws {
+        struct FixedEmbedder: TextEmbedder {
+            let modelID = "fixed"; let dimension = 2
+            // Everything maps to the same direction: maximal similarity.
+            func embed(_ texts: [String]) throws -> [[Float]] { texts.map { _ in [1, 0] } }
+        }
+        let s = "Money goes back to the card quickly [1]."
+        XCTAssertFalse(try SupportChecker().check(s, passages: passages)[0].supported)
+        let v = try SupportChecker(embedder: FixedEmbedder()).check(s, passages: passages)[0]
+        XCTAssertEqual(v.semantic ?? 0, 1, accuracy: 1e-6)
+        XCTAssertTrue(v.supported, v.note ?? "")
+    }
+
+    func testChineseBigramSupport() throws {
+        let zh = [Fixtures.passage(1, "z.md", "退款", "信用卡退款在5个工作日内退回原卡。")]
+        XCTAssertTrue(try SupportChecker().check("信用卡退款在5个工作日内退回[1]。", passages: zh)[0].supported)
+        XCTAssertFalse(try SupportChecker().check("信用卡退款在8个工作日内退回[1]。", passages: zh)[0].supported)
+        XCTAssertFalse(try SupportChecker().check("公司食堂周五供应披萨[1]。", passages: zh)[0].supported)
+    }
+}
+
+extension SupportCheckTests {
+    func testWrongCitationReattributed() throws {
+        let v = try SupportChecker().check("Refunds carry no processing fee [1].", passages: passages)[0]
+        XCTAssertTrue(v.supported)
+        XCTAssertTrue(v.reattributed)
+        XCTAssertEqual(v.cited, [2])
+    }
+
+    func testNoPassagesMeansUnsupported() throws {
+        let v = try SupportChecker().check("Refunds carry no fee [1].", passages: [])
+        XCTAssertFalse(v[0].supported)
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import XCTest
+
+final class PacksAskTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-ask-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+        {"_id": "refund-card", "title": "Refunds › Card refunds", "text": "Card refunds are returned to the original card within 5 working days. Refunds above 500 EUR need a manager's approval."}
+        {"_id": "refund-cash", "title": "Refunds › Cash refunds", "text": "Cash refunds are paid at the counter on the same day."}
+        {"_id": "zh-refund", "title": "退款 › 信用卡退款", "text": "信用卡退款在5个工作日内退回原卡。超过500元的退款需要经理批准。"}
+        """.write(to: dir.appendingPathComponent("corpus.jsonl"), atomically: true, encoding: .utf8)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    var base: [String] { ["--corpus", dir.appendingPathComponent("corpus.jsonl").path, "--model", "extractive",
+                          "--db", dir.appendingPathComponent("t.db").path] }
+
+    func testPacksCheckPassesOnShippedPacks() throws {
+        let r = try StrataBinary.run(["packs", "check"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("ok   kb-qa (system.en user.en system.zh user.zh)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("3 of 3 packs valid"), r.stdout)
+    }
+
+    func testPacksCheckFailsOnABrokenUserPack() throws {
+        let packs = dir.appendingPathComponent("packs/kb-qa")
+        try FileManager.default.createDirectory(at: packs, withIntermediateDirectories: true)
+        let shipped = StrataBinary.root.appendingPathComponent("Prompts/kb-qa")
+        for f in ["pack.json", "system.md", "system.zh.md", "user.zh.md"] {
+            try FileManager.default.copyItem(at: shipped.appendingPathComponent(f), to: packs.appendingPathComponent(f))
+        }
+        try "Question: {{qestion}}".write(to: packs.appendingPathComponent("user.md"), atomically: true, encoding: .utf8)
+        let r = try StrataBinary.run(["packs", "check", "--packs", dir.appendingPathComponent("packs").path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("FAIL kb-qa: pack 'kb-qa', user.md line 1: template variable '{{qestion}}' has no value"), r.stdout)
+    }
+
+    func testPacksListAndShow() throws {
+        let list = try StrataBinary.run(["packs", "list"])
+        XCTAssertEqual(list.status, 0)
+        for name in ["kb-qa", "customer-service", "research-report"] { XCTAssertTrue(list.stdout.contains(name), list.stdout) }
+        let show = try StrataBinary.run(["packs", "show", "kb-qa"])
+        XCTAssertEqual(show.status, 0)
+        XCTAssertTrue(show.stdout.contains("refusal.zh:  知识库中没有找到相关信息。"), show.stdout)
+        let missing = try StrataBinary.run(["packs", "show", "nope"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no prompt pack named 'nope'"), missing.stderr)
+    }
+
+    func testAskPrintsAnswerWithSourcesAndLogsIt() throws {
+        let r = try StrataBinary.run(["ask", "How long do card refunds take?", "--as", "staff"] + base)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, """
+        Card refunds are returned to the original card within 5 working days. [1]
+
+        Sources:
+        [1] corpus.jsonl#refund-card › Refunds › Card refunds (lines 1–1)
+
+        """)
+        let log = try StrataBinary.run(["log", "--last", "5", "--db", dir.appendingPathComponent("t.db").path])
+        XCTAssertEqual(log.status, 0, log.stderr)
+        XCTAssertTrue(log.stdout.contains("as staff  pack kb-qa  model extractive-baseline"), log.stdout)
+        XCTAssertTrue(log.stdout.contains("Q: How long do card refunds take?"), log.stdout)
+    }
+
+    func testAskRefusesWithoutCitationsAndExplains() throws {
+        let r = try StrataBinary.run(["ask", "What is the visitor parking policy?", "--explain"] + base)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("I cannot find this in the knowledge base.\n"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("Sources:"))
+        XCTAssertTrue(r.stdout.contains("Why: evidence gate"), r.stdout)
+    }
+
+    func testAskJSON() throws {
+        let r = try StrataBinary.run(["ask", "信用卡退款需要多久？", "--json"] + base)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["language"] as? String, "zh")
+        XCTAssertEqual(obj["refused"] as? Bool, false)
+        XCTAssertEqual(obj["pack"] as? String, "kb-qa")
+        let cites = try XCTUnwrap(obj["citations"] as? [[String: Any]])
+        XCTAssertEqual(cites.first?["chunkID"] as? Int, 3)
+        XCTAssertNotNil(obj["timings"] as? [String: Any])
+        XCTAssertNotNil(obj["promptTokens"] as? Int)
+    }
+
+    func testAskBadInputGivesClearErrors() throws {
+        let noModel = try StrataBinary.run(["ask", "hi", "--corpus", dir.appendingPathComponent("corpus.jsonl").path],
+                                           env: ["STRATA_MODEL": ""])
+        XCTAssertNotEqual(noModel.status, 0)
+        let noCorpus = try StrataBinary.run(["ask", "hi", "--model", "extractive", "--corpus", "/nonexistent.jsonl"])
+        XCTAssertEqual(noCorpus.status, 1)
+        XCTAssertTrue(noCorpus.stderr.contains("cannot read the corpus /nonexistent.jsonl"), noCorpus.stderr)
+        let noQuestion = try StrataBinary.run(["ask"] + base)
+        XCTAssertEqual(noQuestion.status, 64)
+        let badPack = try StrataBinary.run(["ask", "hi", "--pack", "nope"] + base)
+        XCTAssertEqual(badPack.status, 1)
+        XCTAssertTrue(badPack.stderr.contains("strata packs list"), badPack.stderr)
+    }
+
+    func testChatTwoTurnsWithFollowUpThroughStdin() throws {
+        let r = try StrataBinary.run(["chat"] + base, stdin: "How long do card refunds take?\nand for cash?\n/sources\n/frob\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, """
+        Card refunds are returned to the original card within 5 working days. [1]
+
+        Sources:
+        [1] corpus.jsonl#refund-card › Refunds › Card refunds (lines 1–1)
+
+        Cash refunds are paid at the counter on the same day. [1]
+
+        Sources:
+        [1] corpus.jsonl#refund-cash › Refunds › Cash refunds (lines 2–2)
+
+        [1] corpus.jsonl#refund-cash › Refunds › Cash refunds (lines 2–2)
+        unknown command /frob — /help lists the commands
+
+        """)
+    }
+
+    func testLogWithoutDatabase() throws {
+        let r = try StrataBinary.run(["log", "--db", dir.appendingPathComponent("none.db").path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("nothing has been asked yet"), r.stderr)
+    }
+}
+
+extension PacksAskTests {
+    func testEvalQAOnATinyBEIRFolder() throws {
+        let beir = dir.appendingPathComponent("beir")
+        try FileManager.default.createDirectory(at: beir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("corpus.jsonl"), to: beir.appendingPathComponent("corpus.jsonl"))
+        try """
+        {"_id": "q1", "text": "How long do card refunds take?", "answerable": true, "answers": ["within 5 working days"], "context_id": "refund-card"}
+        {"_id": "q2", "text": "When are cash refunds paid?", "answerable": true, "answers": ["on the same day"], "context_id": "refund-cash"}
+        {"_id": "q3", "text": "Who founded the visitor parking office?", "answerable": false, "answers": [], "context_id": "refund-cash"}
+        """.write(to: beir.appendingPathComponent("queries.jsonl"), atomically: true, encoding: .utf8)
+        let r = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(o["questions"] as? Int, 3)
+        XCTAssertEqual(o["recall_at_k"] as? Double, 1)
+        XCTAssertEqual(o["refusal_recall"] as? Double, 1)
+        XCTAssertEqual(o["citation_accuracy"] as? Double, 1)
+        let f1 = try XCTUnwrap(o["answerable_f1"] as? Double)
+        XCTAssertGreaterThan(f1, 0.3); XCTAssertLessThan(f1, 1)
+        let bad = try StrataBinary.run(["eval", "qa", "--beir", dir.appendingPathComponent("none").path])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("queries.jsonl"), bad.stderr)
+    }
+}
