@@ -16,9 +16,15 @@ enum HTMLExtractor {
         func emit(_ bytes: [UInt8], at src: Int) {
             for c in bytes { out.append(c); map.append(Int32(src)) }
         }
+        // Breaks collapse: never more than one blank line, none at the start.
         func breakLine(_ s: String, at src: Int) {
             pendingSpace = -1
-            emit(Array(s.utf8), at: src)
+            let want = s.prefix(while: { $0 == "\n" }).count
+            var have = 0
+            while have < out.count && out[out.count - 1 - have] == 0x0A { have += 1 }
+            if out.isEmpty { have = want }
+            while let last = out.last, last == 0x20, have == 0, want > 0 { out.removeLast(); map.removeLast() }
+            emit(Array(String(repeating: "\n", count: max(0, want - have)).utf8) + Array(s.dropFirst(want).utf8), at: src)
         }
         var i = 0
         while i < b.count {
@@ -48,7 +54,7 @@ enum HTMLExtractor {
                     breakLine("\n", at: i)
                 } else if name == "li" && !closing {
                     breakLine("\n- ", at: i)
-                } else if blockTags.contains(name) || name == "li" || name == "td" || name == "th" {
+                } else if blockTags.contains(name) || name == "td" || name == "th" {
                     breakLine(name == "td" || name == "th" ? " " : "\n\n", at: i)
                 }
                 i = close + 1

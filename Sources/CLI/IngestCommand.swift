@@ -1,0 +1,88 @@
+import Foundation
+import Knowledge
+import Synchronization
+
+/// Set by Ctrl-C: the run stops after the current document (which commits or rolls back whole).
+private let stopRequested = Atomic<Bool>(false)
+
+/// `strata ingest PATH...`: stores documents, chunks and the keyword index.
+struct IngestCommand: CLICommand {
+    static let name = "ingest"
+    static let summary = "add or update documents in the knowledge index"
+    static let usage = """
+        Usage: strata ingest PATH... [--groups G1,G2] [--prune] [--max-file-mb N] [--chunk-tokens N]
+
+        Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields) and
+        .html (text without tags) from files and folders (hidden files skipped). Unchanged files
+        (same SHA-256) are skipped; changed files are re-chunked. Each document is stored in one
+        transaction: Ctrl-C or a crash never leaves half a document, and the next run finishes.
+
+        Exit status: 0 every file stored or unchanged; 3 some files could not be ingested (each
+        named on stderr, the rest stored); 1 the database could not be used; 64 bad usage;
+        130 interrupted by Ctrl-C (documents finished so far are stored).
+        """
+    static let options: [OptionSpec] = [
+        .value("groups", "G1,G2", "access groups for these documents (default: public)"),
+        .flag("prune", "remove stored documents under the given folders whose files are gone"),
+        .value("max-file-mb", "N", "skip files larger than N MB (default 32)"),
+        .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
+    ]
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        guard !args.positionals.isEmpty else {
+            throw CLIError.usage("ingest needs at least one file or folder", command: name)
+        }
+        var options = IngestOptions()
+        options.groups = args.all("groups").flatMap { $0.split(separator: ",").map(String.init) }
+        options.prune = args.has("prune")
+        let mb = try args.double("max-file-mb", default: 32)
+        guard mb > 0 else { throw CLIError.usage("--max-file-mb must be positive, got \(mb)", command: name) }
+        options.maxFileBytes = Int(mb * 1_048_576)
+        let target = try args.int("chunk-tokens", default: 300)
+        guard (16...8192).contains(target) else {
+            throw CLIError.usage("--chunk-tokens must be between 16 and 8192, got \(target)", command: name)
+        }
+        options.chunking = ChunkingOptions(targetTokens: target, overlapTokens: target * 15 / 100)
+        options.shouldStop = { stopRequested.load(ordering: .relaxed) }
+
+        let store: KnowledgeStore
+        do { store = try KnowledgeStore(path: args.databasePath) } catch {
+            throw CLIError.failed("cannot open the knowledge database '\(args.databasePath)': \(error.localizedDescription)")
+        }
+        signal(SIGINT) { _ in
+            // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
+            if stopRequested.exchange(true, ordering: .relaxed) { _exit(130) }
+        }
+        defer { signal(SIGINT, SIG_DFL) }
+
+        let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        let report = Ingestor(store: store).ingest(paths: args.positionals, options: options) { bar?.update($0) }
+        bar?.finish()
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        for (path, problem) in report.problems {
+            let shown = path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+            printErr("strata ingest: skipped \(shown): \(problem)")
+        }
+        print(report.summary)
+        if report.interrupted { return 130 }
+        return report.hasFailures ? 3 : 0
+    }
+}
+
+/// One line redrawn on stderr: files, chunks, rate and ETA.
+final class ProgressBar {
+    private var last = 0.0
+    func update(_ p: IngestProgress) {
+        guard p.elapsed - last >= 0.1 || p.filesDone == p.filesTotal else { return }
+        last = p.elapsed
+        let fraction = p.bytesTotal > 0 ? Double(p.bytesDone) / Double(p.bytesTotal) : Double(p.filesDone) / Double(max(1, p.filesTotal))
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let rate = p.elapsed > 0 ? Double(p.bytesDone) / 1_048_576 / p.elapsed : 0
+        let eta = fraction > 0 ? p.elapsed * (1 - fraction) / fraction : 0
+        let line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            + "\(p.filesDone)/\(p.filesTotal) files, \(p.chunks) chunks, " + String(format: "%.1f MB/s, ETA %.0f s", rate, eta)
+        FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
+    }
+    func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}

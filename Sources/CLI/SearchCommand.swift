@@ -1,0 +1,89 @@
+import Foundation
+import Knowledge
+
+/// `strata search "query"`: top-k passages with where they came from.
+struct SearchCommand: CLICommand {
+    static let name = "search"
+    static let summary = "find passages in the knowledge index"
+    static let usage = """
+        Usage: strata search "QUERY" [--k 5] [--json] [--as GROUP[,GROUP]] [--mode keyword]
+
+        Keyword mode ranks chunks by BM25 (FTS5) over any of the query's words; Chinese is matched
+        by character bigrams. Only chunks public or shared with --as groups are considered.
+        Matched terms are marked [like this] in snippets. --json prints one object for scripts.
+        """
+    static let options: [OptionSpec] = [
+        .value("k", "N", "number of results (default 5, at most 1000)"),
+        .flag("json", "print results as JSON"),
+        .value("as", "GROUPS", "search as a member of these access groups"),
+        .value("mode", "MODE", "retrieval mode: keyword (default)"),
+    ]
+
+    /// Retrieval modes; each maps to one retrieval function below.
+    enum Mode: String, CaseIterable { case keyword }
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        let query = args.positionals.joined(separator: " ")
+        guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw CLIError.usage("search needs a query, e.g. strata search \"refund policy\"", command: name)
+        }
+        let k = try args.int("k", default: 5)
+        guard (1...1000).contains(k) else { throw CLIError.usage("--k must be between 1 and 1000, got \(k)", command: name) }
+        let modeName = args.value("mode") ?? Mode.keyword.rawValue
+        guard let mode = Mode(rawValue: modeName) else {
+            throw CLIError.usage("unknown --mode '\(modeName)'; available: " + Mode.allCases.map(\.rawValue).joined(separator: ", "), command: name)
+        }
+        guard FileManager.default.fileExists(atPath: args.databasePath) else {
+            throw CLIError.failed("no knowledge database at '\(args.databasePath)' — run 'strata ingest PATH' first, or pass --db / set STRATA_DB")
+        }
+        let store: KnowledgeStore
+        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError {
+            throw CLIError.failed("cannot read the knowledge database '\(args.databasePath)': \(e.message)")
+        }
+        let hits: [SearchHit]
+        switch mode {
+        case .keyword: hits = try store.keywordSearch(query, groups: args.groups, k: k)
+        }
+        if args.has("json") {
+            print(try json(query: query, mode: mode, groups: args.groups, hits: hits))
+        } else if hits.isEmpty {
+            let why = KeywordQuery(query).terms.isEmpty ? " (the query has no words to search for)" : ""
+            print("no results for \"\(query)\"\(why)")
+        } else {
+            for h in hits { print(describe(h)) }
+        }
+        return 0
+    }
+
+    static func displayPath(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
+
+    static func describe(_ h: SearchHit) -> String {
+        let lines = h.startLine == h.endLine ? "line \(h.startLine)" : "lines \(h.startLine)–\(h.endLine)"
+        var head = "\(h.rank). " + String(format: "%.2f", h.score) + "  \(displayPath(h.documentPath))"
+        if !h.headingPath.isEmpty { head += "  \(h.headingPath)" }
+        head += "  (\(lines))"
+        return head + "\n   " + h.snippet + "\n"
+    }
+
+    struct Output: Encodable {
+        struct Result: Encodable {
+            let rank: Int, score: Double, chunk_id: Int64, path: String, title: String, heading_path: String
+            let start_line: Int, end_line: Int, char_start: Int, char_end: Int, groups: [String], snippet: String, text: String
+        }
+        let query: String, mode: String, groups: [String], results: [Result]
+    }
+
+    static func json(query: String, mode: Mode, groups: [String], hits: [SearchHit]) throws -> String {
+        let out = Output(query: query, mode: mode.rawValue, groups: groups, results: hits.map {
+            .init(rank: $0.rank, score: $0.score, chunk_id: $0.chunkID, path: displayPath($0.documentPath), title: $0.documentTitle,
+                  heading_path: $0.headingPath, start_line: $0.startLine, end_line: $0.endLine, char_start: $0.charStart,
+                  char_end: $0.charEnd, groups: $0.groups, snippet: $0.snippet, text: $0.text)
+        })
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(out), as: UTF8.self)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// Why a file was not stored. Each case says what to do in `description`.
+public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingPath
+    case unreadable(String)
+    case unsupportedType(String)
+    case empty
+    case binary(offset: Int)
+    case invalidUTF8(offset: Int)
+    case tooLarge(bytes: Int, limit: Int)
+    case malformed(String)
+    case storeFailed(String)
+
+    /// Short category used in the summary line ("binary: 2, invalid UTF-8: 1").
+    public var category: String {
+        switch self {
+        case .missingPath: "missing"
+        case .unreadable: "unreadable"
+        case .unsupportedType: "unsupported"
+        case .empty: "empty"
+        case .binary: "binary"
+        case .invalidUTF8: "invalid UTF-8"
+        case .tooLarge: "too large"
+        case .malformed: "malformed"
+        case .storeFailed: "store failed"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missingPath: "no such file or directory — check the path"
+        case .unreadable(let why): "cannot be read (\(why)) — check its permissions"
+        case .unsupportedType(let ext):
+            "unsupported file type '\(ext.isEmpty ? "(none)" : "." + ext)' — convert it to .md, .txt, .csv, .json, .jsonl or .html"
+        case .empty: "file is empty (nothing but whitespace) — add content or remove it"
+        case .binary(let o): "binary file (NUL byte at offset \(o)) — only text formats are ingested; export it as text first"
+        case .invalidUTF8(let o): "invalid UTF-8 at byte \(o) — re-save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)"
+        case .tooLarge(let b, let l):
+            "file is \(Self.mb(b)), over the \(Self.mb(l)) limit — split it, or raise the limit with --max-file-mb"
+        case .malformed(let why): why
+        case .storeFailed(let why): "could not be stored: \(why)"
+        }
+    }
+
+    static func mb(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1_048_576) }
+}
+
+/// What happened to one file.
+public enum IngestOutcome: Sendable, Equatable {
+    /// Stored (new or changed) with this many chunks.
+    case ingested(chunks: Int)
+    /// Same content hash as the stored version: nothing done.
+    case unchanged
+    /// Same content, new access groups: groups updated, chunks kept.
+    case groupsUpdated
+    /// Not stored; anything stored earlier for this path is kept as it was.
+    case skipped(IngestProblem)
+}
+
+/// Computes vectors for new chunks inside the document's transaction (the embedding stage).
+public struct EmbeddingHook {
+    public var modelID: String
+    public var embed: ([String]) throws -> [[Float]]
+    public init(modelID: String, embed: @escaping ([String]) throws -> [[Float]]) { self.modelID = modelID; self.embed = embed }
+}
+
+/// Settings of one ingest run.
+public struct IngestOptions {
+    /// Access groups for every document of this run; empty = public.
+    public var groups: [String] = []
+    /// Remove stored documents under the given directories whose files are gone.
+    public var prune = false
+    public var chunking = ChunkingOptions.default
+    /// Files larger than this are skipped with a message (they would make one giant document).
+    public var maxFileBytes = 32 * 1_048_576
+    /// When set, new chunks are embedded in the same transaction as their document.
+    public var embedding: EmbeddingHook? = nil
+    /// Checked between files; returning true stops the run cleanly (Ctrl-C).
+    public var shouldStop: () -> Bool = { false }
+    public init() {}
+}
+
+/// Where a run is, for a progress bar.
+public struct IngestProgress: Sendable {
+    public var filesDone: Int, filesTotal: Int
+    public var bytesDone: Int, bytesTotal: Int
+    public var chunks: Int
+    public var elapsed: Double
+    public var currentPath: String
+}
+
+/// The result of a run.
+public struct IngestReport: Sendable {
+    public var outcomes: [(path: String, outcome: IngestOutcome)] = []
+    /// Ids of every chunk stored by this run (for an embedding stage that runs afterwards).
+    public var newChunkIDs: [Int64] = []
+    /// Paths of documents removed by --prune.
+    public var pruned: [String] = []
+    public var bytesIngested = 0
+    public var seconds = 0.0
+    /// True when `shouldStop` ended the run before every file was seen.
+    public var interrupted = false
+
+    public var ingestedFiles: Int { outcomes.filter { if case .ingested = $0.outcome { true } else { false } }.count }
+    public var unchangedFiles: Int { outcomes.filter { $0.outcome == .unchanged || $0.outcome == .groupsUpdated }.count }
+    public var chunkCount: Int { newChunkIDs.count }
+    public var problems: [(path: String, problem: IngestProblem)] {
+        outcomes.compactMap { if case .skipped(let p) = $0.outcome { ($0.path, p) } else { nil } }
+    }
+    /// True when some file given or found could not be stored (unsupported types found while
+    /// walking a directory do not count: folders hold other files).
+    public var hasFailures: Bool { failureCount > 0 }
+    /// Problems that count as failures (all but unsupported types met while walking a directory).
+    public var failureCount = 0
+
+    /// `ingested 42 files, 1,310 chunks, 3 skipped (binary: 2, invalid UTF-8: 1) in 4.2 s`
+    public var summary: String {
+        var counts: [String: Int] = [:]
+        for p in problems { counts[p.problem.category, default: 0] += 1 }
+        var s = "ingested \(Self.grouped(ingestedFiles)) file\(ingestedFiles == 1 ? "" : "s"), \(Self.grouped(chunkCount)) chunk\(chunkCount == 1 ? "" : "s")"
+        if unchangedFiles > 0 { s += ", \(Self.grouped(unchangedFiles)) unchanged" }
+        if !problems.isEmpty {
+            s += ", \(problems.count) skipped (" + counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        if !pruned.isEmpty { s += ", \(pruned.count) pruned" }
+        s += String(format: " in %.1f s", seconds)
+        if interrupted { s += " (interrupted: run again to finish)" }
+        return s
+    }
+
+    /// 1310 → "1,310".
+    static func grouped(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, c) in s.enumerated() {
+            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+}
