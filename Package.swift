@@ -36,6 +36,9 @@ let package = Package(
                           dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
+        // Benchmarks: programs that print our figure beside the reference and the ratio.
+        .executableTarget(name: "bench-llm", dependencies: ["LLM"], path: "bench/llm", swiftSettings: kernelFlags),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Tensor"]),

@@ -1,3 +1,0 @@
-// Module GGUF.
-//
-// GGUF and safetensors readers: memory-mapped, bounds-checked, no copy of the weights.

@@ -1,0 +1,127 @@
+import Foundation
+import Tensor
+import Tokenizers
+
+/// Token-level statistics of one generation.
+public struct TokenGeneration: Sendable {
+    public enum Stop: String, Sendable { case endOfSequence, stopString, maxTokens, cancelled }
+    public var tokens: [Int32]
+    public var promptTokens: Int
+    public var promptSeconds: Double
+    public var generationSeconds: Double
+    public var stop: Stop
+    public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
+    public var generationTokensPerSecond: Double { generationSeconds > 0 ? Double(tokens.count) / generationSeconds : 0 }
+}
+
+/// The L1 engine: a model file loaded for inference, with a context window and a thread pool.
+///
+/// Not reentrant: one generation at a time per engine (the decode state is reused so the decode
+/// loop allocates nothing); callers serialise or load one engine per worker.
+public final class Engine: @unchecked Sendable {
+    public let path: String
+    public let file: ModelFile
+    public let model: DecoderModel
+    /// The model's own tokenizer (`tokenizer.ggml.*`).
+    public let tokenizer: BPETokenizer
+    public var config: DecoderConfig { model.config }
+    /// The context window: the model's `context_length` capped by the caller's request.
+    public let context: Int
+    public let pool: WorkerPool
+    /// Prompt tokens evaluated per forward call (bounds the activation buffers).
+    public let batchSize: Int
+    private var state: DecoderState?
+
+    /// Loads `path`, validating architecture, hyper-parameters, tensor shapes and types.
+    public init(path: String, context requested: Int = 4096, threads: Int = 2, batchSize: Int = 512) throws {
+        guard requested > 0 else { throw EngineError.invalidParameter("context size must be positive (got \(requested)) — pass e.g. --ctx 2048") }
+        guard threads > 0 else { throw EngineError.invalidParameter("thread count must be positive (got \(threads))") }
+        self.path = path
+        file = try ModelFile(path: path)
+        model = try ModelRegistry.load(file)
+        tokenizer = try BPETokenizer(gguf: file.gguf)
+        context = min(requested, model.config.contextLength)
+        self.batchSize = max(1, min(batchSize, context))
+        pool = WorkerPool.shared(threads: threads)
+        // Our pool parallelises the tiles; OpenBLAS threads on top would fight it for the cores.
+        BLAS.setThreads(1)
+    }
+
+    /// The reusable sequence state (KV cache and buffers), created on first use.
+    public func sequence() -> DecoderState {
+        if let s = state { return s }
+        let s = DecoderState(config: config, context: context, maxBatch: batchSize, pool: pool)
+        state = s
+        return s
+    }
+
+    /// Appends `tokens` to `state` in batches; returns the logits of the rows from `logitsFrom`
+    /// (relative to `tokens`) of the final batch only when they all lie in it, else of its last row.
+    @discardableResult
+    public func evaluate(_ tokens: [Int32], state s: DecoderState, logitsFrom: Int? = nil) throws -> UnsafeMutablePointer<Float> {
+        guard !tokens.isEmpty else { throw EngineError.emptyInput }
+        guard s.position + tokens.count <= s.context else {
+            throw EngineError.contextOverflow(tokens: s.position + tokens.count, context: s.context)
+        }
+        var start = 0
+        var out: UnsafeMutablePointer<Float>!
+        try tokens.withUnsafeBufferPointer { all in
+            while start < all.count {
+                let n = min(s.maxBatch, all.count - start)
+                let from = max(0, min(n - 1, (logitsFrom ?? (all.count - 1)) - start))
+                out = try model.forward(UnsafeBufferPointer(rebasing: all[start..<start + n]), state: s, logitsFrom: from)
+                start += n
+            }
+        }
+        return out
+    }
+
+    /// Logits (vocab) after `tokens`, evaluated as a fresh sequence: the parity entry point.
+    public func logits(for tokens: [Int32]) throws -> [Float] {
+        let s = sequence()
+        s.reset()
+        let p = try evaluate(tokens, state: s)
+        return Array(UnsafeBufferPointer(start: p, count: config.vocabularySize))
+    }
+
+    /// Generates after `prompt`: `next` picks a token from the logits, `onToken` sees each token
+    /// (returning false cancels). Stops on `stopTokens` (EOS/EOT, not included) or `maxTokens`.
+    public func generate(prompt: [Int32], maxTokens: Int, stopTokens: Set<Int32>,
+                         next: (UnsafeMutableBufferPointer<Float>, _ history: [Int32]) -> Int32,
+                         onToken: (Int32) -> Bool) throws -> TokenGeneration {
+        guard !prompt.isEmpty else { throw EngineError.emptyInput }
+        guard maxTokens >= 0 else { throw EngineError.invalidParameter("the number of tokens to generate must be ≥ 0 (got \(maxTokens))") }
+        guard prompt.count <= context else { throw EngineError.contextOverflow(tokens: prompt.count, context: context) }
+        let s = sequence()
+        s.reset()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var logits = try evaluate(prompt, state: s)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var history = prompt
+        history.reserveCapacity(prompt.count + maxTokens)
+        var out: [Int32] = []
+        out.reserveCapacity(maxTokens)
+        var stop = TokenGeneration.Stop.maxTokens
+        var token: [Int32] = [0]
+        while out.count < maxTokens {
+            let t = next(UnsafeMutableBufferPointer(start: logits, count: config.vocabularySize), history)
+            if stopTokens.contains(t) { stop = .endOfSequence; break }
+            out.append(t); history.append(t)
+            if !onToken(t) { stop = .cancelled; break }
+            if out.count == maxTokens { break }
+            if s.position >= s.context { stop = .maxTokens; break }
+            token[0] = t
+            logits = try token.withUnsafeBufferPointer { try model.forward($0, state: s, logitsFrom: 0) }
+        }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        return TokenGeneration(tokens: out, promptTokens: prompt.count, promptSeconds: Double(t1 - t0) / 1e9,
+                               generationSeconds: Double(t2 - t1) / 1e9, stop: stop)
+    }
+
+    /// The index of the largest logit (greedy decoding; ties go to the lowest id, as llama.cpp).
+    public static func argmax(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
+        var best = 0, bestValue = -Float.infinity
+        for i in 0..<logits.count where logits[i] > bestValue { best = i; bestValue = logits[i] }
+        return Int32(best)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Tensor
+
+/// The KV cache and every activation buffer of one sequence, allocated once so that the decode
+/// loop allocates nothing. Buffers hold up to `maxBatch` token rows.
+public final class DecoderState: @unchecked Sendable {
+    public let context: Int
+    public let maxBatch: Int
+    /// Tokens already in the cache (the position of the next token).
+    public internal(set) var position = 0
+    let pool: WorkerPool
+    let kCache, vCache: UnsafeMutablePointer<Float>   // (layer, context, kv_dim) each
+    let x, xb: UnsafeMutablePointer<Float>             // (batch, dim) residual stream, normed copy
+    let q, att: UnsafeMutablePointer<Float>            // (batch, q_dim) queries, attention output
+    let k, v: UnsafeMutablePointer<Float>              // (batch, kv_dim)
+    let hb, hb2: UnsafeMutablePointer<Float>           // (batch, ffn) gate, up
+    let scores: UnsafeMutablePointer<Float>            // (threads, context) attention weights
+    let ropeCos, ropeSin: UnsafeMutablePointer<Float>  // (batch, head_dim/2)
+    let scratch: UnsafeMutablePointer<Float>           // matvec / matmul tiles
+    let rounded: UnsafeMutablePointer<Float>           // (batch, max cols) activations rounded to Q8
+    var logits: UnsafeMutablePointer<Float>           // (logitRows, vocab)
+    var logitRows: Int
+    let buffers: [UnsafeMutablePointer<Float>]
+
+    public init(config c: DecoderConfig, context: Int, maxBatch: Int, pool: WorkerPool) {
+        self.context = context; self.maxBatch = maxBatch; self.pool = pool
+        func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
+            // calloc: pages of the KV cache are only resident once written.
+            calloc(max(n, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
+        }
+        let maxCols = max(c.embeddingLength, c.qDim, c.feedForwardLength)
+        kCache = alloc(c.layerCount * context * c.kvDim); vCache = alloc(c.layerCount * context * c.kvDim)
+        x = alloc(maxBatch * c.embeddingLength); xb = alloc(maxBatch * c.embeddingLength)
+        q = alloc(maxBatch * c.qDim); att = alloc(maxBatch * c.qDim)
+        k = alloc(maxBatch * c.kvDim); v = alloc(maxBatch * c.kvDim)
+        hb = alloc(maxBatch * c.feedForwardLength); hb2 = alloc(maxBatch * c.feedForwardLength)
+        scores = alloc(pool.threads * context)
+        ropeCos = alloc(maxBatch * c.headDim / 2); ropeSin = alloc(maxBatch * c.headDim / 2)
+        rounded = alloc(maxBatch * maxCols)
+        scratch = alloc(max(2 * maxCols + 16 + pool.threads * maxCols,
+                            maxBatch > 1 ? pool.threads * QuantizedMatrix.tileRows * maxCols : 0))
+        logitRows = 1
+        logits = alloc(c.vocabularySize)
+        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, ropeCos, ropeSin, scratch, rounded]
+    }
+
+    deinit {
+        for b in buffers { free(b) }
+        free(logits)
+    }
+
+    /// Forgets the sequence (the cache is overwritten from position 0).
+    public func reset() { position = 0 }
+
+    /// Drops cached tokens after `n` (e.g. to reuse a shared prompt prefix).
+    public func truncate(to n: Int) { position = min(position, max(0, n)) }
+
+    func ensureLogitRows(_ rows: Int, vocab: Int) {
+        guard rows > logitRows else { return }
+        free(logits)
+        logits = calloc(rows * vocab, MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
+        logitRows = rows
+    }
+}
+
+extension DecoderModel {
+    /// Runs `tokens` (at most `state.maxBatch`) at positions state.position..., appends them to
+    /// the KV cache and returns the logits of rows `logitsFrom..<tokens.count` as (rows, vocab).
+    public func forward(_ tokens: UnsafeBufferPointer<Int32>, state s: DecoderState, logitsFrom: Int) throws -> UnsafeMutablePointer<Float> {
+        let c = config, T = tokens.count, dim = c.embeddingLength, pos0 = s.position
+        guard T > 0 else { throw EngineError.emptyInput }
+        precondition(T <= s.maxBatch && logitsFrom >= 0 && logitsFrom < T)
+        guard pos0 + T <= s.context else { throw EngineError.contextOverflow(tokens: pos0 + T, context: s.context) }
+        for t in tokens where t < 0 || Int(t) >= c.vocabularySize {
+            throw EngineError.tokenOutOfRange(Int(t), vocabulary: c.vocabularySize)
+        }
+        // x (T, dim) = embedding rows
+        for t in 0..<T { tokenEmbedding.row(Int(tokens[t]), into: s.x + t * dim) }
+        Ops.ropeTables(c, positions: pos0..<pos0 + T, cos: s.ropeCos, sin: s.ropeSin)
+
+        for (l, L) in layers.enumerated() {
+            // ---- attention ----
+            Ops.rmsNorm(s.x, L.attentionNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)   // xb (T, dim)
+            project(L.wq, .q, l, s.xb, s.q, T, s, bias: L.bq)                               // q (T, q_dim)
+            project(L.wk, .k, l, s.xb, s.k, T, s, bias: L.bk)                               // k (T, kv_dim)
+            project(L.wv, .v, l, s.xb, s.v, T, s, bias: L.bv)                               // v (T, kv_dim)
+            Ops.rope(s.q, rows: T, heads: c.headCount, c, cos: s.ropeCos, sin: s.ropeSin)
+            Ops.rope(s.k, rows: T, heads: c.kvHeadCount, c, cos: s.ropeCos, sin: s.ropeSin)
+            let cacheOffset = (l * s.context + pos0) * c.kvDim                             // cache (layer, ctx, kv_dim)
+            (s.kCache + cacheOffset).update(from: s.k, count: T * c.kvDim)
+            (s.vCache + cacheOffset).update(from: s.v, count: T * c.kvDim)
+            Ops.attention(c, layer: l, state: s, rows: T, pos0: pos0)                       // att (T, q_dim)
+            project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
+            Ops.add(s.x, s.xb, T * dim)
+            // ---- feed-forward (SwiGLU) ----
+            Ops.rmsNorm(s.x, L.ffnNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)
+            project(L.gate, .gate, l, s.xb, s.hb, T, s, bias: nil)                         // hb (T, ffn)
+            project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                            // hb2 (T, ffn)
+            Ops.swiglu(s.hb, s.hb2, T * c.feedForwardLength)                               // hb = silu(hb) ⊙ hb2
+            project(L.down, .down, l, s.hb, s.xb, T, s, bias: nil)                         // xb (T, dim)
+            Ops.add(s.x, s.xb, T * dim)
+        }
+        s.position = pos0 + T
+        // logits (rows, vocab) = output · rmsnorm(x[logitsFrom...])
+        let rows = T - logitsFrom
+        Ops.rmsNorm(s.x + logitsFrom * dim, outputNorm, s.xb, rows: rows, dim: dim, eps: c.rmsEpsilon)
+        s.ensureLogitRows(rows, vocab: c.vocabularySize)
+        if rows == 1 { output.matvec(s.xb, s.logits, scratch: s.scratch, pool: s.pool) }
+        else { output.matmul(s.xb, tokens: rows, s.logits, scratch: s.scratch, rounded: s.rounded, pool: s.pool) }
+        return s.logits
+    }
+
+    /// y (T, rows) = x (T, cols) · Wᵀ + bias, then the adapter hook.
+    @inline(__always)
+    private func project(_ w: QuantizedMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
+                         _ y: UnsafeMutablePointer<Float>, _ T: Int, _ s: DecoderState, bias: UnsafePointer<Float>?) {
+        if T == 1 { w.matvec(x, y, scratch: s.scratch, pool: s.pool) }
+        else { w.matmul(x, tokens: T, y, scratch: s.scratch, rounded: s.rounded, pool: s.pool) }
+        if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
+        hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)
+    }
+}

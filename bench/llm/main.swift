@@ -1,0 +1,63 @@
+import Foundation
+import LLM
+
+// Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
+// on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
+// Usage: swift run -c release bench-llm [--quick]
+
+struct Row { let model: String; let test: String; let threads: Int; let ours: Double; let reference: Double? }
+
+/// llama-bench's median tokens/s for `model` and test key like "t2_pp512".
+func reference(_ json: [String: Any]?, model: String, test: String, threads: Int) -> Double? {
+    let results = json?["results"] as? [String: Any]
+    let entry = (results?[model] as? [String: Any])?["t\(threads)_\(test)"] as? [String: Any]
+    return (entry?["median_tok_s"] as? NSNumber)?.doubleValue
+}
+
+func peakRSSMiB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") }) else { return 0 }
+    return Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
+}
+
+let quick = CommandLine.arguments.contains("--quick")
+let refs = FileManager.default.contents(atPath: "../shared/reference/llama.cpp/bench_llama_bench.json")
+    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+let models = [("models/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-instruct-q4_1"),
+              ("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "qwen2.5-coder-1.5b-instruct-q4_k_m")]
+print("model                                test    thr   ours t/s   llama.cpp   ratio")
+for (path, name) in models {
+    guard FileManager.default.fileExists(atPath: path) else { print("\(name): absent, skipped"); continue }
+    if quick && name.hasPrefix("qwen") { continue }
+    for threads in [2, 1] {
+        let engine = try Engine(path: path, context: 640, threads: threads, batchSize: 512)
+        let vocab = Int32(engine.config.vocabularySize)
+        var rng = SystemRandomNumberGenerator()
+        for pp in [128, 512] where !(threads == 1 && pp == 128) {
+            let prompt = (0..<pp).map { _ in Int32.random(in: 0..<vocab, using: &rng) }
+            var best = 0.0
+            for _ in 0..<2 {
+                let s = engine.sequence(); s.reset()
+                let t0 = Date()
+                try engine.evaluate(prompt, state: s)
+                best = max(best, Double(pp) / Date().timeIntervalSince(t0))
+            }
+            let ref = reference(refs, model: name, test: "pp\(pp)", threads: threads)
+            print(String(format: "%-36@ pp%-4d  %d   %8.1f   %9@   %@", name as NSString, pp, threads, best,
+                         (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
+                         (ref.map { String(format: "%.2fx", best / $0) } ?? "-") as NSString))
+        }
+        let n = threads == 2 ? 128 : 64
+        var best = 0.0
+        for _ in 0..<2 {
+            let g = try engine.generate(prompt: [1], maxTokens: n, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
+            best = max(best, g.generationTokensPerSecond)
+        }
+        let ref = reference(refs, model: name, test: "tg\(n)", threads: threads)
+        print(String(format: "%-36@ tg%-4d  %d   %8.1f   %9@   %@", name as NSString, n, threads, best,
+                     (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
+                     (ref.map { String(format: "%.2fx", best / $0) } ?? "-") as NSString))
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print(String(format: "%@: peak RSS so far %.0f MiB (file %.0f MiB)", name, peakRSSMiB(), Double(size) / 1048576))
+}
