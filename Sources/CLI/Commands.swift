@@ -15,4 +15,7 @@ let allCommands: [any CLICommand.Type] = [
     GenerateCommand.self,
     EvalPerplexityCommand.self,
     EvalIntentCommand.self,
+    IngestCommand.self, SearchCommand.self,
+    AskCommand.self, ChatCommand.self, LogCommand.self, EvalQACommand.self,
+    PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
 ]
