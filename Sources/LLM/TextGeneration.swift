@@ -63,7 +63,7 @@ extension Engine {
         guard ids.count < context else {
             throw EngineError.contextOverflow(tokens: ids.count + 1, context: context)
         }
-        var sampler = Sampler(parameters: p, vocabulary: config.vocabularySize)
+        var sampler = EngineSampler(parameters: p, vocabulary: config.vocabularySize)
         var detok = StreamingDetokenizer(tokenizer: tokenizer)
         var text = "", emitted = 0
         var stoppedOnString = false, cancelled = false
@@ -101,7 +101,7 @@ extension Engine {
 ///
 /// Why here: the shared sampler chain (`Sampling*.swift`, branch gguf) had not landed; this
 /// keeps `generate` usable until it does. Allocates its candidate arrays once.
-struct Sampler {
+struct EngineSampler {
     let p: GenerationParameters
     var rng: UInt64
     var ids: [Int32] = []
