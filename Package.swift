@@ -36,6 +36,11 @@ let package = Package(
                           dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
+        // Benchmarks: programs that print our figure, the reference and the ratio.
+        .executableTarget(name: "bench-fts", dependencies: ["Knowledge"], path: "bench/fts",
+                          exclude: ["thresholds.json"], swiftSettings: fastFlags),
+        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge"], path: "bench/ingest", swiftSettings: fastFlags),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Tensor"]),
