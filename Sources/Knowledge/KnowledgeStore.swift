@@ -130,7 +130,8 @@ public final class KnowledgeStore {
     public var chunkCount: Int { (try? database.query("SELECT count(*) FROM chunks") { Int($0.int(0)) }.first) ?? 0 }
 
     /// Stores `document` with `chunks`, replacing any earlier version at the same path (its chunks,
-    /// index rows and vectors go), all in one transaction. `beforeCommit` runs inside that
+    /// index rows and vectors go), all in one transaction (a savepoint when the caller has one
+    /// open, e.g. `batch`). `beforeCommit` runs inside that
     /// transaction with the new chunk ids (the embedding stage uses it so a document and its vectors
     /// land together); if it throws, nothing of this document changes.
     /// Returns the new chunk ids in chunk order.
@@ -174,6 +175,10 @@ public final class KnowledgeStore {
             return ids
         }
     }
+
+    /// Runs `body` in one transaction: many `replaceDocument` calls then commit together, each
+    /// still all-or-nothing (savepoints). Much faster for bulk loads than one commit per document.
+    public func batch<T>(_ body: () throws -> T) throws -> T { try database.transaction(body) }
 
     /// Changes a document's access groups without re-chunking it.
     public func setGroups(documentID: Int64, _ groups: [String]) throws {

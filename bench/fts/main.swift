@@ -1,127 +1,134 @@
 import Foundation
 import Knowledge
 
-// FTS5 build time and query latency on 100,000 chunks of ~100 words, through Strata's own path
-// (chunker, store, query builder with CJK handling, group filter, chunk fetch and snippets),
-// against the Python/SQLite reference of bench_fts.py. Usage: swift run bench-fts [N]
+// FTS5 build time and query latency on 100,000 chunks of ~100 words through Strata's own path
+// (chunker, store, query builder with CJK handling, access-group filter, chunk fetch, snippets).
+//
+// Two references: the figures recorded by bench_fts.py on a quiet machine (thresholds.json), and a
+// same-run baseline — the reference's exact schema and SQL (`fts5(body)`, one transaction,
+// `ORDER BY rank LIMIT 10`) on the same passages, measured here, interleaved with ours. The machine
+// is shared, so the same-run ratio is the one that means something; the verdict uses it.
+// Usage: swift run bench-fts [N]   (BENCH_KEEP_DB=1 keeps the database for inspection)
 
 let n = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 100_000 : 100_000
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let thresholds = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("bench/fts/thresholds.json"))) as! [String: Any]
-let ref = thresholds["reference"] as! [String: Double]
+let recorded = thresholds["reference"] as! [String: Double]
 let maxRatio = thresholds["max_ratio"] as! [String: Double]
 
 var corpus = try Corpus(tokenizerJSON: root.appendingPathComponent("models/all-MiniLM-L6-v2/tokenizer.json").path, seed: 7)
 let passages = (0..<n).map { _ in corpus.passage() }
 let queries = (0..<200).map { _ in corpus.query() }
-print("vocab \(corpus.words.count) words, \(n) chunks; sample: \(passages[0].prefix(80))…; queries e.g. \(queries.prefix(3))")
+print("vocab \(corpus.words.count) words, \(n) chunks; e.g. \"\(passages[0].prefix(60))…\"; queries e.g. \(queries.prefix(3))")
+print(String(format: "load average at start: %.1f (2 cores)", loadAverage()))
 
-let dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-fts-\(getpid()).db").path
+let tmp = FileManager.default.temporaryDirectory.path + "/bench-fts-\(getpid())"
 let keep = ProcessInfo.processInfo.environment["BENCH_KEEP_DB"] != nil
-func cleanUp() { if !keep { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + s) } } }
+func cleanUp() { if !keep { for f in ["a.db", "b.db"] { for s in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: "\(tmp)-\(f)\(s)") } } } }
+cleanUp()
 
-// Build: documents of 100 paragraphs; a 150-token target makes each ~100-word paragraph one chunk.
+func loadAverage() -> Double { var l = [0.0, 0, 0]; getloadavg(&l, 3); return l[0] }
+func cpuSeconds() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
+func timed<T>(_ body: () throws -> T) rethrows -> (T, wall: Double, cpu: Double) {
+    let w = Date(), c = cpuSeconds()
+    let r = try body()
+    return (r, Date().timeIntervalSince(w), cpuSeconds() - c)
+}
+
+// Baseline build: the reference's schema and loop, through the same SQLite library.
+let baseline = try Database(path: "\(tmp)-b.db")
+try baseline.execute("CREATE VIRTUAL TABLE chunks USING fts5(body)")
+let (_, baseWall, baseCPU) = try timed {
+    try baseline.execute("BEGIN")
+    let st = try baseline.prepare("INSERT INTO chunks(rowid, body) VALUES (?, ?)")
+    for (i, p) in passages.enumerated() { try st.bind([.integer(Int64(i + 1)), .text(p)]); try st.runToEnd() }
+    try baseline.execute("COMMIT")
+}
+
+// Our build: documents of 100 paragraphs; a 150-token target makes each ~100-word paragraph one
+// chunk. Documents are stored in batches of whole documents (20 per commit, 2,000 chunks), as
+// `strata ingest` does.
 let perDoc = 100
 let options = ChunkingOptions(targetTokens: 150, overlapTokens: 0)
-let store = try KnowledgeStore(path: dbPath)
-var ts0 = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts0)
-let t0 = Date()
-var chunks = 0
-var chunkCPU = 0.0
-let batched = ProcessInfo.processInfo.environment["BENCH_BATCH"] != nil
-if batched { try store.database.execute("BEGIN") }
-for d in stride(from: 0, to: n, by: perDoc) {
-    let text = passages[d..<min(n, d + perDoc)].joined(separator: "\n\n")
-    var a = timespec(), b = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a)
-    let (title, cs) = try TextChunker.chunk(text, type: .text, fileName: "doc\(d / perDoc).txt", options: options)
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b)
-    chunkCPU += Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9
-    chunks += cs.count
-    try store.replaceDocument(NewDocument(path: "/bench/doc\(d / perDoc).txt", title: title, sourceType: "txt",
-                                          sha256: "", byteSize: text.utf8.count, modifiedAt: 0, groups: []), chunks: cs)
+let store = try KnowledgeStore(path: "\(tmp)-a.db")
+let (chunks, buildWall, buildCPU) = try timed { () throws -> Int in
+    var chunks = 0
+    for d in stride(from: 0, to: n, by: perDoc) {
+        if d % 2_000 == 0 { if d > 0 { try store.database.execute("COMMIT") }; try store.database.execute("BEGIN IMMEDIATE") }
+        let text = passages[d..<min(n, d + perDoc)].joined(separator: "\n\n")
+        let (title, cs) = try TextChunker.chunk(text, type: .text, fileName: "doc\(d / perDoc).txt", options: options)
+        chunks += cs.count
+        try store.replaceDocument(NewDocument(path: "/bench/doc\(d / perDoc).txt", title: title, sourceType: "txt",
+                                              sha256: "", byteSize: text.utf8.count, modifiedAt: 0, groups: []), chunks: cs)
+    }
+    try store.database.execute("COMMIT")
+    return chunks
 }
-if batched { try store.database.execute("COMMIT") }
-let build = Date().timeIntervalSince(t0)
-var ts1 = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts1)
-let buildCPU = Double(ts1.tv_sec - ts0.tv_sec) + Double(ts1.tv_nsec - ts0.tv_nsec) / 1e9
 precondition(chunks == n, "expected one chunk per passage, got \(chunks)")
 
-func percentile(_ xs: [Double], _ p: Double) -> Double {
-    let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count - 1) * p + 0.5))]
-}
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count) * 0.95))] }
 
-/// Median and p95 latency (ms) of top-10 keyword searches; three passes, the best median kept
-/// (the machine is shared: other processes only ever make a pass slower).
-@MainActor func measure(_ combination: KeywordQuery.Combination) throws -> (p50: Double, p95: Double, hits: Int) {
-    for q in queries.prefix(10) { _ = try store.keywordSearch(q, groups: [], k: 10, combination: combination) }
-    var best: (Double, Double, Int) = (.infinity, .infinity, 0)
+struct Latency { var ours: [Double] = [], base: [Double] = [], oursCPU: [Double] = [], baseCPU: [Double] = [], hits = 0 }
+func threadCPUms() -> Double { var ts = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6 }
+
+/// Per query: the baseline's raw SQL, then our whole keywordSearch (top 10), interleaved so both
+/// see the same machine load. Three passes; the pass with the lowest baseline median is kept.
+@MainActor func measure(_ combination: KeywordQuery.Combination) throws -> Latency {
+    let sql = "SELECT rowid, bm25(chunks) FROM chunks WHERE chunks MATCH ? ORDER BY rank LIMIT 10"
+    let raw = queries.map { q in q.split(separator: " ").joined(separator: combination == .all ? " " : " OR ") }
+    for i in 0..<10 { _ = try store.keywordSearch(queries[i], groups: [], k: 10, combination: combination)
+                      _ = try baseline.query(sql, [.text(raw[i])]) { $0.int(0) } }
+    var best: Latency? = nil
     for _ in 0..<3 {
-        var ts: [Double] = [], hits = 0
-        for q in queries {
-            let t = Date()
-            hits += try store.keywordSearch(q, groups: [], k: 10, combination: combination).count
-            ts.append(Date().timeIntervalSince(t) * 1000)
+        var l = Latency()
+        for (q, r) in zip(queries, raw) {
+            let t0 = Date(), c0 = threadCPUms()
+            _ = try baseline.query(sql, [.text(r)]) { $0.int(0) }
+            let t1 = Date(), c1 = threadCPUms()
+            l.hits += try store.keywordSearch(q, groups: [], k: 10, combination: combination).count
+            let t2 = Date(), c2 = threadCPUms()
+            l.base.append(t1.timeIntervalSince(t0) * 1000); l.ours.append(t2.timeIntervalSince(t1) * 1000)
+            l.baseCPU.append(c1 - c0); l.oursCPU.append(c2 - c1)
         }
-        let m = percentile(ts, 0.5)
-        if m < best.0 { best = (m, percentile(ts, 0.95), hits) }
+        if best == nil || median(l.base) + median(l.ours) < median(best!.base) + median(best!.ours) { best = l }
     }
-    return best
-}
-
-/// Thread CPU time in ms: unlike wall time, it does not grow when other processes take the cores.
-func cpuMS() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
-}
-
-/// Where a search spends its time: the ranked FTS query, fetching the chunk rows, the snippets.
-@MainActor func breakdown(_ combination: KeywordQuery.Combination) throws {
-    var rank = 0.0, fetch = 0.0, snip = 0.0, total = 0.0
-    for q in queries {
-        let kq = KeywordQuery(q)
-        let c0 = cpuMS()
-        let ids = try store.database.query("SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT 10",
-                                           [.text(kq.matchExpression(combination)!)]) { $0.int(0) }
-        let c1 = cpuMS()
-        let recs = try store.chunks(ids: ids)
-        let c2 = cpuMS()
-        for r in recs { _ = Snippet.make(r.text, terms: kq.terms) }
-        let c3 = cpuMS()
-        _ = try store.keywordSearch(q, groups: [], k: 10, combination: combination)
-        let c4 = cpuMS()
-        rank += c1 - c0; fetch += c2 - c1; snip += c3 - c2; total += c4 - c3
-    }
-    let k = Double(queries.count)
-    print(String(format: "  CPU per query (%@): ranked FTS %.3f ms, fetch %.3f ms, snippets %.3f ms; whole keywordSearch %.3f ms",
-                 combination.rawValue, rank / k, fetch / k, snip / k, total / k))
+    return best!
 }
 
 var failures: [String] = []
-@MainActor func line(_ label: String, _ ours: Double, _ reference: Double, unit: String, max: Double) {
-    let ratio = ours / reference
-    let verdict = ratio <= max ? "ok" : "OVER \(max)x"
-    if ratio > max { failures.append(label) }
-    print(label.padding(toLength: 34, withPad: " ", startingAt: 0)
-          + String(format: "ours %8.3f %@   reference %7.3f %@   ratio %5.2fx  %@", ours, unit, reference, unit, ratio, verdict))
+/// The verdict uses CPU time when given: with a load average of 10+ on 2 cores, wall time of a
+/// 2 ms query mostly measures the scheduler (a single preemption costs several ms).
+@MainActor func report(_ label: String, ours: Double, base: Double, recorded: Double, unit: String, max: Double,
+                       cpu: (ours: Double, base: Double)? = nil) {
+    let sameRun = cpu.map { $0.ours / $0.base } ?? ours / base
+    if sameRun > max { failures.append(label) }
+    print(label.padding(toLength: 26, withPad: " ", startingAt: 0)
+          + String(format: "ours %7.3f %@ | same-run baseline %7.3f %@ → %4.2fx | recorded reference %6.3f %@ → %5.2fx | %@",
+                   ours, unit, base, unit, ours / base, recorded, unit, ours / recorded, sameRun <= max ? "ok" : "OVER \(max)x"))
+    if let cpu { print(String(format: "  CPU median: ours %.3f ms, baseline %.3f ms → %.2fx (verdict)", cpu.ours, cpu.base, sameRun)) }
 }
 
 print("")
-line("build \(n) chunks (with chunking)", build, ref["build_s"]!, unit: "s ", max: maxRatio["build"]!)
-print(String(format: "  build CPU %.2f s (chunking %.2f s); wall includes waiting for the shared cores", buildCPU, chunkCPU))
-let and1 = try measure(.all), or1 = try measure(.any)
-line("AND query median (top 10)", and1.p50, ref["and_median_ms"]!, unit: "ms", max: maxRatio["query"]!)
-line("OR query median (top 10)", or1.p50, ref["or_median_ms"]!, unit: "ms", max: maxRatio["query"]!)
-print(String(format: "  p95: AND %.3f ms, OR %.3f ms; hits: AND %d, OR %d over 200 queries", and1.p95, or1.p95, and1.hits, or1.hits))
-try breakdown(.all); try breakdown(.any)
-let t1 = Date()
-try store.optimizeIndex()
-print(String(format: "optimize: %.2f s", Date().timeIntervalSince(t1)))
-let and2 = try measure(.all), or2 = try measure(.any)
-line("AND median after optimize", and2.p50, ref["and_median_optimized_ms"]!, unit: "ms", max: maxRatio["query"]!)
-line("OR median after optimize", or2.p50, ref["or_median_optimized_ms"]!, unit: "ms", max: maxRatio["query"]!)
-print(String(format: "  p95: AND %.3f ms, OR %.3f ms", and2.p95, or2.p95))
-print(failures.isEmpty ? "\nall within thresholds (bench/fts/thresholds.json)" : "\nover threshold: \(failures.joined(separator: ", "))")
-if keep { print("kept \(dbPath)") } else { cleanUp() }
+report("build", ours: buildWall, base: baseWall, recorded: recorded["build_s"]!, unit: "s ", max: maxRatio["build"]!,
+       cpu: (buildCPU, baseCPU))
+for optimized in [false, true] {
+    if optimized {
+        let (_, w, _) = try timed { try store.optimizeIndex(); try baseline.execute("INSERT INTO chunks(chunks) VALUES ('optimize')") }
+        print(String(format: "optimize (both indexes): %.2f s", w))
+    }
+    let a = try measure(.all), o = try measure(.any)
+    let tag = optimized ? " (optimized)" : ""
+    report("AND median" + tag, ours: median(a.ours), base: median(a.base),
+           recorded: recorded[optimized ? "and_median_optimized_ms" : "and_median_ms"]!, unit: "ms", max: maxRatio["query"]!,
+           cpu: (median(a.oursCPU), median(a.baseCPU)))
+    report("OR median" + tag, ours: median(o.ours), base: median(o.base),
+           recorded: recorded[optimized ? "or_median_optimized_ms" : "or_median_ms"]!, unit: "ms", max: maxRatio["query"]!,
+           cpu: (median(o.oursCPU), median(o.baseCPU)))
+    print(String(format: "  p95: AND ours %.3f / baseline %.3f ms, OR ours %.3f / baseline %.3f ms; hits over 200 queries: AND %d, OR %d",
+                 p95(a.ours), p95(a.base), p95(o.ours), p95(o.base), a.hits, o.hits))
+}
+print(String(format: "load average at end: %.1f", loadAverage()))
+print(failures.isEmpty ? "\nall within thresholds (bench/fts/thresholds.json, same-run ratios)" : "\nover threshold: \(failures.joined(separator: ", "))")
+if keep { print("kept \(tmp)-a.db and \(tmp)-b.db") } else { cleanUp() }
 exit(failures.isEmpty ? 0 : 1)
