@@ -34,7 +34,7 @@ public final class Ingestor {
         // A file named twice (or inside a folder also given) is processed once, first mention wins.
         var seen = Set<String>()
         candidates = candidates.filter { seen.insert($0.path).inserted }
-        let sizes = candidates.map { (try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0 }
+        let sizes = candidates.map { Self.fileStat($0.path)?.size ?? 0 }
         var state = IngestProgress(filesDone: 0, filesTotal: candidates.count, bytesDone: 0,
                                    bytesTotal: sizes.reduce(0, +), chunks: 0, elapsed: 0, currentPath: "")
         var batch = Batch()
@@ -110,16 +110,38 @@ public final class Ingestor {
         }
     }
 
+    /// The files `ingest` would visit under a folder, in the order it visits them.
+    public static func files(under dir: String) -> [String] { walk(absolute(dir)) }
+
     /// Every regular file under `dir`, sorted, skipping hidden files and folders (.git, .DS_Store).
     static func walk(_ dir: String) -> [String] {
-        guard let e = FileManager.default.enumerator(at: URL(fileURLWithPath: dir), includingPropertiesForKeys: [.isRegularFileKey],
-                                                     options: [.skipsHiddenFiles]) else { return [] }
+        // Path-based enumeration plus lstat: URL resource values cost ~10x more per file.
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
         var files: [String] = []
-        for case let url as URL in e where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-            files.append(url.standardizedFileURL.path)
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            let full = dir.hasSuffix("/") ? dir + rel : dir + "/" + rel
+            if name.hasPrefix(".") {
+                if isDirectory(full) { e.skipDescendants() }
+                continue
+            }
+            if let st = fileStat(full), st.isRegular { files.append(full) }
         }
         return files.sorted()
     }
+
+    struct FileStat { var size: Int; var modified: Double; var isRegular: Bool; var isDirectory: Bool }
+
+    /// stat(2) of `path` (following symlinks), nil when it does not exist or cannot be read.
+    static func fileStat(_ path: String) -> FileStat? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let type = st.st_mode & S_IFMT
+        return FileStat(size: Int(st.st_size), modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
+                        isRegular: type == S_IFREG, isDirectory: type == S_IFDIR)
+    }
+
+    static func isDirectory(_ path: String) -> Bool { fileStat(path)?.isDirectory ?? false }
 
     static func absolute(_ p: String) -> String {
         URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
@@ -129,12 +151,8 @@ public final class Ingestor {
         guard let type = SourceType(path: path) else {
             return .skipped(.unsupportedType((path as NSString).pathExtension))
         }
-        let attrs: [FileAttributeKey: Any]
-        do { attrs = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            return .skipped(.unreadable(Self.reason(error)))
-        }
-        let size = attrs[.size] as? Int ?? 0
-        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        guard let info = Self.fileStat(path) else { return .skipped(.unreadable(String(cString: strerror(errno)))) }
+        let size = info.size, mtime = info.modified
         if size > options.maxFileBytes { return .skipped(.tooLarge(bytes: size, limit: options.maxFileBytes)) }
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
