@@ -106,7 +106,7 @@ var failures: [String] = []
     print(label.padding(toLength: 26, withPad: " ", startingAt: 0)
           + String(format: "ours %7.3f %@ | same-run baseline %7.3f %@ → %4.2fx | recorded reference %6.3f %@ → %5.2fx | %@",
                    ours, unit, base, unit, ours / base, recorded, unit, ours / recorded, sameRun <= max ? "ok" : "OVER \(max)x"))
-    if let cpu { print(String(format: "  CPU median: ours %.3f ms, baseline %.3f ms → %.2fx (verdict)", cpu.ours, cpu.base, sameRun)) }
+    if let cpu { print(String(format: "  CPU%@: ours %.3f %@, baseline %.3f %@ → %.2fx (verdict)", unit == "ms" ? " median" : "", cpu.ours, unit, cpu.base, unit, sameRun)) }
 }
 
 print("")
