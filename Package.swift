@@ -46,6 +46,10 @@ let package = Package(
                           exclude: ["thresholds.json"], swiftSettings: kernelFlags),
         .executableTarget(name: "bench-search", dependencies: ["Tensor"], path: "bench/search",
                           exclude: ["thresholds.json"], swiftSettings: kernelFlags),
+        // Benchmarks: programs that print our figure, the reference and the ratio.
+        .executableTarget(name: "bench-fts", dependencies: ["Knowledge"], path: "bench/fts",
+                          exclude: ["thresholds.json"], swiftSettings: fastFlags),
+        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge"], path: "bench/ingest", swiftSettings: fastFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),

@@ -77,6 +77,8 @@ public final class Database {
             // leaves the last committed state.
             try execute("PRAGMA journal_mode = WAL")
             try execute("PRAGMA synchronous = NORMAL")
+            // 64 MB page cache: FTS5 segment merges during a large ingest re-read their pages.
+            try execute("PRAGMA cache_size = -65536")
         }
     }
 
@@ -98,25 +100,54 @@ public final class Database {
         try Statement(database: self, sql: sql)
     }
 
+    /// A compiled statement for `sql`, reused across calls: compiling the search query costs about
+    /// as much as running it. A statement still being stepped (nested use) is never handed out twice.
+    public func cachedStatement(_ sql: String) throws -> Statement {
+        if let st = statementCache[sql], sqlite3_stmt_busy(st.handle) == 0 { return st }
+        let st = try prepare(sql)
+        if statementCache.count >= 64 { statementCache.removeAll() }
+        statementCache[sql] = st
+        return st
+    }
+    private var statementCache: [String: Statement] = [:]
+
     /// Runs `sql` with `values` bound in order (for statements whose rows we do not need).
     public func run(_ sql: String, _ values: [SQLValue] = []) throws {
-        let st = try prepare(sql)
+        let st = try cachedStatement(sql)
         try st.bind(values)
+        defer { st.reset() }
         try st.runToEnd()
     }
 
     /// Runs `sql` with `values` bound and maps every row (a `Row` is only valid inside `map`).
     public func query<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> [T] {
-        let st = try prepare(sql)
+        let st = try cachedStatement(sql)
         try st.bind(values)
+        defer { st.reset() }
         var out: [T] = []
         while let row = try st.step() { out.append(try map(row)) }
         return out
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any thrown error rolls everything back,
-    /// so a failure halfway leaves the database exactly as it was.
+    /// so a failure halfway leaves the database exactly as it was. Called inside another
+    /// transaction it becomes a savepoint: a failure undoes only this body, the outer one goes on.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if sqlite3_get_autocommit(handle) == 0 {
+            savepointDepth += 1
+            let name = "strata_sp\(savepointDepth)"
+            defer { savepointDepth -= 1 }
+            try execute("SAVEPOINT \(name)")
+            do {
+                let result = try body()
+                try execute("RELEASE \(name)")
+                return result
+            } catch {
+                try? execute("ROLLBACK TO \(name)")
+                try? execute("RELEASE \(name)")
+                throw error
+            }
+        }
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -127,6 +158,10 @@ public final class Database {
             throw error
         }
     }
+    private var savepointDepth = 0
+
+    /// True while a transaction is open on this connection.
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
@@ -137,7 +172,9 @@ public final class Database {
 public final class Statement {
     /// `SQLITE_TRANSIENT`: SQLite copies bound text/blobs, so Swift buffers may go away at once.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    let database: Database
+    /// The connection, not the `Database`: the database caches statements, and a strong
+    /// reference back would keep both alive forever. sqlite3_close_v2 waits for live statements.
+    let db: OpaquePointer
     let handle: OpaquePointer
     public let sql: String
 
@@ -147,10 +184,11 @@ public final class Statement {
         guard rc == SQLITE_OK, let st else {
             throw DatabaseError(code: rc, message: database.lastMessage, sql: sql)
         }
-        self.database = database
+        self.db = database.handle
         self.handle = st
         self.sql = sql
     }
+    private var lastMessage: String { String(cString: sqlite3_errmsg(db)) }
 
     deinit { sqlite3_finalize(handle) }
 
@@ -171,13 +209,19 @@ public final class Statement {
         case .blob(let b):
             rc = b.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
         }
-        guard rc == SQLITE_OK else { throw DatabaseError(code: rc, message: database.lastMessage, sql: sql) }
+        guard rc == SQLITE_OK else { throw DatabaseError(code: rc, message: lastMessage, sql: sql) }
     }
 
     /// Binds raw bytes (e.g. a Float32 vector) without an intermediate array.
     public func bindBlob(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
         let rc = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
-        guard rc == SQLITE_OK else { throw DatabaseError(code: rc, message: database.lastMessage, sql: sql) }
+        guard rc == SQLITE_OK else { throw DatabaseError(code: rc, message: lastMessage, sql: sql) }
+    }
+
+    /// Ends the current run (releases read locks) and clears bindings of big values.
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
     }
 
     /// Advances one row; nil when the statement is done.
@@ -186,7 +230,7 @@ public final class Statement {
         switch rc {
         case SQLITE_ROW: return Row(statement: handle)
         case SQLITE_DONE: return nil
-        default: throw DatabaseError(code: rc, message: database.lastMessage, sql: sql)
+        default: throw DatabaseError(code: rc, message: lastMessage, sql: sql)
         }
     }
 

@@ -49,3 +49,19 @@ enum DocumentChunker {
         }
     }
 }
+
+/// Chunking of in-memory text, for callers that do not read files (benchmarks, generated content).
+public enum TextChunker {
+    /// Extracts and chunks `text` as a file named `fileName` of type `type` would be; returns the
+    /// document title and its chunks, offsets relative to `text`.
+    public static func chunk(_ text: String, type: SourceType, fileName: String,
+                             options: ChunkingOptions = .default) throws -> (title: String, chunks: [NewChunk]) {
+        let bytes = Array(text.utf8)
+        do {
+            let doc = try Extractor.extract(bytes, type: type, fileName: fileName)
+            return (doc.title, DocumentChunker.chunks(of: doc, source: bytes, options: options))
+        } catch let e as ExtractionError {
+            throw IngestProblem.malformed(e.message)
+        }
+    }
+}

@@ -103,7 +103,9 @@ public struct IngestReport: Sendable {
     public var interrupted = false
 
     public var ingestedFiles: Int { outcomes.filter { if case .ingested = $0.outcome { true } else { false } }.count }
+    /// Files not re-chunked because their content hash matched (including those only regrouped).
     public var unchangedFiles: Int { outcomes.filter { $0.outcome == .unchanged || $0.outcome == .groupsUpdated }.count }
+    public var regroupedFiles: Int { outcomes.filter { $0.outcome == .groupsUpdated }.count }
     public var chunkCount: Int { newChunkIDs.count }
     public var problems: [(path: String, problem: IngestProblem)] {
         outcomes.compactMap { if case .skipped(let p) = $0.outcome { ($0.path, p) } else { nil } }
@@ -120,6 +122,7 @@ public struct IngestReport: Sendable {
         for p in problems { counts[p.problem.category, default: 0] += 1 }
         var s = "ingested \(Self.grouped(ingestedFiles)) file\(ingestedFiles == 1 ? "" : "s"), \(Self.grouped(chunkCount)) chunk\(chunkCount == 1 ? "" : "s")"
         if unchangedFiles > 0 { s += ", \(Self.grouped(unchangedFiles)) unchanged" }
+        if regroupedFiles > 0 { s += " (\(Self.grouped(regroupedFiles)) with new access groups)" }
         if !problems.isEmpty {
             s += ", \(problems.count) skipped (" + counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"

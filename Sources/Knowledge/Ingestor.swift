@@ -34,11 +34,13 @@ public final class Ingestor {
         // A file named twice (or inside a folder also given) is processed once, first mention wins.
         var seen = Set<String>()
         candidates = candidates.filter { seen.insert($0.path).inserted }
-        let sizes = candidates.map { (try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0 }
+        let sizes = candidates.map { Self.fileStat($0.path)?.size ?? 0 }
         var state = IngestProgress(filesDone: 0, filesTotal: candidates.count, bytesDone: 0,
                                    bytesTotal: sizes.reduce(0, +), chunks: 0, elapsed: 0, currentPath: "")
+        var batch = Batch()
         for (i, c) in candidates.enumerated() {
             if options.shouldStop() { report.interrupted = true; break }
+            batch.openIfNeeded(store.database, report)
             state.currentPath = c.path
             let outcome = ingestFile(c.path, options: options, report: &report)
             if case .skipped(let problem) = outcome {
@@ -49,12 +51,17 @@ public final class Ingestor {
                 }
             }
             report.outcomes.append((c.path, outcome))
+            if report.newChunkIDs.count - batch.start.chunkIDs >= Batch.maxChunks
+                || Date().timeIntervalSince(batch.began) >= Batch.maxSeconds {
+                batch.close(store.database, &report)
+            }
             state.filesDone = i + 1
             state.bytesDone += sizes[i]
             state.chunks = report.newChunkIDs.count
             state.elapsed = Date().timeIntervalSince(t0)
             progress?(state)
         }
+        batch.close(store.database, &report)
         if options.prune && !report.interrupted {
             prune(roots: roots, report: &report)
         }
@@ -62,16 +69,79 @@ public final class Ingestor {
         return report
     }
 
+    /// Several documents share one transaction, each inside its own savepoint: a document that
+    /// fails rolls back alone, and a crash loses at most the open batch, never half a document
+    /// (the next run redoes it). One commit per document would make a small FTS5 segment per
+    /// file: a 10,000-file ingest spent more time merging segments than indexing.
+    struct Batch {
+        static let maxChunks = 2_000
+        static let maxSeconds = 2.0
+        var start: (outcomes: Int, chunkIDs: Int, bytes: Int) = (0, 0, 0)
+        var began = Date()
+        var open = false
+
+        mutating func openIfNeeded(_ db: Database, _ report: IngestReport) {
+            guard !open, !db.inTransaction else { return }
+            // If BEGIN fails (another writer), documents still commit one by one.
+            guard (try? db.execute("BEGIN IMMEDIATE")) != nil else { return }
+            open = true
+            began = Date()
+            start = (report.outcomes.count, report.newChunkIDs.count, report.bytesIngested)
+        }
+
+        /// Commits; if the commit fails, the batch's documents are reported as not stored.
+        mutating func close(_ db: Database, _ report: inout IngestReport) {
+            guard open else { return }
+            open = false
+            do { try db.execute("COMMIT") } catch {
+                try? db.execute("ROLLBACK")
+                let why = Ingestor.reason(error)
+                for i in start.outcomes..<report.outcomes.count {
+                    switch report.outcomes[i].outcome {
+                    case .ingested, .groupsUpdated:
+                        report.outcomes[i].outcome = .skipped(.storeFailed(why))
+                        report.failureCount += 1
+                    default: break
+                    }
+                }
+                report.newChunkIDs.removeSubrange(start.chunkIDs...)
+                report.bytesIngested = start.bytes
+            }
+        }
+    }
+
+    /// The files `ingest` would visit under a folder, in the order it visits them.
+    public static func files(under dir: String) -> [String] { walk(absolute(dir)) }
+
     /// Every regular file under `dir`, sorted, skipping hidden files and folders (.git, .DS_Store).
     static func walk(_ dir: String) -> [String] {
-        guard let e = FileManager.default.enumerator(at: URL(fileURLWithPath: dir), includingPropertiesForKeys: [.isRegularFileKey],
-                                                     options: [.skipsHiddenFiles]) else { return [] }
+        // Path-based enumeration plus lstat: URL resource values cost ~10x more per file.
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
         var files: [String] = []
-        for case let url as URL in e where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-            files.append(url.standardizedFileURL.path)
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            let full = dir.hasSuffix("/") ? dir + rel : dir + "/" + rel
+            if name.hasPrefix(".") {
+                if isDirectory(full) { e.skipDescendants() }
+                continue
+            }
+            if let st = fileStat(full), st.isRegular { files.append(full) }
         }
         return files.sorted()
     }
+
+    struct FileStat { var size: Int; var modified: Double; var isRegular: Bool; var isDirectory: Bool }
+
+    /// stat(2) of `path` (following symlinks), nil when it does not exist or cannot be read.
+    static func fileStat(_ path: String) -> FileStat? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let type = st.st_mode & S_IFMT
+        return FileStat(size: Int(st.st_size), modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
+                        isRegular: type == S_IFREG, isDirectory: type == S_IFDIR)
+    }
+
+    static func isDirectory(_ path: String) -> Bool { fileStat(path)?.isDirectory ?? false }
 
     static func absolute(_ p: String) -> String {
         URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
@@ -81,12 +151,8 @@ public final class Ingestor {
         guard let type = SourceType(path: path) else {
             return .skipped(.unsupportedType((path as NSString).pathExtension))
         }
-        let attrs: [FileAttributeKey: Any]
-        do { attrs = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            return .skipped(.unreadable(Self.reason(error)))
-        }
-        let size = attrs[.size] as? Int ?? 0
-        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        guard let info = Self.fileStat(path) else { return .skipped(.unreadable(String(cString: strerror(errno)))) }
+        let size = info.size, mtime = info.modified
         if size > options.maxFileBytes { return .skipped(.tooLarge(bytes: size, limit: options.maxFileBytes)) }
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {

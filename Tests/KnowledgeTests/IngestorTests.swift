@@ -135,6 +135,7 @@ final class IngestorTests: XCTestCase {
         opts.groups = []
         let r = Ingestor(store: store).ingest(paths: [d.path("en.md")], options: opts)
         XCTAssertEqual(r.outcomes.first?.outcome, .groupsUpdated)
+        XCTAssertTrue(r.summary.hasPrefix("ingested 0 files, 0 chunks, 1 unchanged (1 with new access groups) in "), r.summary)
         XCTAssertEqual(try store.keywordSearch("refunds", groups: []).count, 2)
         XCTAssertEqual(try store.chunks(documentID: try XCTUnwrap(store.document(path: d.path("en.md"))).id).map(\.id), before)
     }
