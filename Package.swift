@@ -36,6 +36,9 @@ let package = Package(
                           dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
+        .executableTarget(name: "bench-tokenizer", dependencies: ["GGUF", "Tokenizers", "LLM"], path: "bench/tokenizer",
+                          exclude: ["thresholds.json"], swiftSettings: fastFlags),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Tensor"]),
