@@ -154,13 +154,20 @@ public struct PenaltySampler: Sampler {
     public mutating func apply(_ c: inout TokenCandidates) {
         guard !counts.isEmpty, repeatPenalty != 1 || frequency != 0 || presence != 0 else { return }
         let n = c.count
+        @inline(__always) func penalised(_ logit: Float, _ count: Int) -> Float {
+            let l = logit <= 0 ? logit * repeatPenalty : logit / repeatPenalty
+            return l - Float(count) * frequency - presence
+        }
         c.items.withUnsafeMutableBufferPointer { b in
-            for i in 0..<n {
-                guard let count = counts[b[i].id] else { continue }
-                var l = b[i].logit
-                l = l <= 0 ? l * repeatPenalty : l / repeatPenalty
-                l -= Float(count) * frequency + presence
-                b[i].logit = l
+            // First in the chain the candidates are the whole vocabulary in id order: touch only
+            // the (at most lastN) penalised ids instead of hashing 150k candidates per token.
+            let inPlace = n > 0 && counts.keys.allSatisfy { Int($0) >= 0 && Int($0) < n && b[Int($0)].id == $0 }
+            if inPlace {
+                for (token, count) in counts { b[Int(token)].logit = penalised(b[Int(token)].logit, count) }
+            } else {
+                for i in 0..<n {
+                    if let count = counts[b[i].id] { b[i].logit = penalised(b[i].logit, count) }
+                }
             }
         }
         c.sorted = false
