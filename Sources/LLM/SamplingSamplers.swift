@@ -1,7 +1,7 @@
 import Foundation
 
 /// Picks the highest logit; on a tie the first candidate wins (llama.cpp's greedy rule).
-public struct GreedySampler: Sampler {
+public struct GreedySampler: TokenSampler {
     public var name: String { "greedy" }
     public init() {}
     public mutating func apply(_ c: inout TokenCandidates) {
@@ -17,7 +17,7 @@ public struct GreedySampler: Sampler {
 }
 
 /// Divides logits by the temperature; 0 keeps only the best token (greedy), as in llama.cpp.
-public struct TemperatureSampler: Sampler {
+public struct TemperatureSampler: TokenSampler {
     public let temperature: Float
     public var name: String { "temp(\(temperature))" }
 
@@ -41,7 +41,7 @@ public struct TemperatureSampler: Sampler {
 }
 
 /// Keeps the k highest logits; 0 disables it.
-public struct TopKSampler: Sampler {
+public struct TopKSampler: TokenSampler {
     public let k: Int
     public var name: String { "top-k(\(k))" }
 
@@ -58,7 +58,7 @@ public struct TopKSampler: Sampler {
 }
 
 /// Keeps the smallest set of best tokens whose probabilities reach p (nucleus); 1 disables it.
-public struct TopPSampler: Sampler {
+public struct TopPSampler: TokenSampler {
     public let p: Float
     public var name: String { "top-p(\(p))" }
 
@@ -79,7 +79,7 @@ public struct TopPSampler: Sampler {
 }
 
 /// Drops tokens whose probability is below p times the best one's; 0 disables it.
-public struct MinPSampler: Sampler {
+public struct MinPSampler: TokenSampler {
     public let p: Float
     public var name: String { "min-p(\(p))" }
 
@@ -110,7 +110,7 @@ public struct MinPSampler: Sampler {
 /// Repetition, frequency and presence penalties over the last N accepted tokens (llama.cpp's
 /// `penalties`): a repeated token's logit is divided by `repeat` (multiplied when negative), then
 /// lowered by `frequency` per occurrence and by `presence` once.
-public struct PenaltySampler: Sampler {
+public struct PenaltySampler: TokenSampler {
     public let lastN: Int, repeatPenalty: Float, frequency: Float, presence: Float
     public var name: String { "penalties(last \(lastN), repeat \(repeatPenalty), freq \(frequency), present \(presence))" }
 
@@ -175,7 +175,7 @@ public struct PenaltySampler: Sampler {
 }
 
 /// Draws a token from the softmax of the candidates with a seeded generator (reproducible).
-public struct DistributionSampler: Sampler {
+public struct DistributionSampler: TokenSampler {
     public let seed: UInt64
     private var rng: Xoshiro256
     public var name: String { "dist(seed \(seed))" }

@@ -9,7 +9,7 @@ final class SamplingTests: XCTestCase {
     let logits: [Float] = [1, 2, 3, 4]
     let probs: [Float] = [0.032059, 0.087144, 0.236883, 0.643914]
 
-    func run(_ sampler: some Sampler, _ logits: [Float]) -> TokenCandidates {
+    func run(_ sampler: some TokenSampler, _ logits: [Float]) -> TokenCandidates {
         var s = sampler
         var c = TokenCandidates()
         c.reset(logits: logits)
