@@ -30,6 +30,28 @@ struct BPEMerges: Sendable {
         Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
     }
 
+    /// The table for GGUF merge lines ("left right", best first) over `index`'s vocabulary.
+    init(lines: [String], index: BPEVocabularyIndex) throws {
+        self.init(capacity: lines.count)
+        var joined: [UInt8] = []
+        for (rank, line) in lines.enumerated() {
+            var line = line
+            let ok: Bool = line.withUTF8 { u in
+                // The separator is the first space after the first character (a token may start with one).
+                guard u.count >= 3, let sep = u[1...].firstIndex(of: 0x20), sep + 1 < u.count else { return false }
+                let left = UnsafeBufferPointer(rebasing: u[..<sep]), right = UnsafeBufferPointer(rebasing: u[(sep + 1)...])
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: left); joined.append(contentsOf: right)
+                // Merges whose parts or result are not tokens can never appear in llama.cpp's output either.
+                guard let l = index.lookup(left), let r = index.lookup(right),
+                      let m = joined.withUnsafeBufferPointer({ index.lookup($0) }) else { return true }
+                add(left: l, right: r, merged: m, rank: rank)
+                return true
+            }
+            guard ok else { throw TokenizerError.invalidMerge(index: rank, line: line) }
+        }
+    }
+
     mutating func add(left: Int32, right: Int32, merged: Int32, rank: Int) {
         if (count + 1) * 2 > keys.count { grow() }
         let k = Self.key(left, right)

@@ -93,25 +93,7 @@ public final class BPETokenizer: Sendable {
         }
         self.byteTokens = bytes
 
-        var table = BPEMerges(capacity: mergeLines.count)
-        var joined: [UInt8] = []
-        for (rank, line) in mergeLines.enumerated() {
-            var line = line
-            let ok: Bool = line.withUTF8 { u in
-                // The separator is the first space after the first character (a token may start with one).
-                guard u.count >= 3, let sep = u[1...].firstIndex(of: 0x20), sep + 1 < u.count else { return false }
-                let left = UnsafeBufferPointer(rebasing: u[..<sep]), right = UnsafeBufferPointer(rebasing: u[(sep + 1)...])
-                joined.removeAll(keepingCapacity: true)
-                joined.append(contentsOf: left); joined.append(contentsOf: right)
-                // Merges whose parts or result are not tokens can never appear in llama.cpp's output either.
-                guard let l = index.lookup(left), let r = index.lookup(right),
-                      let m = joined.withUnsafeBufferPointer({ index.lookup($0) }) else { return true }
-                table.add(left: l, right: r, merged: m, rank: rank)
-                return true
-            }
-            guard ok else { throw TokenizerError.invalidMerge(index: rank, line: line) }
-        }
-        self.merges = table
+        self.merges = try BPEMerges(lines: mergeLines, index: index)
 
         var specials: [(Int32, [UInt8], Bool)] = []
         for (i, k) in kinds.enumerated() where k == .control || k == .userDefined || k == .unknown {
