@@ -64,3 +64,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Benchmark (a program, not a test): GGUF open, tokenizer build and BPE throughput.
+// Appended rather than listed above so that it merges cleanly beside the other branches' benches.
+package.targets.append(
+    .executableTarget(name: "bench-tokenizer", dependencies: ["GGUF", "Tokenizers", "LLM"], path: "bench/tokenizer",
+                      exclude: ["thresholds.json"], swiftSettings: fastFlags))

@@ -109,24 +109,24 @@ public struct TokenCandidates: Sendable {
 
 /// One step of a sampling chain, as llama.cpp's `llama_sampler_i`: narrows or rescales the
 /// candidates, or selects one; `accept` lets stateful samplers (penalties) see the chosen token.
-public protocol Sampler: Sendable {
+public protocol TokenSampler: Sendable {
     var name: String { get }
     mutating func apply(_ candidates: inout TokenCandidates)
     mutating func accept(_ token: Int32)
     mutating func reset()
 }
 
-public extension Sampler {
+public extension TokenSampler {
     mutating func accept(_ token: Int32) {}
     mutating func reset() {}
 }
 
 /// Samplers applied in order; the last one must select (greedy or distribution).
 public struct SamplerChain: Sendable {
-    public private(set) var samplers: [any Sampler]
+    public private(set) var samplers: [any TokenSampler]
     private var candidates: TokenCandidates
 
-    public init(_ samplers: [any Sampler], vocabularySize: Int = 0) {
+    public init(_ samplers: [any TokenSampler], vocabularySize: Int = 0) {
         self.samplers = samplers
         self.candidates = TokenCandidates(capacity: vocabularySize)
     }

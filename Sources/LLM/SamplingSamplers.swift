@@ -1,7 +1,7 @@
 import Foundation
 
 /// Picks the highest logit; on a tie the first candidate wins (llama.cpp's greedy rule).
-public struct GreedySampler: Sampler {
+public struct GreedySampler: TokenSampler {
     public var name: String { "greedy" }
     public init() {}
     public mutating func apply(_ c: inout TokenCandidates) {
@@ -17,7 +17,7 @@ public struct GreedySampler: Sampler {
 }
 
 /// Divides logits by the temperature; 0 keeps only the best token (greedy), as in llama.cpp.
-public struct TemperatureSampler: Sampler {
+public struct TemperatureSampler: TokenSampler {
     public let temperature: Float
     public var name: String { "temp(\(temperature))" }
 
@@ -41,7 +41,7 @@ public struct TemperatureSampler: Sampler {
 }
 
 /// Keeps the k highest logits; 0 disables it.
-public struct TopKSampler: Sampler {
+public struct TopKSampler: TokenSampler {
     public let k: Int
     public var name: String { "top-k(\(k))" }
 
@@ -58,7 +58,7 @@ public struct TopKSampler: Sampler {
 }
 
 /// Keeps the smallest set of best tokens whose probabilities reach p (nucleus); 1 disables it.
-public struct TopPSampler: Sampler {
+public struct TopPSampler: TokenSampler {
     public let p: Float
     public var name: String { "top-p(\(p))" }
 
@@ -79,7 +79,7 @@ public struct TopPSampler: Sampler {
 }
 
 /// Drops tokens whose probability is below p times the best one's; 0 disables it.
-public struct MinPSampler: Sampler {
+public struct MinPSampler: TokenSampler {
     public let p: Float
     public var name: String { "min-p(\(p))" }
 
@@ -110,7 +110,7 @@ public struct MinPSampler: Sampler {
 /// Repetition, frequency and presence penalties over the last N accepted tokens (llama.cpp's
 /// `penalties`): a repeated token's logit is divided by `repeat` (multiplied when negative), then
 /// lowered by `frequency` per occurrence and by `presence` once.
-public struct PenaltySampler: Sampler {
+public struct PenaltySampler: TokenSampler {
     public let lastN: Int, repeatPenalty: Float, frequency: Float, presence: Float
     public var name: String { "penalties(last \(lastN), repeat \(repeatPenalty), freq \(frequency), present \(presence))" }
 
@@ -154,13 +154,20 @@ public struct PenaltySampler: Sampler {
     public mutating func apply(_ c: inout TokenCandidates) {
         guard !counts.isEmpty, repeatPenalty != 1 || frequency != 0 || presence != 0 else { return }
         let n = c.count
+        @inline(__always) func penalised(_ logit: Float, _ count: Int) -> Float {
+            let l = logit <= 0 ? logit * repeatPenalty : logit / repeatPenalty
+            return l - Float(count) * frequency - presence
+        }
         c.items.withUnsafeMutableBufferPointer { b in
-            for i in 0..<n {
-                guard let count = counts[b[i].id] else { continue }
-                var l = b[i].logit
-                l = l <= 0 ? l * repeatPenalty : l / repeatPenalty
-                l -= Float(count) * frequency + presence
-                b[i].logit = l
+            // First in the chain the candidates are the whole vocabulary in id order: touch only
+            // the (at most lastN) penalised ids instead of hashing 150k candidates per token.
+            let inPlace = n > 0 && counts.keys.allSatisfy { Int($0) >= 0 && Int($0) < n && b[Int($0)].id == $0 }
+            if inPlace {
+                for (token, count) in counts { b[Int(token)].logit = penalised(b[Int(token)].logit, count) }
+            } else {
+                for i in 0..<n {
+                    if let count = counts[b[i].id] { b[i].logit = penalised(b[i].logit, count) }
+                }
             }
         }
         c.sorted = false
@@ -168,7 +175,7 @@ public struct PenaltySampler: Sampler {
 }
 
 /// Draws a token from the softmax of the candidates with a seeded generator (reproducible).
-public struct DistributionSampler: Sampler {
+public struct DistributionSampler: TokenSampler {
     public let seed: UInt64
     private var rng: Xoshiro256
     public var name: String { "dist(seed \(seed))" }

@@ -4,22 +4,92 @@
 /// work: a min-heap of candidate pairs ordered by (rank, position) applies the best-ranked,
 /// leftmost pair first, as llama.cpp's `llm_tokenizer_bpe_session` does, in O(n log n).
 struct BPEMerges: Sendable {
-    /// (left << 32 | right) -> (rank << 32 | merged id).
-    private var table: [UInt64: UInt64] = [:]
+    // Open addressing on (left << 32 | right): SipHash in Dictionary cost more than the merging
+    // itself, and this lookup runs once per adjacent pair of every word.
+    private var keys: [UInt64]
+    private var values: [UInt64]  // rank << 32 | merged id
+    private var mask: Int
+    private(set) var count = 0
+    private static let empty = UInt64.max
 
-    var count: Int { table.count }
+    init(capacity: Int = 0) {
+        var size = 16
+        while size < capacity * 2 { size *= 2 }
+        keys = Array(repeating: Self.empty, count: size)
+        values = Array(repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    private static func key(_ l: Int32, _ r: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
+    }
+
+    @inline(__always)
+    private func slot(_ k: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+    }
+
+    /// The table for GGUF merge lines ("left right", best first) over `index`'s vocabulary.
+    init(lines: [String], index: BPEVocabularyIndex) throws {
+        self.init(capacity: lines.count)
+        var joined: [UInt8] = []
+        for (rank, line) in lines.enumerated() {
+            var line = line
+            let ok: Bool = line.withUTF8 { u in
+                // The separator is the first space after the first character (a token may start with one).
+                guard u.count >= 3, let sep = u[1...].firstIndex(of: 0x20), sep + 1 < u.count else { return false }
+                let left = UnsafeBufferPointer(rebasing: u[..<sep]), right = UnsafeBufferPointer(rebasing: u[(sep + 1)...])
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: left); joined.append(contentsOf: right)
+                // Merges whose parts or result are not tokens can never appear in llama.cpp's output either.
+                guard let l = index.lookup(left), let r = index.lookup(right),
+                      let m = joined.withUnsafeBufferPointer({ index.lookup($0) }) else { return true }
+                add(left: l, right: r, merged: m, rank: rank)
+                return true
+            }
+            guard ok else { throw TokenizerError.invalidMerge(index: rank, line: line) }
+        }
+    }
 
     mutating func add(left: Int32, right: Int32, merged: Int32, rank: Int) {
-        let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-        // A later duplicate of a pair keeps the better (earlier) rank.
-        if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged)) }
+        if (count + 1) * 2 > keys.count { grow() }
+        let k = Self.key(left, right)
+        var i = slot(k)
+        while keys[i] != Self.empty {
+            if keys[i] == k { return }  // a later duplicate of a pair keeps the better (earlier) rank
+            i = (i + 1) & mask
+        }
+        keys[i] = k
+        values[i] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = Array(repeating: Self.empty, count: oldKeys.count * 2)
+        values = Array(repeating: 0, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        for (i, k) in oldKeys.enumerated() where k != Self.empty {
+            var j = slot(k)
+            while keys[j] != Self.empty { j = (j + 1) & mask }
+            keys[j] = k; values[j] = oldValues[i]
+        }
     }
 
     @inline(__always)
     func lookup(_ left: Int32, _ right: Int32) -> (rank: UInt32, merged: Int32)? {
-        let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-        guard let v = table[key] else { return nil }
-        return (UInt32(v >> 32), Int32(bitPattern: UInt32(truncatingIfNeeded: v)))
+        let k = Self.key(left, right)
+        var i = slot(k)
+        while true {
+            let found = keys[i]
+            if found == k {
+                let v = values[i]
+                return (UInt32(v >> 32), Int32(bitPattern: UInt32(truncatingIfNeeded: v)))
+            }
+            if found == Self.empty { return nil }
+            i = (i + 1) & mask
+        }
     }
 
     /// Merges `ids` (one token per byte of the word, in place) and appends the result to `out`.

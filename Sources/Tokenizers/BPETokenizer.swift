@@ -25,7 +25,7 @@ public final class BPETokenizer: Sendable {
 
     private let tokens: [String]
     private let kinds: [TokenKind]
-    private let tokenToID: [String: Int32]
+    private let index: BPEVocabularyIndex
     private let merges: BPEMerges
     /// The token of each single byte (its GPT-2 spelling), -1 when the vocabulary lacks it.
     private let byteTokens: [Int32]
@@ -69,21 +69,19 @@ public final class BPETokenizer: Sendable {
         self.bos = try checked(bos, "bos")
         self.eos = try checked(eos, "eos")
 
-        var map: [String: Int32] = [:]
-        map.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where map[t] == nil { map[t] = Int32(i) }
-        self.tokenToID = map
+        let index = BPEVocabularyIndex(tokens)
+        self.index = index
 
         var kinds = (tokenTypes ?? []).map { TokenKind(rawValue: $0) ?? .normal }
         if kinds.isEmpty { kinds = Array(repeating: .normal, count: tokens.count) }
         // As llama.cpp: the end-of-turn marker is a control token even when the file says otherwise.
         var eotID = try checked(eot, "eot")
-        if eotID == nil { eotID = Self.endOfTurnNames.lazy.compactMap { map[$0] }.first }
+        if eotID == nil { eotID = Self.endOfTurnNames.lazy.compactMap { index.lookup($0) }.first }
         if let e = eotID { kinds[Int(e)] = .control }
         self.eot = eotID
         var eog = Set([self.eos, eotID].compactMap { $0 })
         for name in Self.endOfGenerationNames {
-            if let id = map[name] { eog.insert(id); kinds[Int(id)] = .control }
+            if let id = index.lookup(name) { eog.insert(id); kinds[Int(id)] = .control }
         }
         self.kinds = kinds
         self.endOfGeneration = eog
@@ -91,23 +89,11 @@ public final class BPETokenizer: Sendable {
         var bytes = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             let spelling = String(Character(Unicode.Scalar(BPEByteEncoding.scalarForByte[b])!))
-            bytes[b] = map[spelling] ?? -1
+            bytes[b] = index.lookup(spelling) ?? -1
         }
         self.byteTokens = bytes
 
-        var table = BPEMerges()
-        for (rank, line) in mergeLines.enumerated() {
-            // The separator is the first space after the first character (a token may start with one).
-            let u = Array(line.utf8)
-            guard u.count >= 3, let sep = u.dropFirst().firstIndex(of: 0x20) else {
-                throw TokenizerError.invalidMerge(index: rank, line: line)
-            }
-            let left = String(decoding: u[..<sep], as: UTF8.self), right = String(decoding: u[(sep + 1)...], as: UTF8.self)
-            // Merges whose parts or result are not tokens can never fire in llama.cpp's output either.
-            guard let l = map[left], let r = map[right], let m = map[left + right] else { continue }
-            table.add(left: l, right: r, merged: m, rank: rank)
-        }
-        self.merges = table
+        self.merges = try BPEMerges(lines: mergeLines, index: index)
 
         var specials: [(Int32, [UInt8], Bool)] = []
         for (i, k) in kinds.enumerated() where k == .control || k == .userDefined || k == .unknown {
@@ -240,7 +226,7 @@ public final class BPETokenizer: Sendable {
     }
 
     /// The id of a vocabulary spelling (e.g. "<|im_start|>").
-    public func id(of tokenText: String) -> Int32? { tokenToID[tokenText] }
+    public func id(of tokenText: String) -> Int32? { index.lookup(tokenText) }
 
     public func kind(_ id: Int32) -> TokenKind? {
         id >= 0 && Int(id) < kinds.count ? kinds[Int(id)] : nil
@@ -251,9 +237,9 @@ public final class BPETokenizer: Sendable {
     public func isEndOfGeneration(_ id: Int32) -> Bool { endOfGeneration.contains(id) }
 
     /// `<|im_end|>` when the vocabulary has it (ChatML turn end).
-    public var imEnd: Int32? { tokenToID["<|im_end|>"] }
+    public var imEnd: Int32? { index.lookup("<|im_end|>") }
     /// `<|im_start|>` when the vocabulary has it.
-    public var imStart: Int32? { tokenToID["<|im_start|>"] }
+    public var imStart: Int32? { index.lookup("<|im_start|>") }
 
     /// Number of merges usable over this vocabulary.
     public var mergeCount: Int { merges.count }

@@ -109,6 +109,10 @@ final class GGUFWriterTests: XCTestCase {
         let good = try smallFile()
         XCTAssertNoThrow(try open(good))
         assertError(patch(good, at: 4, UInt32(1)), mentions: ["version 1", "offset 4"])
+        // Version 2 has the same layout (64-bit counts) as 3 and is read alike.
+        let v2 = try open(patch(good, at: 4, UInt32(2)))
+        XCTAssertEqual(v2.version, 2)
+        XCTAssertEqual(v2.tensor(named: "t")?.elementCount, 4)
         assertError(Array(good.prefix(10)), mentions: ["tensor count", "offset 8"])
         assertError(patch(good, at: 8, UInt64.max), mentions: ["tensor count", "offset 8"])
         assertError(patch(good, at: 16, UInt64(1) << 40), mentions: ["metadata key/value count", "offset 16"])

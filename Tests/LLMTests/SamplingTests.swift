@@ -9,7 +9,7 @@ final class SamplingTests: XCTestCase {
     let logits: [Float] = [1, 2, 3, 4]
     let probs: [Float] = [0.032059, 0.087144, 0.236883, 0.643914]
 
-    func run(_ sampler: some Sampler, _ logits: [Float]) -> TokenCandidates {
+    func run(_ sampler: some TokenSampler, _ logits: [Float]) -> TokenCandidates {
         var s = sampler
         var c = TokenCandidates()
         c.reset(logits: logits)
@@ -188,5 +188,23 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(t2, "ab")
         XCTAssertEqual(r2, .maxTokens)
         XCTAssertEqual(m.tokenCount, 2)
+    }
+}
+
+extension SamplingTests {
+    /// The fast path (full vocabulary in id order) and the general one (after top-k) agree.
+    func testPenaltiesAfterReorderingMatchTheFastPath() throws {
+        var p = try PenaltySampler(lastN: 8, repeat: 1.5, frequency: 0.1, presence: 0.2)
+        for t: Int32 in [0, 2, 2, 3] { p.accept(t) }
+        let fast = run(p, [1, -2, 3, 4])
+        var c = TokenCandidates()
+        c.reset(logits: [1, -2, 3, 4])
+        var k = try TopKSampler(3)
+        k.apply(&c)  // now [3, 2, 0] in logit order
+        p.apply(&c)
+        for cand in c.live {
+            XCTAssertEqual(cand.logit, fast.live.first { $0.id == cand.id }!.logit, accuracy: 1e-6)
+        }
+        XCTAssertEqual(fast.live.map(\.logit)[2], 3 / 1.5 - 2 * 0.1 - 0.2, accuracy: 1e-6)
     }
 }
