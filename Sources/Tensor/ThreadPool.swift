@@ -36,11 +36,12 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Calls `body` on disjoint ranges covering `0..<count` exactly once, on up to `threads`
     /// threads, and returns when all are done. `grain` is the smallest range worth handing
-    /// out (rows of a matvec: enough to amortise a claim, ~16-64).
-    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// out (rows of a matvec: enough to amortise a claim, ~16-64); `chunk` fixes the range
+    /// size instead (e.g. so a chunk of weight rows stays in cache while reused).
+    public func parallelFor(_ count: Int, grain: Int = 1, chunk fixed: Int? = nil, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         // ~4 chunks per thread balances load when a core is stolen without many claims.
-        let chunk = max(max(1, grain), (count + threads * 4 - 1) / (threads * 4))
+        let chunk = fixed.map { max(1, $0) } ?? max(max(1, grain), (count + threads * 4 - 1) / (threads * 4))
         if threads == 1 || count <= chunk || !state.tryAcquire() {
             body(0..<count)
             return

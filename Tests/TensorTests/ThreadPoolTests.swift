@@ -15,8 +15,12 @@ final class ThreadPoolTests: XCTestCase {
                 defer { hits.deallocate() }
                 for _ in 0..<50 {
                     pool.parallelFor(count, grain: grain) { range in for i in range { hits[i] += 1 } }
+                    pool.parallelFor(count, chunk: grain * 2) { range in
+                        XCTAssertLessThanOrEqual(range.count, grain * 2)
+                        for i in range { hits[i] += 1 }
+                    }
                 }
-                for i in 0..<count { XCTAssertEqual(hits[i], 50, "count \(count) grain \(grain) index \(i)") }
+                for i in 0..<count { XCTAssertEqual(hits[i], 100, "count \(count) grain \(grain) index \(i)") }
             }
         }
     }

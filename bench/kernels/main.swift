@@ -3,7 +3,8 @@ import Tensor
 
 // bench-kernels: GB/s of weight bytes for matvec per type and shape, on 1 and 2 threads,
 // against the reference figures; then prefill (matmul) integer kernels vs dequantize+sgemm.
-// Usage: swift run bench-kernels [--quick] [--types Q4_1,Q6_K]
+// Usage: swift run bench-kernels [--quick] [--cached] [--types Q4_1,Q6_K] [--shape 576x1536]
+//        [--no-matmul | --matmul-only]
 // Figures are noisy on this shared 2-core machine: run twice and compare.
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -98,6 +99,7 @@ if let i = arguments.firstIndex(of: "--shape"), arguments.index(after: i) < argu
     shapes = [(parts[0], parts[1])]
 }
 
+if !arguments.contains("--matmul-only") {
 print("matvec, GB/s of weight bytes (median of rounds; shared machine: expect ±10-20%)")
 print("(cpu: 1 thread, GB per CPU-second of the thread — robust to other processes; wall: elapsed time)")
 print("type  shape        1 thr cpu  1 thr wall  2 thr wall   C/AVX2 ref (2 thr)  ratio 2 thr  ratio cpu/ref·2")
@@ -119,6 +121,8 @@ if q41 > 0 {
 }
 
 // Prefill: per token cost of the integer kernels vs dequantized tiles + sgemm.
+}
+if arguments.contains("--no-matmul") { exit(0) }
 print("\nmatmul 576x1536 and 2048x2048, µs per token (2 threads): integer kernels vs dequantize+sgemm")
 for type in types where type != .f32 && type != .f16 && type != .bf16 {
     for (rows, cols) in [(576, 1536), (2048, 2048)] {
@@ -126,7 +130,7 @@ for type in types where type != .f32 && type != .f16 && type != .bf16 {
         let m = w.matrices[0]
         let scratch = MatVecScratch(maxCols: cols)
         var line = String(format: "%-5@ %4dx%-5d", type.description as NSString, rows, cols)
-        for tokens in quick ? [8, 64] : [4, 16, 32, 64, 256] {
+        for tokens in quick ? [8, 64] : [8, 32, 48, 64, 128, 256] {
             let x = UnsafeMutablePointer<Float>.allocate(capacity: tokens * cols)
             let y = UnsafeMutablePointer<Float>.allocate(capacity: tokens * rows)
             for i in 0..<(tokens * cols) { x[i] = Float(i % 11) * 0.1 - 0.5 }
@@ -142,4 +146,4 @@ for type in types where type != .f32 && type != .f16 && type != .bf16 {
         print(line)
     }
 }
-print("(blasMinTokens = \(WeightMatrix.blasMinTokens): matmul switches to sgemm from there)")
+print("(matmul switches to sgemm from blasMinTokens: 64 for the 32-blocks types, 192 for the K types)")
