@@ -38,6 +38,23 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertEqual(threads.withLock { $0.count }, 2, "the worker never took a chunk")
     }
 
+    /// Each slot is used by one thread only, the caller is slot 0, all slots are in range.
+    func testSlotsArePerThread() {
+        let pool = ThreadPool(threads: 2)
+        let owners = Mutex<[Int: UInt]>([:])
+        let caller = UInt(pthread_self())
+        for _ in 0..<100 {
+            pool.parallelFor(32, chunk: 1) { _, slot in
+                XCTAssertTrue((0..<2).contains(slot))
+                let me = UInt(pthread_self())
+                owners.withLock { map in
+                    if let owner = map[slot] { XCTAssertEqual(owner, me, "slot \(slot) used by two threads") } else { map[slot] = me }
+                }
+                if slot == 0 { XCTAssertEqual(me, caller) }
+            }
+        }
+    }
+
     /// Documented misuse: a nested call runs serially on its thread instead of deadlocking.
     func testNestedCallRunsSerially() {
         let pool = ThreadPool(threads: 2)
