@@ -119,6 +119,20 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// `dequantizeRows` (fast paths for float formats) equals the reference bit for bit.
+    func testDequantizeRowsMatchesReference() throws {
+        for type in WeightMatrix.supportedTypes {
+            let rows = 5, cols = type.blockSize == 1 ? 100 : 512  // 100: F16 tail after 8-wide steps
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 77)
+            var fast = [Float](repeating: .nan, count: 3 * cols), ref = [Float](repeating: 0, count: cols)
+            fast.withUnsafeMutableBufferPointer { w.matrix.dequantizeRows(1..<4, into: $0.baseAddress!) }
+            for (i, r) in (1..<4).enumerated() {
+                ref.withUnsafeMutableBufferPointer { ReferenceDequant.row(type, w.matrix.row(r), $0.baseAddress!, count: cols) }
+                XCTAssertEqual(Array(fast[(i * cols)..<((i + 1) * cols)]), ref, "\(type) row \(r)")
+            }
+        }
+    }
+
     func testActivationQuantization() {
         var x = randomVector(256, seed: 3, scale: 4)
         x[10] = -8  // the block maximum in magnitude, negative
