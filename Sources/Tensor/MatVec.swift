@@ -42,7 +42,7 @@ extension WeightMatrix {
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         guard tokens > 0 else { return }
         if tokens == 1 { return matvec(x, y, scratch: scratch, pool: pool) }
-        if rowsKernel != nil && tokens < Self.blasMinTokens {
+        if rowsKernel != nil && tokens < blasMinTokens {
             matmulIntegerKernels(x, tokens: tokens, y, scratch: scratch, pool: pool)
         } else {
             matmulBLAS(x, tokens: tokens, y, scratch: scratch, pool: pool)
@@ -58,7 +58,8 @@ extension WeightMatrix {
         scratch.reserve(tokens: tokens)
         for t in 0..<tokens { scratch.quantize(x + t * n, count: n, block: activationBlock, token: t) }
         let s = scratch
-        pool.parallelFor(rows, grain: Self.rowGrain) { range in
+        // 32 rows of weights (≤ 45 KB at 8960 columns of Q4_K) stay in L1/L2 across the tokens.
+        pool.parallelFor(rows, chunk: 32) { range in
             for t in 0..<tokens {
                 var act = s.activations(token: t)
                 withUnsafePointer(to: &act) { a in
@@ -69,9 +70,11 @@ extension WeightMatrix {
         }
     }
 
-    /// From this many tokens on, dequantized tiles + sgemm beat the integer kernels
-    /// (measured with bench-kernels; see the commit that set it).
-    public static let blasMinTokens = 32
+    /// From this many tokens on, dequantized tiles + sgemm beat the integer kernels.
+    /// Measured with `bench-kernels --matmul-only` (576×1536 and 2048×2048, 2 threads, loaded
+    /// machine): the 32-blocks types cross over between 48 and 64 tokens, the K types between
+    /// 128 and 256 (their integer kernels do more per byte, their dequantization costs more).
+    public var blasMinTokens: Int { activationBlock == 256 ? 192 : 64 }
 
     /// Dequantizes strips of rows into the scratch tile (in parallel on `pool`) and multiplies
     /// each with OpenBLAS (which runs its own threads; the pool is idle meanwhile).

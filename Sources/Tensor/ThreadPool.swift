@@ -24,7 +24,7 @@ public final class ThreadPool: @unchecked Sendable {
         state = PoolState()
         for i in 1..<self.threads {
             let s = state
-            let t = Thread { s.workerLoop() }
+            let t = Thread { s.workerLoop(slot: i) }
             t.name = "strata-kernel-\(i)"
             t.stackSize = 1 << 20
             workers.append(t)
@@ -36,13 +36,22 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Calls `body` on disjoint ranges covering `0..<count` exactly once, on up to `threads`
     /// threads, and returns when all are done. `grain` is the smallest range worth handing
-    /// out (rows of a matvec: enough to amortise a claim, ~16-64).
-    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// out (rows of a matvec: enough to amortise a claim, ~16-64); `chunk` fixes the range
+    /// size instead (e.g. so a chunk of weight rows stays in cache while reused).
+    public func parallelFor(_ count: Int, grain: Int = 1, chunk fixed: Int? = nil, _ body: (Range<Int>) -> Void) {
+        parallelFor(count, grain: grain, chunk: fixed) { range, _ in body(range) }
+    }
+
+    /// As `parallelFor`, also passing the running thread's slot in `0..<threads` (the caller
+    /// is slot 0), so a body can use per-thread scratch buffers without locks. A nested call,
+    /// or one from a second thread while the pool is busy, runs serially with slot 0: per-slot
+    /// buffers are private to a thread only within one top-level call at a time.
+    public func parallelFor(_ count: Int, grain: Int = 1, chunk fixed: Int? = nil, _ body: (Range<Int>, Int) -> Void) {
         guard count > 0 else { return }
         // ~4 chunks per thread balances load when a core is stolen without many claims.
-        let chunk = max(max(1, grain), (count + threads * 4 - 1) / (threads * 4))
+        let chunk = fixed.map { max(1, $0) } ?? max(max(1, grain), (count + threads * 4 - 1) / (threads * 4))
         if threads == 1 || count <= chunk || !state.tryAcquire() {
-            body(0..<count)
+            body(0..<count, 0)
             return
         }
         withoutActuallyEscaping(body) { escapable in
@@ -55,7 +64,7 @@ public final class ThreadPool: @unchecked Sendable {
 
 /// One `parallelFor` call; lives on the caller's stack for the duration of the call.
 struct PoolJob {
-    let body: (Range<Int>) -> Void
+    let body: (Range<Int>, Int) -> Void
     let count: Int
     let chunk: Int
     var chunks: Int { (count + chunk - 1) / chunk }
@@ -100,7 +109,7 @@ final class PoolState: @unchecked Sendable {
         if sleepers > 0 { condition.broadcast() }
         condition.unlock()
         let total = job.pointee.chunks
-        work(generation: generation)
+        work(generation: generation, slot: 0)
         var spins = 0
         while done.load(ordering: .acquiring) < total {
             spins += 1
@@ -110,7 +119,7 @@ final class PoolState: @unchecked Sendable {
 
     /// Claims and runs chunks of `generation` until none are left; returns how many it ran.
     @discardableResult
-    func work(generation: Int) -> Int {
+    func work(generation: Int, slot: Int) -> Int {
         var ran = 0
         while true {
             let current = ticket.load(ordering: .acquiring)
@@ -129,13 +138,13 @@ final class PoolState: @unchecked Sendable {
             // job on its stack is alive.
             let job = UnsafeMutableRawPointer(bitPattern: address)!.assumingMemoryBound(to: PoolJob.self)
             let lower = index * job.pointee.chunk
-            job.pointee.body(lower..<min(job.pointee.count, lower + job.pointee.chunk))
+            job.pointee.body(lower..<min(job.pointee.count, lower + job.pointee.chunk), slot)
             done.add(1, ordering: .releasing)
             ran += 1
         }
     }
 
-    func workerLoop() {
+    func workerLoop(slot: Int) {
         var seen = 0
         while !stopping.load(ordering: .acquiring) {
             var spins = 0
@@ -156,7 +165,7 @@ final class PoolState: @unchecked Sendable {
                 continue
             }
             seen = generation
-            work(generation: generation)
+            work(generation: generation, slot: slot)
         }
     }
 

@@ -91,14 +91,14 @@ final class KernelTests: XCTestCase {
     func testMatmulMatchesMatvecPerToken() throws {
         let pool = ThreadPool(threads: 2)
         for type in [GGMLType.q4_1, .q6_K, .f16] {
-            let rows = 300, cols = 256
+            let rows = 100, cols = 256
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 42)
             let scratch = MatVecScratch(maxCols: cols)
-            for tokens in [3, WeightMatrix.blasMinTokens + 1] {
+            for tokens in [3, w.matrix.blasMinTokens + 1] {
                 let x = randomVector(tokens * cols, seed: 8)
                 var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
                 x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.matrix.matmul(xp.baseAddress!, tokens: tokens, $0.baseAddress!, scratch: scratch, pool: pool) } }
-                let blas = tokens >= WeightMatrix.blasMinTokens || w.matrix.activationBlock == 0  // float weights: always BLAS
+                let blas = tokens >= w.matrix.blasMinTokens || w.matrix.activationBlock == 0  // float weights: always BLAS
                 var dense = [Float](repeating: 0, count: cols)
                 for t in 0..<tokens {
                     x.withUnsafeBufferPointer { xp in one.withUnsafeMutableBufferPointer { w.matrix.matvec(xp.baseAddress! + t * cols, $0.baseAddress!, scratch: scratch, pool: pool) } }
@@ -115,6 +115,20 @@ final class KernelTests: XCTestCase {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `dequantizeRows` (fast paths for float formats) equals the reference bit for bit.
+    func testDequantizeRowsMatchesReference() throws {
+        for type in WeightMatrix.supportedTypes {
+            let rows = 5, cols = type.blockSize == 1 ? 100 : 512  // 100: F16 tail after 8-wide steps
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 77)
+            var fast = [Float](repeating: .nan, count: 3 * cols), ref = [Float](repeating: 0, count: cols)
+            fast.withUnsafeMutableBufferPointer { w.matrix.dequantizeRows(1..<4, into: $0.baseAddress!) }
+            for (i, r) in (1..<4).enumerated() {
+                ref.withUnsafeMutableBufferPointer { ReferenceDequant.row(type, w.matrix.row(r), $0.baseAddress!, count: cols) }
+                XCTAssertEqual(Array(fast[(i * cols)..<((i + 1) * cols)]), ref, "\(type) row \(r)")
             }
         }
     }

@@ -15,8 +15,12 @@ final class ThreadPoolTests: XCTestCase {
                 defer { hits.deallocate() }
                 for _ in 0..<50 {
                     pool.parallelFor(count, grain: grain) { range in for i in range { hits[i] += 1 } }
+                    pool.parallelFor(count, chunk: grain * 2) { range in
+                        XCTAssertLessThanOrEqual(range.count, grain * 2)
+                        for i in range { hits[i] += 1 }
+                    }
                 }
-                for i in 0..<count { XCTAssertEqual(hits[i], 50, "count \(count) grain \(grain) index \(i)") }
+                for i in 0..<count { XCTAssertEqual(hits[i], 100, "count \(count) grain \(grain) index \(i)") }
             }
         }
     }
@@ -32,6 +36,23 @@ final class ThreadPoolTests: XCTestCase {
             }
         }
         XCTAssertEqual(threads.withLock { $0.count }, 2, "the worker never took a chunk")
+    }
+
+    /// Each slot is used by one thread only, the caller is slot 0, all slots are in range.
+    func testSlotsArePerThread() {
+        let pool = ThreadPool(threads: 2)
+        let owners = Mutex<[Int: UInt]>([:])
+        let caller = UInt(pthread_self())
+        for _ in 0..<100 {
+            pool.parallelFor(32, chunk: 1) { _, slot in
+                XCTAssertTrue((0..<2).contains(slot))
+                let me = UInt(pthread_self())
+                owners.withLock { map in
+                    if let owner = map[slot] { XCTAssertEqual(owner, me, "slot \(slot) used by two threads") } else { map[slot] = me }
+                }
+                if slot == 0 { XCTAssertEqual(me, caller) }
+            }
+        }
     }
 
     /// Documented misuse: a nested call runs serially on its thread instead of deadlocking.
