@@ -2,6 +2,7 @@ import Foundation
 import Assistant
 import Knowledge
 import Prompts
+import LLM
 
 /// Where the real pieces of the Q&A pipeline are chosen. Each factory is small so switching to
 /// the hybrid retriever or the real engine, when their branches land, is a one-line change here.
@@ -43,12 +44,12 @@ enum AssistantWiring {
     }
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"]
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
         if model == "extractive" { return ExtractiveGenerator() }
-        guard let model else {
-            throw CLIError.failed("no model given — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
         }
-        throw CLIError.failed("cannot load \(model): the LLM engine is not wired into this build yet (Sources/CLI/LLMGenerator.swift arrives with the engine branch) — use --model extractive")
+        return EngineTextGenerator(engine: try Engine(path: model, context: 4096, threads: 2))
     }
 
     /// The sentence encoder for the support check; nil until the embed branch provides one.
@@ -134,5 +135,36 @@ struct AskCommand: CLICommand {
         }
         print(out, terminator: "")
         return 0
+    }
+}
+
+/// The engine as a `TextGenerator`. Temporary: the engine branch will ship its own conformance
+/// (Sources/CLI/LLMGenerator.swift); when it lands, `AssistantWiring.generator` switches to it
+/// and this type goes.
+struct EngineTextGenerator: TextGenerator {
+    let engine: Engine
+
+    var modelID: String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: engine.path)[.size] as? Int) ?? 0
+        return "\((engine.path as NSString).lastPathComponent) (\(size) bytes)"
+    }
+
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        if let a = request.adapters.first {
+            throw CLIError.failed("adapter '\(a.name)' requested, but this build's engine cannot apply L2 adapters yet — use --adapter none")
+        }
+        var p = GenerationParameters()
+        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
+        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
+        let prompt = engine.chatPrompt(request.messages.map { (role: $0.role.rawValue, content: $0.content) })
+        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
+        let stop: GenerationResult.StopReason = switch r.stats.stop {
+        case .endOfSequence: .endOfSequence
+        case .stopString: .stopString
+        case .maxTokens: .maxTokens
+        case .cancelled: .cancelled
+        }
+        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
+                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
     }
 }
