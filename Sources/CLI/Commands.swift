@@ -6,4 +6,6 @@ let allCommands: [any CLICommand.Type] = [
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
     GenerateCommand.self,
     EvalPerplexityCommand.self,
+    ReindexCommand.self,
+    EvalRetrievalCommand.self,
 ]

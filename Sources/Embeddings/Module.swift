@@ -1,3 +1,0 @@
-// Module Embeddings.
-//
-// BERT-family sentence encoders run in Swift (sentence-transformers layout).
