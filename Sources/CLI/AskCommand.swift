@@ -21,6 +21,8 @@ enum AssistantWiring {
         .flag("no-support-check", "refusal layer 3 off: keep every sentence the model writes"),
         .flag("flag-unsupported", "keep unsupported sentences, marked, instead of dropping them"),
         .flag("no-audit", "do not record this answer in the audit log"),
+        EmbedderOption.spec,
+        .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
         .flag("explain", "say why an answer was refused or a sentence dropped"),
     ]
 
@@ -35,9 +37,11 @@ enum AssistantWiring {
             throw CLIError.failed("no knowledge database at '\(path)' — run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
         }
         do {
-            // Keyword (BM25) until the embed branch's hybrid search is merged.
-            return StoreRetriever(store: try KnowledgeStore(path: path, readOnly: true),
-                                  displayRoot: FileManager.default.currentDirectoryPath)
+            // The pack's mode; hybrid and dense need the embedder the store was indexed with.
+            let pack = try pack(args)
+            return try StoreRetriever(store: try KnowledgeStore(path: path, readOnly: true),
+                                      mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
+                                      embedder: try embedder(args), displayRoot: FileManager.default.currentDirectoryPath)
         } catch let e as DatabaseError {
             throw CLIError.failed("cannot read the knowledge database '\(path)': \(e.message)")
         }
@@ -52,8 +56,17 @@ enum AssistantWiring {
         return EngineTextGenerator(engine: try Engine(path: model, context: 4096, threads: 2))
     }
 
-    /// The sentence encoder for the support check; nil until the embed branch provides one.
-    static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? { nil }
+    /// The sentence encoder for hybrid retrieval and the support check's similarity test; nil
+    /// (keyword retrieval, lexical support only) when its folder is absent or --no-embedder is given.
+    static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? {
+        if args.has("no-embedder") { return nil }
+        let dir = EmbedderOption.directory(args)
+        guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("config.json")) else {
+            if args.value("embedder") != nil { throw CLIError.failed("no sentence encoder at \(dir) — pass --embedder DIR (a sentence-transformers folder)") }
+            return nil
+        }
+        return try EmbedderOption.load(args)
+    }
 
     static func audit(_ args: ParsedArguments) throws -> (any AuditLog)? {
         args.has("no-audit") ? nil : try AuditStore(path: args.databasePath)

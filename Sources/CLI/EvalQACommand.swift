@@ -27,6 +27,8 @@ struct EvalQACommand: CLICommand {
         packsOption,
         .value("k", "N", "passages per question (default: the pack's)"),
         .flag("json", "print the figures as JSON"),
+        EmbedderOption.spec,
+        .flag("no-embedder", "lexical support check only (no sentence encoder)"),
     ]
 
     /// SplitMix64: a fixed, documented generator so a seed means the same sample everywhere.
