@@ -86,7 +86,7 @@ struct EvalRetrievalCommand: CLICommand {
             print("mode      nDCG@10  R@1     R@5     R@10    R@100   MRR@10")
             for m in modes {
                 let v = acc[m]!.mean
-                print(String(format: "%-9@ %.4f   %.4f  %.4f  %.4f  %.4f  %.4f", m, v.ndcgAt10, v.recallAt1, v.recallAt5,
+                print(m.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%.4f   %.4f  %.4f  %.4f  %.4f  %.4f", v.ndcgAt10, v.recallAt1, v.recallAt5,
                              v.recallAt10, v.recallAt100, v.mrrAt10))
             }
         }
@@ -94,7 +94,7 @@ struct EvalRetrievalCommand: CLICommand {
     }
 
     private static func progress(_ s: String) {
-        FileHandle.standardError.write(Data(("\r" + s + "\u{1B}[K" + (s.isEmpty ? "" : "")).utf8))
+        FileHandle.standardError.write(Data(("\r" + s + "\u{1B}[K").utf8))
     }
 }
 

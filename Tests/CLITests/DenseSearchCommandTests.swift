@@ -44,4 +44,19 @@ final class DenseSearchCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("config.json"), bad.stderr)
     }
+
+    func testEvalRetrievalBadInput() throws {
+        let noDir = try StrataBinary.run(["eval", "retrieval"])
+        XCTAssertEqual(noDir.status, 64)
+        XCTAssertTrue(noDir.stderr.contains("--beir"), noDir.stderr)
+        let missing = try StrataBinary.run(["eval", "retrieval", "--beir", "/nonexistent/beir"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("corpus.jsonl is missing"), missing.stderr)
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("strata-beir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("qrels"), withIntermediateDirectories: true)
+        try "{\"_id\": \"d1\", \"text\": \"x\"}\nnot json\n".write(to: dir.appendingPathComponent("corpus.jsonl"), atomically: true, encoding: .utf8)
+        let damaged = try StrataBinary.run(["eval", "retrieval", "--beir", dir.path])
+        XCTAssertEqual(damaged.status, 1)
+        XCTAssertTrue(damaged.stderr.contains("corpus.jsonl line 2"), damaged.stderr)
+    }
 }
