@@ -6,5 +6,7 @@ let allCommands: [any CLICommand.Type] = [
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
     GenerateCommand.self,
     EvalPerplexityCommand.self,
+    DataImportCommand.self, DataListCommand.self, DataShowCommand.self, DataCheckCommand.self,
+    SupportCommand.self,
     EvalIntentCommand.self,
 ]
