@@ -123,9 +123,12 @@ final class ServiceAssistantTests: XCTestCase {
 
     func testHostileSlotValueMatchesNothingAndDropsNothing() throws {
         let a = try assistant()
-        let r = try a.answer("status of case HB-2026-99999'; DROP TABLE products; --")
-        XCTAssertEqual(r.intent, "case_status")
-        XCTAssertEqual(r.path, .noRows)
+        let hostile = SlotValue(value: "x'; DROP TABLE products; --", matched: "", how: "pattern")
+        XCTAssertEqual(try a.lookup("case_status", slots: ["customer_ref": hostile]).rows.count, 0)
+        XCTAssertEqual(try a.lookup("product_rate", slots: ["product": hostile]).rows.count, 0)
+        // The pattern of a reference never lets the rest of such a message into the slot.
+        let r = try a.answer("What is the status of my case HB-2026-99999'; DROP TABLE products; --")
+        XCTAssertEqual(r.slots["customer_ref"]?.value, "HB-2026-99999")
         let db = try Database(path: Self.dbPath, mode: .readOnly)
         XCTAssertEqual(try db.query("SELECT count(*) FROM products") { $0.int(0) }, [22])
     }
