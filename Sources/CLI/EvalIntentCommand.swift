@@ -26,6 +26,9 @@ struct EvalIntentCommand: CLICommand {
         .value("threshold", "T", "margin between the two best intents below which an utterance is out of scope (default 0.4)"),
         .value("min-similarity", "S", "cosine to the nearest example below which an utterance is out of scope (default 0.5)"),
         .value("model", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
+        .value("epochs", "N", "logistic-regression epochs (default 40)"),
+        .value("regression-weight", "W", "weight of the regression against the kNN vote, 0…1 (default 0.7)"),
+        .value("k", "N", "neighbours in the kNN vote (default 10)"),
         .flag("json", "print the figures as JSON"),
     ]
 
@@ -66,7 +69,14 @@ struct EvalIntentCommand: CLICommand {
             examples += rows.map { LabelledVector(vector: trainVectors[$0], label: l) }
         }
         let trainStart = Date()
-        let classifier = try IntentClassifier(examples: examples, labelCount: known.count)
+        var options = IntentClassifierOptions()
+        options.epochs = try args.int("epochs", default: options.epochs)
+        options.regressionWeight = try args.double("regression-weight", default: options.regressionWeight)
+        options.k = try args.int("k", default: options.k)
+        guard options.epochs >= 1, options.k >= 1, (0...1).contains(options.regressionWeight) else {
+            throw CLIError.usage("--epochs and --k must be at least 1 and --regression-weight within 0…1", command: name)
+        }
+        let classifier = try IntentClassifier(examples: examples, labelCount: known.count, options: options)
         let trainSeconds = Date().timeIntervalSince(trainStart)
 
         let testStart = Date()
