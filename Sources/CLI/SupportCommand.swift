@@ -2,6 +2,7 @@ import Assistant
 import Embeddings
 import Foundation
 import Knowledge
+import LLM
 import Prompts
 
 /// `strata support`: a customer-service conversation that remembers slots across turns.
@@ -39,7 +40,7 @@ enum ServiceWiring {
     static let options: [OptionSpec] = [
         .value("pack", "NAME", "customer-service pack (default customer-service)"),
         packsOption,
-        .value("model", "PATH", "GGUF model that writes replies (default: $STRATA_MODEL; none: template replies)"),
+        .value("model", "PATH", "GGUF model that writes replies (default: $STRATA_MODEL, else the SmolLM2 model; none: template replies)"),
         .value("encoder", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
         .value("today", "DATE", "the date for 'current' questions, YYYY-MM-DD (default: today)"),
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
@@ -60,8 +61,17 @@ enum ServiceWiring {
         guard today.count == 10, today.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
             throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
         }
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"]
-        let generator: (any TextGenerator)? = model == nil || model == "none" ? nil : try AssistantWiring.generator(args)
+        // The L1 model writes the reply by default; `--model none` keeps to the templates.
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        var generator: (any TextGenerator)?
+        if model != "none" {
+            guard FileManager.default.fileExists(atPath: model) else {
+                throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf, or --model none for template replies")
+            }
+            do { generator = EngineReplyGenerator(engine: try Engine(path: model, context: 2048, threads: 2), path: model) } catch {
+                throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
+            }
+        }
         guard FileManager.default.fileExists(atPath: args.databasePath) else {
             throw CLIError.failed("no database at \(args.databasePath) — import the business tables first ('strata data import Knowledge/business/*.csv')")
         }
@@ -105,4 +115,27 @@ struct EncoderEmbedder: TextEmbedder, @unchecked Sendable {
     var modelID: String { encoder.modelID }
     var dimension: Int { encoder.dimension }
     func embed(_ texts: [String]) throws -> [[Float]] { try encoder.embed(texts) }
+}
+
+/// The engine seen through the Assistant's protocol, with the model's own chat template.
+struct EngineReplyGenerator: TextGenerator, @unchecked Sendable {
+    let engine: Engine
+    let path: String
+    var modelID: String { URL(fileURLWithPath: path).lastPathComponent }
+
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        var p = GenerationParameters()
+        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
+        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
+        let prompt = engine.chatPrompt(request.messages.map { ($0.role.rawValue, $0.content) })
+        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
+        let stop: GenerationResult.StopReason = switch r.stats.stop {
+        case .endOfSequence: .endOfSequence
+        case .stopString: .stopString
+        case .maxTokens: .maxTokens
+        case .cancelled: .cancelled
+        }
+        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
+                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
+    }
 }
