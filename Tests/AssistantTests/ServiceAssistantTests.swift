@@ -82,12 +82,21 @@ final class ServiceAssistantTests: XCTestCase {
         let g = ScriptedReplyGenerator("The Harbor Gold Credit Card costs only RMB 150 a year!")
         let a = try assistant(g).answer("What is the annual fee of the gold card?")
         XCTAssertEqual(a.path, .template)
-        XCTAssertEqual(a.factCheck?.unsupported, ["150"])
+        XCTAssertEqual(a.factCheck?.unsupported, ["150", "missing annual_fee"])
         XCTAssertTrue(a.reply.contains("300"), a.reply)
         // A product the rows do not mention is invented too.
         let b = try assistant(ScriptedReplyGenerator("Try the Harbor Platinum Credit Card instead, it costs 300.")).answer("annual fee of the gold card?")
         XCTAssertEqual(b.path, .template)
         XCTAssertEqual(b.factCheck?.unsupported, ["Harbor Platinum Credit Card"])
+    }
+
+    func testARealButWrongNumberOrARecitedRecordFallsBackToTheTemplate() throws {
+        // 12 is in the rows (12 purchases), but the fee is 300: the reply must state the fee.
+        let a = try assistant(ScriptedReplyGenerator("The annual fee of the gold card is 12.")).answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(a.path, .template)
+        XCTAssertEqual(a.factCheck?.unsupported, ["missing annual_fee"])
+        let b = try assistant(ScriptedReplyGenerator("card_name_en | annual_fee\nHarbor Gold Credit Card | 300")).answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(b.path, .template)
     }
 
     func testMissingRequiredSlotAsksAClarifyingQuestion() throws {

@@ -11,7 +11,11 @@ public enum FactCheck {
         public var unsupported: [String]
     }
 
-    public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>) -> Outcome {
+    /// - Parameter mustMention: columns whose value (of some row) the reply has to state: a
+    ///   small model copies a real but wrong number from the rows ("12 purchases" as the fee),
+    ///   which passes the "appears in the rows" test but not this one.
+    public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>,
+                             mustMention: [String] = []) -> Outcome {
         let evidence = rows.rows.flatMap { $0.map(BusinessRows.text) }.joined(separator: "\n") + "\n" + question
         let allowed = Set(numbers(in: evidence).compactMap(value))
         var unsupported: [String] = []
@@ -23,6 +27,20 @@ public enum FactCheck {
         for name in knownNames.sorted() where name.count >= 2 {
             let l = name.lowercased()
             if lowerReply.contains(l) && !lowerEvidence.contains(l) { unsupported.append(name) }
+        }
+        // A reply that recites the prompt's record table is not an answer.
+        if let column = rows.columns.first(where: { $0.contains("_") && lowerReply.contains($0.lowercased()) }) ?? (reply.contains(" | ") ? "|" : nil) {
+            unsupported.append("raw record (\(column))")
+        }
+        let replyNumbers = Set(numbers(in: reply).compactMap(value))
+        for column in mustMention {
+            guard let i = rows.columns.firstIndex(of: column) else { continue }
+            let values = rows.rows.map { BusinessRows.text($0[i]) }.filter { !$0.isEmpty }
+            let stated = values.contains { v in
+                if let d = value(v) { return replyNumbers.contains(d) }
+                return lowerReply.contains(v.lowercased())
+            }
+            if !values.isEmpty && !stated { unsupported.append("missing \(column)") }
         }
         return Outcome(passed: unsupported.isEmpty, unsupported: unsupported)
     }

@@ -134,7 +134,8 @@ public final class ServiceAssistant {
         if let generator {
             let text = try generate(generator, question: utterance, language: language, lookup: lookupName, rows: rows)
             answer.modelReply = text
-            let check = FactCheck.check(reply: text, rows: rows, question: utterance, knownNames: slots.knownNames)
+            let check = FactCheck.check(reply: text, rows: rows, question: utterance, knownNames: slots.knownNames,
+                                        mustMention: intent.mustMention ?? [])
             answer.factCheck = check
             if check.passed && !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 answer.reply = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -44,6 +44,9 @@ public struct IntentSpec: Sendable, Codable, Equatable {
     public var examples: [String: [String]]
     public var slots: [SlotSpec]
     public var action: IntentAction
+    /// Columns a generated reply must state (the answer itself, e.g. the fee); nil: none.
+    public var mustMention: [String]?
+    enum CodingKeys: String, CodingKey { case name, description, examples, slots, action, mustMention = "must_mention" }
 }
 
 /// intents.json: the intents and the out-of-scope thresholds.
