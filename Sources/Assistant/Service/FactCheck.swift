@@ -11,7 +11,7 @@ public enum FactCheck {
         public var unsupported: [String]
     }
 
-    /// - Parameter mustMention: columns whose value (of some row) the reply has to state: a
+    /// - Parameter mustMention: columns of which the reply has to state at least one value: a
     ///   small model copies a real but wrong number from the rows ("12 purchases" as the fee),
     ///   which passes the "appears in the rows" test but not this one.
     public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>,
@@ -33,15 +33,13 @@ public enum FactCheck {
             unsupported.append("raw record (\(column))")
         }
         let replyNumbers = Set(numbers(in: reply).compactMap(value))
-        for column in mustMention {
-            guard let i = rows.columns.firstIndex(of: column) else { continue }
-            let values = rows.rows.map { BusinessRows.text($0[i]) }.filter { !$0.isEmpty }
-            let stated = values.contains { v in
-                if let d = value(v) { return replyNumbers.contains(d) }
-                return lowerReply.contains(v.lowercased())
-            }
-            if !values.isEmpty && !stated { unsupported.append("missing \(column)") }
+        let values = mustMention.compactMap { rows.columns.firstIndex(of: $0) }
+            .flatMap { i in rows.rows.map { BusinessRows.text($0[i]) } }.filter { !$0.isEmpty }
+        let stated = values.contains { v in
+            if let d = value(v) { return replyNumbers.contains(d) }
+            return lowerReply.contains(v.lowercased())
         }
+        if !values.isEmpty && !stated { unsupported.append("missing \(mustMention.joined(separator: "/"))") }
         return Outcome(passed: unsupported.isEmpty, unsupported: unsupported)
     }
 

@@ -44,7 +44,7 @@ public struct IntentSpec: Sendable, Codable, Equatable {
     public var examples: [String: [String]]
     public var slots: [SlotSpec]
     public var action: IntentAction
-    /// Columns a generated reply must state (the answer itself, e.g. the fee); nil: none.
+    /// Columns of which a generated reply must state a value (the answer itself, e.g. the fee).
     public var mustMention: [String]?
     enum CodingKeys: String, CodingKey { case name, description, examples, slots, action, mustMention = "must_mention" }
 }
