@@ -27,7 +27,7 @@ struct EvalIntentCommand: CLICommand {
         .value("min-similarity", "S", "cosine to the nearest example below which an utterance is out of scope (default 0.5)"),
         .value("model", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
         .value("epochs", "N", "logistic-regression epochs (default 40)"),
-        .value("regression-weight", "W", "weight of the regression against the kNN vote, 0…1 (default 0.7)"),
+        .value("regression-weight", "W", "weight of the regression against the kNN vote, 0…1 (default 0.3)"),
         .value("k", "N", "neighbours in the kNN vote (default 10)"),
         .flag("json", "print the figures as JSON"),
     ]
