@@ -38,6 +38,11 @@ let package = Package(
 
         // Benchmarks: programs that print our figure beside the reference and the ratio.
         .executableTarget(name: "bench-llm", dependencies: ["LLM"], path: "bench/llm", swiftSettings: kernelFlags),
+        // Benchmarks (programs, not tests): swift run -c release bench-<name>.
+        .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor"], path: "bench/embed",
+                          exclude: ["thresholds.json"], swiftSettings: kernelFlags),
+        .executableTarget(name: "bench-search", dependencies: ["Tensor"], path: "bench/search",
+                          exclude: ["thresholds.json"], swiftSettings: kernelFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),

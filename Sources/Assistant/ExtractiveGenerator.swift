@@ -6,7 +6,7 @@ import Foundation
 ///
 /// It reads the numbered sources from the last user message, as the packs render them: a line
 /// starting with `[n]` opens source n; the following lines up to a blank line are its text; the
-/// last non-empty line is the question.
+/// question is the line labelled `Question:` / `问题：` (else the last non-empty line).
 public struct ExtractiveGenerator: TextGenerator {
     public let modelID = "extractive-baseline"
     /// Below this share of the question's key terms, it answers nothing (the pipeline then refuses).
@@ -17,8 +17,9 @@ public struct ExtractiveGenerator: TextGenerator {
     public func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
         let user = request.messages.last { $0.role == .user }?.content ?? ""
         let lines = user.components(separatedBy: "\n")
-        let question = lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
-        let qTerms = TextAnalysis.keyTerms(question.split(separator: ":", maxSplits: 1).last.map(String.init) ?? question)
+        let labelled = lines.first { $0.hasPrefix("Question:") || $0.hasPrefix("问题：") || $0.hasPrefix("Customer:") || $0.hasPrefix("客户：") }
+        let question = labelled ?? lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
+        let qTerms = TextAnalysis.keyTerms(question.split(maxSplits: 1, whereSeparator: { $0 == ":" || $0 == "：" }).last.map(String.init) ?? question)
         var best: (sentence: String, source: Int, score: Double)? = nil
         var current: Int? = nil
         for line in lines.dropLast() {

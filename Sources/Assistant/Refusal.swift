@@ -101,6 +101,17 @@ public struct SupportChecker: Sendable {
             let plain = TextAnalysis.stripCitations(sentence)
             let terms = TextAnalysis.keyTerms(plain)
             let numbers = TextAnalysis.numbers(plain)
+            // Small models often copy a source's header line ("[1] Refunds > Card refunds"):
+            // it is not an answer, even though every word of it is in the source.
+            let key = TextAnalysis.normalized(plain)
+            if !key.isEmpty, let echoed = passages.firstIndex(where: {
+                let heading = TextAnalysis.normalized($0.headingPath)
+                return key == heading || key == TextAnalysis.normalized($0.headingPath + $0.documentPath)
+                    || ($0.documentPath.count >= 8 && key.contains(TextAnalysis.normalized($0.documentPath)))
+            }) {
+                return SentenceVerdict(text: sentence, cited: cited, source: echoed + 1, lexical: 0, semantic: nil,
+                                       supported: false, note: "repeats the header of source [\(echoed + 1)], not an answer", neutral: true)
+            }
             if terms.isEmpty && numbers.isEmpty {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: true, note: note, neutral: true)

@@ -149,7 +149,9 @@ public enum TextAnalysis {
                 // Swallow citations and spaces that follow the terminator.
                 var j = i + 1
                 var tail = ""
-                while j < chars.count {
+                // Not after a line break: a "[n]" opening the next line starts the next sentence.
+                let canSwallow = c != "\n" && !cur.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                while canSwallow, j < chars.count {
                     if chars[j] == " " { tail.append(chars[j]); j += 1; continue }
                     if chars[j] == "[", let close = chars[j...].firstIndex(of: "]"),
                        chars[(j + 1)..<close].allSatisfy({ $0.isNumber || $0 == "," || $0 == " " }) {

@@ -2,6 +2,7 @@ import Foundation
 import Assistant
 import Knowledge
 import Prompts
+import LLM
 
 /// Where the real pieces of the Q&A pipeline are chosen. Each factory is small so switching to
 /// the hybrid retriever or the real engine, when their branches land, is a one-line change here.
@@ -20,6 +21,8 @@ enum AssistantWiring {
         .flag("no-support-check", "refusal layer 3 off: keep every sentence the model writes"),
         .flag("flag-unsupported", "keep unsupported sentences, marked, instead of dropping them"),
         .flag("no-audit", "do not record this answer in the audit log"),
+        EmbedderOption.spec,
+        .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
         .flag("explain", "say why an answer was refused or a sentence dropped"),
     ]
 
@@ -29,20 +32,41 @@ enum AssistantWiring {
 
     static func retriever(_ args: ParsedArguments) throws -> any Retriever {
         if let corpus = args.value("corpus") { return try LexicalRetriever.beirCorpus(corpus).retriever }
-        throw CLIError.failed("searching the knowledge database is not in this build yet (it arrives with the knowledge and embed branches) — pass --corpus FILE.jsonl to answer from a BEIR corpus")
+        let path = args.databasePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.failed("no knowledge database at '\(path)' — run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
+        }
+        do {
+            // The pack's mode; hybrid and dense need the embedder the store was indexed with.
+            let pack = try pack(args)
+            return try StoreRetriever(store: try KnowledgeStore(path: path, readOnly: true),
+                                      mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
+                                      embedder: try embedder(args), displayRoot: FileManager.default.currentDirectoryPath)
+        } catch let e as DatabaseError {
+            throw CLIError.failed("cannot read the knowledge database '\(path)': \(e.message)")
+        }
     }
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"]
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
         if model == "extractive" { return ExtractiveGenerator() }
-        guard let model else {
-            throw CLIError.failed("no model given — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
         }
-        throw CLIError.failed("cannot load \(model): the LLM engine is not wired into this build yet (Sources/CLI/LLMGenerator.swift arrives with the engine branch) — use --model extractive")
+        return EngineTextGenerator(engine: try Engine(path: model, context: 4096, threads: 2))
     }
 
-    /// The sentence encoder for the support check; nil until the embed branch provides one.
-    static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? { nil }
+    /// The sentence encoder for hybrid retrieval and the support check's similarity test; nil
+    /// (keyword retrieval, lexical support only) when its folder is absent or --no-embedder is given.
+    static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? {
+        if args.has("no-embedder") { return nil }
+        let dir = EmbedderOption.directory(args)
+        guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("config.json")) else {
+            if args.value("embedder") != nil { throw CLIError.failed("no sentence encoder at \(dir) — pass --embedder DIR (a sentence-transformers folder)") }
+            return nil
+        }
+        return try EmbedderOption.load(args)
+    }
 
     static func audit(_ args: ParsedArguments) throws -> (any AuditLog)? {
         args.has("no-audit") ? nil : try AuditStore(path: args.databasePath)
@@ -128,5 +152,36 @@ struct AskCommand: CLICommand {
         }
         print(out, terminator: "")
         return 0
+    }
+}
+
+/// The engine as a `TextGenerator`. Temporary: the engine branch will ship its own conformance
+/// (Sources/CLI/LLMGenerator.swift); when it lands, `AssistantWiring.generator` switches to it
+/// and this type goes.
+struct EngineTextGenerator: TextGenerator {
+    let engine: Engine
+
+    var modelID: String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: engine.path)[.size] as? Int) ?? 0
+        return "\((engine.path as NSString).lastPathComponent) (\(size) bytes)"
+    }
+
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        if let a = request.adapters.first {
+            throw CLIError.failed("adapter '\(a.name)' requested, but this build's engine cannot apply L2 adapters yet — use --adapter none")
+        }
+        var p = GenerationParameters()
+        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
+        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
+        let prompt = engine.chatPrompt(request.messages.map { (role: $0.role.rawValue, content: $0.content) })
+        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
+        let stop: GenerationResult.StopReason = switch r.stats.stop {
+        case .endOfSequence: .endOfSequence
+        case .stopString: .stopString
+        case .maxTokens: .maxTokens
+        case .cancelled: .cancelled
+        }
+        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
+                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
     }
 }

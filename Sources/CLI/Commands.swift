@@ -6,6 +6,8 @@ let allCommands: [any CLICommand.Type] = [
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
     GenerateCommand.self,
     EvalPerplexityCommand.self,
+    ReindexCommand.self,
+    EvalRetrievalCommand.self,
     DataImportCommand.self, DataListCommand.self, DataShowCommand.self, DataCheckCommand.self,
     SupportCommand.self,
     EvalIntentCommand.self,

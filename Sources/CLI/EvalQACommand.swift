@@ -27,6 +27,10 @@ struct EvalQACommand: CLICommand {
         packsOption,
         .value("k", "N", "passages per question (default: the pack's)"),
         .flag("json", "print the figures as JSON"),
+        .value("min-coverage", "X", "override the pack's evidence-gate coverage threshold (for calibration)"),
+        .value("min-evidence", "X", "override the pack's evidence-gate score threshold (for calibration)"),
+        EmbedderOption.spec,
+        .flag("no-embedder", "lexical support check only (no sentence encoder)"),
     ]
 
     /// SplitMix64: a fixed, documented generator so a seed means the same sample everywhere.
@@ -80,7 +84,13 @@ struct EvalQACommand: CLICommand {
         if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil {
             wiringArgs.values["model"] = ["extractive"]
         }
-        let qa = KnowledgeQA(pack: try AssistantWiring.pack(args), retriever: retriever,
+        var pack = try AssistantWiring.pack(args)
+        if let c = try args.optionalDouble("min-coverage") {
+            guard (0...1).contains(c) else { throw CLIError.usage("--min-coverage takes a share between 0 and 1", command: name) }
+            pack.retrieval.minCoverage = c
+        }
+        if let e = try args.optionalDouble("min-evidence") { pack.retrieval.minEvidence = e }
+        let qa = KnowledgeQA(pack: pack, retriever: retriever,
                              generator: try AssistantWiring.generator(wiringArgs), embedder: try AssistantWiring.embedder(args))
         var options = AskOptions()
         options.k = try args.optionalInt("k")
@@ -118,7 +128,7 @@ struct EvalQACommand: CLICommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return 0
         }
-        print("eval qa on \(dir): \(s.questions) questions (\(s.answerable) answerable, \(s.unanswerable) to refuse), model \(qa.generator.modelID), pack \(qa.pack.name), k=\(options.k ?? qa.pack.retrieval.k), seed \(seed), holdout \(holdout)")
+        print("eval qa on \(dir): \(s.questions) questions (\(s.answerable) answerable, \(s.unanswerable) to refuse), model \(qa.generator.modelID), pack \(qa.pack.name), k=\(options.k ?? qa.pack.retrieval.k), gate coverage \(qa.pack.retrieval.minCoverage), seed \(seed), holdout \(holdout)")
         for (k, v) in figures {
             print("  \(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(k == "seconds_per_question" ? String(format: "%.4f", v) : String(format: "%.3f", v))")
         }

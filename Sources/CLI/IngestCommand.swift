@@ -10,7 +10,7 @@ struct IngestCommand: CLICommand {
     static let name = "ingest"
     static let summary = "add or update documents in the knowledge index"
     static let usage = """
-        Usage: strata ingest PATH... [--groups G1,G2] [--prune] [--max-file-mb N] [--chunk-tokens N]
+        Usage: strata ingest PATH... [--groups G1,G2] [--prune] [--max-file-mb N] [--chunk-tokens N] [--embed [--embedder DIR]]
 
         Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields) and
         .html (text without tags) from files and folders (hidden files skipped). Unchanged files
@@ -26,6 +26,8 @@ struct IngestCommand: CLICommand {
         .flag("prune", "remove stored documents under the given folders whose files are gone"),
         .value("max-file-mb", "N", "skip files larger than N MB (default 32)"),
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
+        .flag("embed", "also embed new and changed chunks, in the document's transaction"),
+        EmbedderOption.spec,
     ]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -44,6 +46,10 @@ struct IngestCommand: CLICommand {
         }
         options.chunking = ChunkingOptions(targetTokens: target, overlapTokens: target * 15 / 100)
         options.shouldStop = { stopRequested.load(ordering: .relaxed) }
+        if args.has("embed") {
+            let encoder = try EmbedderOption.load(args)
+            options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed)
+        }
 
         let store: KnowledgeStore
         do { store = try KnowledgeStore(path: args.databasePath) } catch {

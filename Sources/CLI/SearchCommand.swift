@@ -1,26 +1,31 @@
 import Foundation
 import Knowledge
+import Embeddings
 
 /// `strata search "query"`: top-k passages with where they came from.
 struct SearchCommand: CLICommand {
     static let name = "search"
     static let summary = "find passages in the knowledge index"
     static let usage = """
-        Usage: strata search "QUERY" [--k 5] [--json] [--as GROUP[,GROUP]] [--mode keyword]
+        Usage: strata search "QUERY" [--k 5] [--json] [--as GROUP[,GROUP]] [--mode hybrid|keyword|dense] [--embedder DIR]
 
         Keyword mode ranks chunks by BM25 (FTS5) over any of the query's words; Chinese is matched
         by character bigrams. Only chunks public or shared with --as groups are considered.
         Matched terms are marked [like this] in snippets. --json prints one object for scripts.
+        Dense mode ranks by cosine to the query's vector (needs 'strata reindex --embeddings' with
+        the same --embedder); hybrid (the default) fuses keyword and dense lists by reciprocal rank
+        fusion (k = 60). Without any vectors in the index the default falls back to keyword.
         """
     static let options: [OptionSpec] = [
         .value("k", "N", "number of results (default 5, at most 1000)"),
         .flag("json", "print results as JSON"),
         .value("as", "GROUPS", "search as a member of these access groups"),
-        .value("mode", "MODE", "retrieval mode: keyword (default)"),
+        .value("mode", "MODE", "retrieval mode: hybrid (default), keyword or dense"),
+        EmbedderOption.spec,
     ]
 
     /// Retrieval modes; each maps to one retrieval function below.
-    enum Mode: String, CaseIterable { case keyword }
+    enum Mode: String, CaseIterable { case hybrid, keyword, dense }
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let query = args.positionals.joined(separator: " ")
@@ -29,8 +34,8 @@ struct SearchCommand: CLICommand {
         }
         let k = try args.int("k", default: 5)
         guard (1...1000).contains(k) else { throw CLIError.usage("--k must be between 1 and 1000, got \(k)", command: name) }
-        let modeName = args.value("mode") ?? Mode.keyword.rawValue
-        guard let mode = Mode(rawValue: modeName) else {
+        let modeName = args.value("mode") ?? Mode.hybrid.rawValue
+        guard let requestedMode = Mode(rawValue: modeName) else {
             throw CLIError.usage("unknown --mode '\(modeName)'; available: " + Mode.allCases.map(\.rawValue).joined(separator: ", "), command: name)
         }
         guard FileManager.default.fileExists(atPath: args.databasePath) else {
@@ -40,9 +45,25 @@ struct SearchCommand: CLICommand {
         do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError {
             throw CLIError.failed("cannot read the knowledge database '\(args.databasePath)': \(e.message)")
         }
+        var mode = requestedMode
+        if args.value("mode") == nil, try store.embeddingModels().isEmpty {
+            printErr("note: the index has no vectors, searching by keyword only (run 'strata reindex --embeddings')")
+            mode = .keyword
+        }
         let hits: [SearchHit]
         switch mode {
         case .keyword: hits = try store.keywordSearch(query, groups: args.groups, k: k)
+        case .dense, .hybrid:
+            let encoder = try EmbedderOption.load(args)
+            let dense: DenseIndex
+            do { dense = try DenseIndex(store: store, modelID: encoder.modelID) } catch { throw CLIError.failed(error.localizedDescription) }
+            let vector = try encoder.embed([query])[0]
+            let fused = mode == .hybrid
+                ? try store.hybridSearch(query, vector: vector, dense: dense, groups: args.groups, k: k)
+                : try dense.search(vector, store: store, groups: args.groups, k: k).enumerated().map {
+                    HybridHit(chunkID: $0.element.chunkID, score: $0.element.score, denseRank: $0.offset + 1, denseScore: $0.element.score)
+                }
+            hits = try store.searchHits(for: fused, query: query)
         }
         if args.has("json") {
             print(try json(query: query, mode: mode, groups: args.groups, hits: hits))

@@ -98,7 +98,7 @@ final class BertModel {
         for L in layers {
             // qkv = x·Wqkvᵀ + b                                            qkv: (n, 3H)
             fill(qkv, rows: n, with: L.qkvB)
-            BLAS.gemm(m: n, n: 3 * h, k: h, a: x, lda: h, b: L.qkvW, ldb: h, transB: true, c: qkv, ldc: 3 * h, beta: 1)
+            project(m: n, n: 3 * h, k: h, a: x, w: L.qkvW, c: qkv)
             // Attention per sequence and head on the real length only.    ctx: (n, H)
             var start = 0
             for s in sequences {
@@ -117,14 +117,14 @@ final class BertModel {
             }
             // x = LN(x + ctx·Woᵀ + bo): the residual is the GEMM's C with beta 1.
             Kernels.addRow(x, rows: n, cols: h, L.outB)
-            BLAS.gemm(m: n, n: h, k: h, a: ctx, lda: h, b: L.outW, ldb: h, transB: true, c: x, ldc: h, beta: 1)
+            project(m: n, n: h, k: h, a: ctx, w: L.outW, c: x)
             Kernels.layerNorm(x, rows: n, cols: h, gamma: L.ln1G, beta: L.ln1B, eps: config.layerNormEps)
             // up = gelu(x·Wupᵀ + b)                                          up: (n, I)
-            BLAS.gemm(m: n, n: inter, k: h, a: x, lda: h, b: L.upW, ldb: h, transB: true, c: up, ldc: inter)
+            project(m: n, n: inter, k: h, a: x, w: L.upW, c: up, accumulate: false)
             Kernels.biasGELU(up, rows: n, cols: inter, bias: L.upB)
             // x = LN(x + up·Wdownᵀ + b)
             Kernels.addRow(x, rows: n, cols: h, L.downB)
-            BLAS.gemm(m: n, n: h, k: inter, a: up, lda: inter, b: L.downW, ldb: inter, transB: true, c: x, ldc: h, beta: 1)
+            project(m: n, n: h, k: inter, a: up, w: L.downW, c: x)
             Kernels.layerNorm(x, rows: n, cols: h, gamma: L.ln2G, beta: L.ln2B, eps: config.layerNormEps)
         }
 
@@ -147,6 +147,21 @@ final class BertModel {
             let inv = 1 / max(norm.squareRoot(), 1e-12)
             for j in 0..<h { dst[j] *= inv }
             start += s.count
+        }
+    }
+
+    /// c (m × n) (+)= a (m × k) · wᵀ, w stored (n × k). BLAS for batches; for a few rows (one
+    /// query) the small-m kernel, which avoids OpenBLAS packing the whole weight per call.
+    private func project(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, w: [Float], c: UnsafeMutablePointer<Float>,
+                         accumulate: Bool = true) {
+        w.withUnsafeBufferPointer { wp in
+            if m <= SmallGEMM.maxRows && k % 8 == 0 {
+                if !accumulate { c.update(repeating: 0, count: m * n) }
+                SmallGEMM.run(m: m, n: n, k: k, a: a, lda: k, w: wp.baseAddress!, c: c, ldc: n)
+            } else {
+                BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: wp.baseAddress!, ldb: k, transB: true, c: c, ldc: n,
+                          beta: accumulate ? 1 : 0)
+            }
         }
     }
 

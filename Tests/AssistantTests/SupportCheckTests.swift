@@ -74,3 +74,13 @@ extension SupportCheckTests {
         XCTAssertFalse(v[0].supported)
     }
 }
+
+extension SupportCheckTests {
+    func testCopiedSourceHeaderIsNotAnAnswer() throws {
+        let v = try SupportChecker().check("[1] Card refunds\nCard refunds are returned to the original card within 5 working days.", passages: passages)
+        XCTAssertEqual(v.count, 2)
+        XCTAssertFalse(v[0].supported)
+        XCTAssertEqual(v[0].note, "repeats the header of source [1], not an answer")
+        XCTAssertTrue(v[1].supported)
+    }
+}

@@ -29,5 +29,8 @@ final class TextAnalysisTests: XCTestCase {
         XCTAssertEqual(TextAnalysis.sentences("Refunds take 5 days. [1] Fees cost 2.5 EUR [2]. Yes!"),
                        ["Refunds take 5 days. [1]", "Fees cost 2.5 EUR [2].", "Yes!"])
         XCTAssertEqual(TextAnalysis.sentences("退款需要5天[1]。无需手续费。"), ["退款需要5天[1]。", "无需手续费。"])
+        // A citation opening the next line belongs to that line (a copied source header).
+        XCTAssertEqual(TextAnalysis.sentences("Paid the same day.\n\n[2] Card refunds\nFive days."),
+                       ["Paid the same day.", "[2] Card refunds", "Five days."])
     }
 }

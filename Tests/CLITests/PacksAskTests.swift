@@ -152,3 +152,31 @@ extension PacksAskTests {
         XCTAssertTrue(bad.stderr.contains("queries.jsonl"), bad.stderr)
     }
 }
+
+extension PacksAskTests {
+    /// The real knowledge store end to end: an outsider never gets HR's passage, HR does.
+    func testAskOverIngestedKnowledgeRespectsGroups() throws {
+        let kb = dir.appendingPathComponent("Knowledge")
+        try FileManager.default.createDirectory(at: kb.appendingPathComponent("hr"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: kb.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        try "# Refunds\n\n## Card refunds\n\nCard refunds are returned to the original card within 5 working days.\n"
+            .write(to: kb.appendingPathComponent("policies/refunds.md"), atomically: true, encoding: .utf8)
+        try "# Salaries\n\n## Bands\n\nThe salary band for senior engineers is 90000 to 120000 EUR.\n"
+            .write(to: kb.appendingPathComponent("hr/salaries.md"), atomically: true, encoding: .utf8)
+        let db = ["--db", dir.appendingPathComponent("k.db").path]
+        XCTAssertEqual(try StrataBinary.run(["ingest", "Knowledge/policies"] + db, cwd: dir).status, 0)
+        XCTAssertEqual(try StrataBinary.run(["ingest", "Knowledge/hr", "--groups", "hr"] + db, cwd: dir).status, 0)
+        let q = "What is the salary band for senior engineers?"
+        let outsider = try StrataBinary.run(["ask", q, "--model", "extractive", "--as", "staff", "--json"] + db, cwd: dir)
+        XCTAssertEqual(outsider.status, 0, outsider.stderr)
+        // Not "90000" alone: a timing such as 0.000090000 could contain it.
+        XCTAssertFalse(outsider.stdout.contains("120000 EUR"), outsider.stdout)
+        XCTAssertFalse(outsider.stdout.contains("salaries.md"), outsider.stdout)
+        XCTAssertTrue(outsider.stdout.contains("\"refused\" : true"), outsider.stdout)
+        let hr = try StrataBinary.run(["ask", q, "--model", "extractive", "--as", "hr"] + db, cwd: dir)
+        XCTAssertEqual(hr.status, 0, hr.stderr)
+        XCTAssertTrue(hr.stdout.contains("[1] Knowledge/hr/salaries.md › Salaries > Bands (lines 5–5)"), hr.stdout)
+        let log = try StrataBinary.run(["log", "--json"] + db, cwd: dir)
+        XCTAssertEqual(log.stdout.split(separator: "\n").count, 2, log.stdout)
+    }
+}

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import Embeddings
+import Tensor
 
 /// The fast SIMD kernels against their plain libm references.
 final class KernelTests: XCTestCase {
@@ -52,5 +53,20 @@ final class KernelTests: XCTestCase {
         let expected = x.map { ($0 - mean) / (variance + 1e-12).squareRoot() * 2 + 0.5 }
         Kernels.layerNorm(&x, rows: 1, cols: 16, gamma: g, beta: b, eps: 1e-12)
         for i in x.indices { XCTAssertEqual(x[i], expected[i], accuracy: 1e-5) }
+    }
+}
+
+/// The small-m projection kernel against BLAS (its reference).
+final class SmallGEMMTests: XCTestCase {
+    func testMatchesBLAS() {
+        for (m, n, k) in [(1, 5, 8), (9, 1152, 384), (16, 258, 16), (3, 7, 24)] {
+            let a = (0..<(m * k)).map { Float(($0 * 37) % 101) / 101 - 0.5 }
+            let w = (0..<(n * k)).map { Float(($0 * 53) % 97) / 97 - 0.5 }
+            var c = (0..<(m * n)).map { Float($0 % 7) }
+            var ref = c
+            BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: w, ldb: k, transB: true, c: &ref, ldc: n, beta: 1)
+            SmallGEMM.run(m: m, n: n, k: k, a: a, lda: k, w: w, c: &c, ldc: n)
+            for i in c.indices { XCTAssertEqual(c[i], ref[i], accuracy: 1e-4, "m \(m) n \(n) k \(k) at \(i)") }
+        }
     }
 }

@@ -1,0 +1,262 @@
+import Foundation
+
+/// Which rows of a `VectorIndex` a search may return (e.g. the chunks a user's access groups
+/// allow). Built from the index for one state of it: any change to the index invalidates it.
+public struct RowMask: Sendable {
+    var bits: [UInt64]
+    let generation: Int
+    public let allowedCount: Int
+    @inline(__always) func allows(_ row: Int) -> Bool { bits[row >> 6] & (1 << UInt64(row & 63)) != 0 }
+}
+
+/// Exact inner-product search over vectors held in one contiguous row-major (n × d) matrix.
+///
+/// Scoring is one BLAS `sgemv` per query (`sgemm` for several), selection a size-k heap over the
+/// scores, never a full sort. Rows are appended and removed in place (a removal moves the last
+/// row into the hole), with the caller's ids kept beside. An optional int8 copy (one scale per
+/// row) gives a faster approximate scan whose candidates are rescored exactly.
+///
+/// Not thread-safe for mutation; concurrent searches without mutation are fine.
+public final class VectorIndex: @unchecked Sendable {
+    public let dimension: Int
+    public private(set) var count = 0
+    public private(set) var ids: [Int64] = []
+    private var rowOf: [Int64: Int] = [:]
+    private var storage: UnsafeMutablePointer<Float>
+    private var capacity: Int
+    private var quantized: QuantizedRows?
+    /// Bumped by every mutation so a stale `RowMask` is detected.
+    private var generation = 0
+
+    public init(dimension: Int, reserve: Int = 0) {
+        precondition(dimension > 0, "dimension must be positive")
+        self.dimension = dimension
+        capacity = max(16, reserve)
+        storage = .allocate(capacity: capacity * dimension)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Whether the int8 copy is kept (it is maintained on every later add/remove).
+    public var hasQuantizedCopy: Bool { quantized != nil }
+
+    public func contains(_ id: Int64) -> Bool { rowOf[id] != nil }
+
+    /// The stored vector of `id`.
+    public func vector(_ id: Int64) -> [Float]? {
+        guard let r = rowOf[id] else { return nil }
+        return Array(UnsafeBufferPointer(start: storage + r * dimension, count: dimension))
+    }
+
+    /// Adds `vector` under `id`, replacing the vector already stored under that id.
+    public func add(id: Int64, vector: [Float]) throws {
+        guard vector.count == dimension else { throw VectorIndexError.dimensionMismatch(expected: dimension, got: vector.count) }
+        try vector.withUnsafeBufferPointer { try add(ids: [id], vectors: $0.baseAddress!) }
+    }
+
+    /// Adds ids.count vectors read row-major from `vectors` (ids.count × dimension floats).
+    public func add(ids newIDs: [Int64], vectors: UnsafePointer<Float>) throws {
+        for i in 0..<(newIDs.count * dimension) where !vectors[i].isFinite {
+            throw VectorIndexError.nonFinite(id: newIDs[i / dimension])
+        }
+        generation += 1
+        for (k, id) in newIDs.enumerated() {
+            let src = vectors + k * dimension
+            if let r = rowOf[id] {
+                (storage + r * dimension).update(from: src, count: dimension)
+                quantized?.update(r, src)
+                continue
+            }
+            if count == capacity { grow(to: capacity * 2) }
+            (storage + count * dimension).initialize(from: src, count: dimension)
+            quantized?.append(src)
+            ids.append(id); rowOf[id] = count; count += 1
+        }
+    }
+
+    /// Removes `id`; returns false when it was not there.
+    @discardableResult
+    public func remove(id: Int64) -> Bool {
+        guard let r = rowOf.removeValue(forKey: id) else { return false }
+        generation += 1
+        let last = count - 1
+        if r != last {
+            (storage + r * dimension).update(from: storage + last * dimension, count: dimension)
+            ids[r] = ids[last]; rowOf[ids[r]] = r
+        }
+        ids.removeLast(); quantized?.swapRemove(r); count -= 1
+        return true
+    }
+
+    /// Keeps an int8 copy from now on (builds it for the rows already present).
+    public func enableQuantizedCopy() {
+        guard quantized == nil else { return }
+        var q = QuantizedRows(dimension: dimension)
+        for r in 0..<count { q.append(storage + r * dimension) }
+        quantized = q
+    }
+
+    /// A mask allowing the rows whose id satisfies `isAllowed`, valid until the next mutation.
+    public func mask(_ isAllowed: (Int64) -> Bool) -> RowMask {
+        var bits = [UInt64](repeating: 0, count: (count + 63) / 64)
+        var n = 0
+        for (r, id) in ids.enumerated() where isAllowed(id) { bits[r >> 6] |= 1 << UInt64(r & 63); n += 1 }
+        return RowMask(bits: bits, generation: generation, allowedCount: n)
+    }
+
+    /// The k rows with the largest inner product with `query`, best first (ties: smaller id).
+    public func search(_ query: [Float], k: Int, allowed: RowMask? = nil) throws -> [VectorHit] {
+        try check(query, allowed)
+        guard count > 0, k > 0 else { return [] }
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { scores.deallocate() }
+        query.withUnsafeBufferPointer { q in
+            BLAS.gemv(m: count, n: dimension, a: storage, lda: dimension, x: q.baseAddress!, y: scores)
+        }
+        return select(scores, k: k, allowed: allowed)
+    }
+
+    /// Several queries at once: one `sgemm` scores them all (faster than one gemv each).
+    public func search(queries: [[Float]], k: Int, allowed: RowMask? = nil) throws -> [[VectorHit]] {
+        for q in queries { try check(q, allowed) }
+        guard count > 0, k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
+        let nq = queries.count
+        let flat = queries.flatMap { $0 }
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: nq * count)
+        defer { scores.deallocate() }
+        flat.withUnsafeBufferPointer { q in
+            // scores (nq × n) = Q (nq × d) · Vᵀ
+            BLAS.gemm(m: nq, n: count, k: dimension, a: q.baseAddress!, lda: dimension,
+                      b: storage, ldb: dimension, transB: true, c: scores, ldc: count)
+        }
+        return (0..<nq).map { select(scores + $0 * count, k: k, allowed: allowed) }
+    }
+
+    /// Approximate-then-exact search: scans the int8 copy for the best `candidates` rows, then
+    /// rescores those in float and returns the top k. Requires `enableQuantizedCopy()`.
+    public func searchQuantized(_ query: [Float], k: Int, candidates: Int = 4096,
+                                allowed: RowMask? = nil) throws -> [VectorHit] {
+        try check(query, allowed)
+        guard let q = quantized else { throw VectorIndexError.noQuantizedCopy }
+        guard count > 0, k > 0 else { return [] }
+        let c = min(count, max(k, candidates))
+        let d = dimension, n = count
+        // Two workers claim blocks of rows from a shared counter, each keeping its own candidate
+        // heap: when another process holds one core, the other worker takes over the blocks
+        // (a fixed half each would wait for the slow one).
+        let parts = n >= 65_536 ? 2 : 1
+        let block = 8192
+        let blocks = (n + block - 1) / block
+        let claim = BlockCounter()
+        nonisolated(unsafe) var heaps = [TopK](repeating: TopK(k: c), count: parts)
+        query.withUnsafeBufferPointer { qp in
+            q.withCodes { codes, scales in
+                nonisolated(unsafe) let codes = codes, scales = scales, qb = qp.baseAddress!
+                let ids = self.ids
+                heaps.withUnsafeMutableBufferPointer { hp in
+                    nonisolated(unsafe) let hp = hp
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        var heap = TopK(k: c)
+                        while let b = claim.next(below: blocks) {
+                            for r in (b * block)..<min(n, (b + 1) * block) {
+                                if let m = allowed, !m.allows(r) { continue }
+                                let s = QuantizedRows.fastScore(codes + r * d, qb, d) * scales[r]
+                                if s >= heap.threshold { heap.offer(score: s, row: Int32(r), key: ids[r]) }
+                            }
+                        }
+                        hp[part] = heap
+                    }
+                }
+            }
+        }
+        // Exact rescoring of the candidates.
+        var top = TopK(k: k)
+        query.withUnsafeBufferPointer { qp in
+            for h in heaps {
+                for (row, _, key) in h.sorted() {
+                    let s = Self.dot(storage + Int(row) * d, qp.baseAddress!, d)
+                    top.offer(score: s, row: row, key: key)
+                }
+            }
+        }
+        return top.sorted().map { VectorHit(id: $0.key, score: $0.score) }
+    }
+
+    // MARK: - Internals
+
+    private func check(_ query: [Float], _ allowed: RowMask?) throws {
+        guard query.count == dimension else { throw VectorIndexError.dimensionMismatch(expected: dimension, got: query.count) }
+        guard query.allSatisfy(\.isFinite) else { throw VectorIndexError.nonFiniteQuery }
+        if let m = allowed, m.generation != generation { throw VectorIndexError.staleMask }
+    }
+
+    private func select(_ scores: UnsafePointer<Float>, k: Int, allowed: RowMask?) -> [VectorHit] {
+        var heap = TopK(k: min(k, count))
+        if let m = allowed {
+            for r in 0..<count where m.allows(r) && scores[r] >= heap.threshold {
+                heap.offer(score: scores[r], row: Int32(r), key: ids[r])
+            }
+        } else {
+            for r in 0..<count where scores[r] >= heap.threshold {
+                heap.offer(score: scores[r], row: Int32(r), key: ids[r])
+            }
+        }
+        return heap.sorted().map { VectorHit(id: $0.key, score: $0.score) }
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    private func grow(to newCapacity: Int) {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * dimension)
+        p.moveInitialize(from: storage, count: count * dimension)
+        storage.deallocate()
+        storage = p; capacity = newCapacity
+    }
+}
+
+/// Hands out block numbers 0, 1, 2, … to the scanning workers.
+private final class BlockCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
+}
+
+/// Errors of `VectorIndex`, each saying what the caller must change.
+public enum VectorIndexError: Error, LocalizedError, Equatable {
+    /// A vector or query has the wrong length for this index.
+    case dimensionMismatch(expected: Int, got: Int)
+    /// A stored vector contains NaN or infinity.
+    case nonFinite(id: Int64)
+    /// The query contains NaN or infinity.
+    case nonFiniteQuery
+    /// The RowMask was built before the index last changed.
+    case staleMask
+    /// `searchQuantized` was called without `enableQuantizedCopy()`.
+    case noQuantizedCopy
+
+    public var errorDescription: String? {
+        switch self {
+        case .dimensionMismatch(let e, let g): "vector has \(g) dimensions but the index holds \(e) — was it made by a different embedding model? Rebuild the index with one model"
+        case .nonFinite(let id): "vector for id \(id) contains NaN or infinity — re-embed that item"
+        case .nonFiniteQuery: "query vector contains NaN or infinity — re-embed the query"
+        case .staleMask: "the allowed-rows mask was built before the index changed — rebuild the mask"
+        case .noQuantizedCopy: "no int8 copy — call enableQuantizedCopy() before searchQuantized"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// bench-embed: encoder throughput and one-query latency against the reference figures.
+//
+// Usage: swift run -c release bench-embed [MODEL_DIR] [--quick] [--latency-only]
+// Workload as in ../shared/reference/minilm/README.md: the 2,000 passages of
+// bench_passages.json embedded in batches of 32 (sorted by length), and the query
+// "How do I reset my password?" embedded alone 200 times (median). Targets in thresholds.json.
+import Foundation
+import Embeddings
+import Tensor
+
+func readJSON(_ path: String) -> [String: Any] {
+    guard let d = FileManager.default.contents(atPath: path),
+          let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else {
+        FileHandle.standardError.write(Data("cannot read \(path) — run from the project root with ../shared beside it\n".utf8))
+        exit(2)
+    }
+    return o
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+let args = CommandLine.arguments.dropFirst()
+let quick = args.contains("--quick")
+let latencyOnly = args.contains("--latency-only")
+let modelDir = args.first { !$0.hasPrefix("--") } ?? "models/all-MiniLM-L6-v2"
+let refDir = "../shared/reference/minilm"
+let benchDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+let t0 = now()
+let encoder: SentenceEncoder
+do { encoder = try SentenceEncoder(directory: modelDir) } catch {
+    FileHandle.standardError.write(Data("error: \(error.localizedDescription)\n".utf8)); exit(1)
+}
+print(String(format: "load: %.0f ms (%@)", (now() - t0) * 1000, encoder.modelID))
+
+let anchors = readJSON(refDir + "/speed_anchors.json")["embedding"] as! [String: Any]
+let torch = anchors["torch_sentence_transformers_t2"] as! [String: Any]
+let ort = anchors["onnxruntime_t2"] as! [String: Any]
+let thresholds = readJSON(benchDir + "/thresholds.json")
+var passages = readJSON(refDir + "/bench_passages.json")["passages"] as! [String]
+if quick { passages = Array(passages.prefix(320)) }
+
+// Throughput: the whole set in one call (the encoder sorts by length and batches by 32).
+encoder.batchSize = 32
+if !latencyOnly {
+_ = try encoder.embed(Array(passages.prefix(32)))   // warm-up: buffers, BLAS threads
+let tokens = passages.reduce(0) { $0 + encoder.tokenize($1).count }
+var runs: [Double] = []
+for _ in 0..<(quick ? 1 : 2) {
+    let s = now()
+    _ = try encoder.embedFlat(passages)
+    runs.append(now() - s)
+}
+let best = runs.min()!
+let perSec = Double(passages.count) / best, tokPerSec = Double(tokens) / best
+let refPerSec = torch["sent_per_s"] as! Double, refTok = torch["tok_per_s"] as! Double
+print(String(format: "throughput: %.1f passages/s (%.0f tokens/s, %d passages, %d tokens, runs %@ s)",
+             perSec, tokPerSec, passages.count, tokens, runs.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
+print(String(format: "  reference PyTorch 2 threads: %.1f passages/s (%.0f tokens/s); onnxruntime %.1f/s",
+             refPerSec, refTok, ort["sent_per_s_median"] as! Double))
+let ratio = tokPerSec / refTok
+let minRatio = thresholds["throughput_ratio_vs_torch_min"] as! Double
+print(String(format: "  ratio ours/PyTorch (tokens/s): %.2fx  target ≥ %.2fx  %@", ratio, minRatio, ratio >= minRatio ? "OK" : "BELOW TARGET"))
+}
+
+// Latency: one short query, end to end (tokenise + forward + pool + normalise).
+let query = "How do I reset my password?"
+for _ in 0..<20 { _ = try encoder.embed([query]) }
+var lat: [Double] = []
+for _ in 0..<200 { let s = now(); _ = try encoder.embed([query]); lat.append((now() - s) * 1000) }
+lat.sort()
+let med = lat[lat.count / 2], p90 = lat[lat.count * 9 / 10]
+let maxMs = thresholds["query_latency_ms_max"] as! Double
+print(String(format: "latency (%d tokens): median %.2f ms, p90 %.2f ms", encoder.tokenize(query).count, med, p90))
+print(String(format: "  reference: PyTorch %.1f ms, onnxruntime %.2f ms; ratio ours/onnxruntime %.2fx, target ≤ %.1f ms  %@",
+             torch["latency_ms_median"] as! Double, ort["latency_ms_median"] as! Double,
+             med / (ort["latency_ms_median"] as! Double), maxMs, med <= maxMs ? "OK" : "ABOVE TARGET"))
+print("note: the machine is shared; figures vary run to run — rerun before drawing conclusions")
