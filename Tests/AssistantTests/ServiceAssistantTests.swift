@@ -139,7 +139,8 @@ final class ServiceAssistantTests: XCTestCase {
         let r = try a.answer("What is the status of my case HB-2026-99999'; DROP TABLE products; --")
         XCTAssertEqual(r.slots["customer_ref"]?.value, "HB-2026-99999")
         let db = try Database(path: Self.dbPath, mode: .readOnly)
-        XCTAssertEqual(try db.query("SELECT count(*) FROM products") { $0.int(0) }, [22])
+        let rows = try CSVParser.parse(file: Self.root.appendingPathComponent("Knowledge/business/products.csv").path).records.count
+        XCTAssertEqual(try db.query("SELECT count(*) FROM products") { Int($0.int(0)) }, [rows])
     }
 
     func testTyposInNamesAreMatched() throws {
