@@ -51,4 +51,17 @@ final class DataSupportTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "海港金卡信用卡年费为300元。首年免年费；每卡片年度刷卡消费满12笔免次年年费。\n海港银联借记卡年费为0元。无年费。\n")
     }
+
+    func testEvalIntentRejectsBadInputWithAHint() throws {
+        let noArgs = try StrataBinary.run(["eval", "intent"])
+        XCTAssertEqual(noArgs.status, 64)
+        XCTAssertTrue(noArgs.stderr.contains("--train and --test are required"), noArgs.stderr)
+        let bad = dir.appendingPathComponent("bad.csv")
+        try "utterance,label\nhi,greet\n".write(to: bad, atomically: true, encoding: .utf8)
+        let r = try StrataBinary.run(["eval", "intent", "--train", bad.path, "--test", bad.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("needs a header with columns 'text' and 'category'"), r.stderr)
+        let shots = try StrataBinary.run(["eval", "intent", "--train", bad.path, "--test", bad.path, "--shots", "0"])
+        XCTAssertEqual(shots.status, 64)
+    }
 }
