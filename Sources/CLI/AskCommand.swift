@@ -110,7 +110,9 @@ struct AskCommand: CLICommand {
     citing [n], drops sentences no source supports, and prints the Sources. Every answer is
     recorded in the audit log of the database (see 'strata log').
     """
-    static let options = AssistantWiring.options + [.flag("json", "print the answer, citations, counts and timings as JSON")]
+    static let options = AssistantWiring.options + [.flag("json", "print the answer, citations, counts and timings as JSON"),
+                                                    .value("today", "DATE", "customer-service packs: the date for 'current' questions"),
+                                                    .value("encoder", "DIR", "customer-service packs: sentence encoder folder")]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else { throw CLIError.usage("give the question in quotes", command: name) }
@@ -118,6 +120,8 @@ struct AskCommand: CLICommand {
         guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIError.usage("the question is empty", command: name)
         }
+        // A customer-service pack answers from the business tables, not from passages.
+        if try AssistantWiring.pack(args).scenario == .customerService { return try ServiceWiring.askOnce(question, args) }
         let qa = try AssistantWiring.knowledgeQA(args)
         var options = AskOptions()
         options.groups = args.groups

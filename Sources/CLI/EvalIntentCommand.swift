@@ -14,8 +14,8 @@ struct EvalIntentCommand: CLICommand {
     Embeds every utterance with all-MiniLM-L6-v2 (cached under /tmp), trains the classifier on the
     training file and reports accuracy, macro-F1, the most confused pairs and latency on the test file.
     --shots N keeps N training examples per intent. --holdout-intents F removes that share of the
-    intents from training: their test utterances must come out as out of scope (confidence below
-    --threshold), reported as out-of-scope precision/recall beside in-scope accuracy.
+    intents from training: their test utterances must come out as out of scope (margin below
+    --threshold or nearest example below --min-similarity), reported as out-of-scope precision/recall beside in-scope accuracy.
     """
     static let options: [OptionSpec] = [
         .value("train", "FILE", "training CSV with a header text,category"),
@@ -23,8 +23,12 @@ struct EvalIntentCommand: CLICommand {
         .value("shots", "N", "examples kept per intent (default: all)"),
         .value("holdout-intents", "F", "share of intents removed from training, 0…0.9 (default 0)"),
         .value("seed", "S", "seed for sampling shots and held-out intents (default 1)"),
-        .value("threshold", "T", "confidence below which an utterance is out of scope (default: 0.12)"),
+        .value("threshold", "T", "margin between the two best intents below which an utterance is out of scope (default 0.4)"),
+        .value("min-similarity", "S", "cosine to the nearest example below which an utterance is out of scope (default 0.5)"),
         .value("model", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
+        .value("epochs", "N", "logistic-regression epochs (default 40)"),
+        .value("regression-weight", "W", "weight of the regression against the kNN vote, 0…1 (default 0.3)"),
+        .value("k", "N", "neighbours in the kNN vote (default 10)"),
         .flag("json", "print the figures as JSON"),
     ]
 
@@ -37,7 +41,8 @@ struct EvalIntentCommand: CLICommand {
         let holdout = try args.double("holdout-intents", default: 0)
         guard (0...0.9).contains(holdout) else { throw CLIError.usage("--holdout-intents must be within 0…0.9, got \(holdout)", command: name) }
         let seed = UInt64(max(0, try args.int("seed", default: 1)))
-        let threshold = try args.double("threshold", default: 0.12)
+        let threshold = try args.double("threshold", default: 0.4)
+        let minSimilarity = try args.double("min-similarity", default: 0.5)
         let train = try readLabelled(trainPath)
         let test = try readLabelled(testPath)
 
@@ -64,17 +69,40 @@ struct EvalIntentCommand: CLICommand {
             examples += rows.map { LabelledVector(vector: trainVectors[$0], label: l) }
         }
         let trainStart = Date()
-        let classifier = try IntentClassifier(examples: examples, labelCount: known.count)
+        var options = IntentClassifierOptions()
+        options.epochs = try args.int("epochs", default: options.epochs)
+        options.regressionWeight = try args.double("regression-weight", default: options.regressionWeight)
+        options.k = try args.int("k", default: options.k)
+        guard options.epochs >= 1, options.k >= 1, (0...1).contains(options.regressionWeight) else {
+            throw CLIError.usage("--epochs and --k must be at least 1 and --regression-weight within 0…1", command: name)
+        }
+        let classifier = try IntentClassifier(examples: examples, labelCount: known.count, options: options)
         let trainSeconds = Date().timeIntervalSince(trainStart)
 
-        var scorer = IntentScorer(labels: known)
         let testStart = Date()
-        for (i, row) in test.enumerated() {
-            let p = classifier.classify(testVectors[i])
-            let predicted = p.confidence < threshold && holdout > 0 ? nil : known[p.best]
-            scorer.add(truth: heldOut.contains(row.label) ? nil : row.label, predicted: predicted)
-        }
+        let predictions = test.indices.map { classifier.classify(testVectors[$0]) }
         let classifySeconds = Date().timeIntervalSince(testStart) / Double(max(test.count, 1))
+        let truths = test.map { heldOut.contains($0.label) ? nil : $0.label }
+        func score(_ margin: Double, _ similarity: Double) -> IntentScorer {
+            var scorer = IntentScorer(labels: known)
+            for (t, p) in zip(truths, predictions) {
+                let out = holdout > 0 && (p.margin < margin || p.nearestSimilarity < similarity)
+                scorer.add(truth: t, predicted: out ? nil : known[p.best])
+            }
+            return scorer
+        }
+        let scorer = score(threshold, minSimilarity)
+        if holdout > 0 && !args.has("json") {
+            // Operating points, so the pack's thresholds can be picked knowingly.
+            print("margin  similarity  in-scope acc  oos precision  oos recall")
+            for m in [0.0, 0.2, 0.4, 0.6, 0.8] {
+                for sim in [0.0, 0.5, 0.6, 0.7] {
+                    let r = score(m, sim).report(examples: 0, heldOutIntents: heldOut.count, trainSeconds: 0, classifyMilliseconds: 0, embedMilliseconds: nil)
+                    print(String(format: "%6.2f  %10.2f  %12.4f  %13.4f  %10.4f", m, sim, r.accuracy, r.outOfScopePrecision ?? 0, r.outOfScopeRecall ?? 0))
+                }
+            }
+            print("")
+        }
         let report = scorer.report(examples: examples.count, heldOutIntents: heldOut.count, trainSeconds: trainSeconds,
                                    classifyMilliseconds: classifySeconds * 1000,
                                    embedMilliseconds: embedMillisecondsPerUtterance)

@@ -56,7 +56,7 @@ struct IntentScorer {
         var tp: [String: Int] = [:], fp: [String: Int] = [:], fn: [String: Int] = [:]
         var confusion: [String: Int] = [:]
         for (t, p) in pairs {
-            if let t, t == p { tp[t, default: 0] += 1; continue }
+            if t == p { if let t { tp[t, default: 0] += 1 }; continue }
             if let t { fn[t, default: 0] += 1 }
             if let p { fp[p, default: 0] += 1 }
             confusion["\(t ?? "(out of scope)")\t\(p ?? "(out of scope)")", default: 0] += 1

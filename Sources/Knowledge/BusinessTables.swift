@@ -132,7 +132,13 @@ public enum BusinessTables {
                 throw BusinessDataError.invalidSchema(file: file, detail: "column '\(c)' appears twice in the header")
             }
         }
-        let declared = try schemaFile.map { try readSchema($0, header: csv.header) } ?? [:]
+        // Replacing a table keeps its recorded column types unless a schema says otherwise, so
+        // a new version with a stray word in a number column is refused, not silently retyped.
+        var declared: [String: BusinessColumnType] = [:]
+        if let previous = try list(db).first(where: { $0.name == name }) {
+            for c in previous.columns where csv.header.contains(c.name) { declared[c.name] = c.type }
+        }
+        declared.merge(try schemaFile.map { try readSchema($0, header: csv.header) } ?? [:]) { _, new in new }
         var problems = csv.problems
         for r in csv.records where r.fields.count != csv.header.count {
             problems.append(CSVProblem(line: r.line, message: "\(r.fields.count) fields, the header has \(csv.header.count) — quote fields that contain commas"))

@@ -11,7 +11,11 @@ public enum FactCheck {
         public var unsupported: [String]
     }
 
-    public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>) -> Outcome {
+    /// - Parameter mustMention: columns of which the reply has to state at least one value: a
+    ///   small model copies a real but wrong number from the rows ("12 purchases" as the fee),
+    ///   which passes the "appears in the rows" test but not this one.
+    public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>,
+                             mustMention: [String] = []) -> Outcome {
         let evidence = rows.rows.flatMap { $0.map(BusinessRows.text) }.joined(separator: "\n") + "\n" + question
         let allowed = Set(numbers(in: evidence).compactMap(value))
         var unsupported: [String] = []
@@ -24,6 +28,18 @@ public enum FactCheck {
             let l = name.lowercased()
             if lowerReply.contains(l) && !lowerEvidence.contains(l) { unsupported.append(name) }
         }
+        // A reply that recites the prompt's record table is not an answer.
+        if let column = rows.columns.first(where: { $0.contains("_") && lowerReply.contains($0.lowercased()) }) ?? (reply.contains(" | ") ? "|" : nil) {
+            unsupported.append("raw record (\(column))")
+        }
+        let replyNumbers = Set(numbers(in: reply).compactMap(value))
+        let values = mustMention.compactMap { rows.columns.firstIndex(of: $0) }
+            .flatMap { i in rows.rows.map { BusinessRows.text($0[i]) } }.filter { !$0.isEmpty }
+        let stated = values.contains { v in
+            if let d = value(v) { return replyNumbers.contains(d) }
+            return lowerReply.contains(v.lowercased())
+        }
+        if !values.isEmpty && !stated { unsupported.append("missing \(mustMention.joined(separator: "/"))") }
         return Outcome(passed: unsupported.isEmpty, unsupported: unsupported)
     }
 

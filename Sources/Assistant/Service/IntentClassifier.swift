@@ -27,13 +27,14 @@ public struct IntentPrediction: Sendable, Equatable {
     }
 }
 
-/// Settings of the classifier; the defaults were chosen on the BANKING77 training split (see
-/// `strata eval intent`), never on its test split.
+/// Settings of the classifier; the defaults were chosen on a validation split of the BANKING77
+/// training set (see `strata eval intent`), never on its test set.
 public struct IntentClassifierOptions: Sendable {
     /// Neighbours voting in the kNN part.
     public var k = 10
-    /// Weight of the logistic-regression probabilities against the kNN vote (0…1).
-    public var regressionWeight = 0.7
+    /// Weight of the logistic-regression probabilities against the kNN vote (0…1). 0.3 was
+    /// best on a 90/10 split of the BANKING77 training set (0.923 vs 0.883 at 0.7, 0.878 at 1.0).
+    public var regressionWeight = 0.3
     public var epochs = 40
     public var learningRate: Float = 0.01
     public var l2: Float = 1e-4

@@ -119,10 +119,7 @@ public final class ServiceAssistant {
         let lookupName = intent.action.lookup!
         let sql = pack.lookups[lookupName]!.sql
         answer.lookup = lookupName; answer.sql = sql
-        let rows: BusinessRows
-        do { rows = try BusinessQuery.run(db, sql: sql, named: found.mapValues { .text($0.value) }) } catch {
-            throw ServiceError.lookupFailed(name: lookupName, detail: error.localizedDescription)
-        }
+        let rows = try lookup(lookupName, slots: found)
         answer.columns = rows.columns
         answer.rows = rows.rows.map { $0.map(BusinessRows.text) }
         let replies = pack.replies.intents[name]!
@@ -137,7 +134,8 @@ public final class ServiceAssistant {
         if let generator {
             let text = try generate(generator, question: utterance, language: language, lookup: lookupName, rows: rows)
             answer.modelReply = text
-            let check = FactCheck.check(reply: text, rows: rows, question: utterance, knownNames: slots.knownNames)
+            let check = FactCheck.check(reply: text, rows: rows, question: utterance, knownNames: slots.knownNames,
+                                        mustMention: intent.mustMention ?? [])
             answer.factCheck = check
             if check.passed && !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 answer.reply = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -145,6 +143,14 @@ public final class ServiceAssistant {
             }
         }
         return answer
+    }
+
+    /// Runs a named lookup on the read-only connection; slot values are only ever bound.
+    func lookup(_ name: String, slots: [String: SlotValue]) throws -> BusinessRows {
+        guard let spec = pack.lookups[name] else { throw ServiceError.invalidLookup(name: name, detail: "not defined in lookups.json") }
+        do { return try BusinessQuery.run(db, sql: spec.sql, named: slots.mapValues { .text($0.value) }) } catch {
+            throw ServiceError.lookupFailed(name: name, detail: error.localizedDescription)
+        }
     }
 
     /// Answers one utterance with no conversation history.

@@ -44,6 +44,9 @@ public struct IntentSpec: Sendable, Codable, Equatable {
     public var examples: [String: [String]]
     public var slots: [SlotSpec]
     public var action: IntentAction
+    /// Columns of which a generated reply must state a value (the answer itself, e.g. the fee).
+    public var mustMention: [String]?
+    enum CodingKeys: String, CodingKey { case name, description, examples, slots, action, mustMention = "must_mention" }
 }
 
 /// intents.json: the intents and the out-of-scope thresholds.

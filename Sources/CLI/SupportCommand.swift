@@ -1,0 +1,141 @@
+import Assistant
+import Embeddings
+import Foundation
+import Knowledge
+import LLM
+import Prompts
+
+/// `strata support`: a customer-service conversation that remembers slots across turns.
+struct SupportCommand: CLICommand {
+    static let name = "support"
+    static let summary = "customer-service chat over the business tables (intents, slots, lookups)"
+    static let usage = """
+    Usage: strata support [--pack NAME] [--model PATH] [--explain] [--json]
+
+    Reads one customer message per line from standard input and answers each: the intent is
+    recognised, slot values are found in the business tables, the named lookup runs read-only
+    and the reply is written from its rows (by the model when --model is given and its reply
+    passes the fact check, else from the pack's template). A follow-up like "那储蓄卡呢？"
+    reuses the previous intent. An empty line or end of input ends the conversation.
+    """
+    static let options: [OptionSpec] = ServiceWiring.options
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        let assistant = try ServiceWiring.assistant(args)
+        var session = ServiceSession()
+        let prompt = isatty(STDIN_FILENO) == 1
+        while true {
+            if prompt { writeOut("> ") }
+            guard let line = readLine(), !line.trimmingCharacters(in: .whitespaces).isEmpty else { break }
+            let a = try assistant.answer(line, session: &session)
+            print(try ServiceWiring.render(a, args))
+        }
+        return 0
+    }
+}
+
+/// The pieces of the customer-service pipeline, chosen from the command line; `ask --pack
+/// customer-service` answers through `askOnce`.
+enum ServiceWiring {
+    static let options: [OptionSpec] = [
+        .value("pack", "NAME", "customer-service pack (default customer-service)"),
+        packsOption,
+        .value("model", "PATH", "GGUF model that writes replies (default: $STRATA_MODEL, else the SmolLM2 model; none: template replies)"),
+        .value("encoder", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
+        .value("today", "DATE", "the date for 'current' questions, YYYY-MM-DD (default: today)"),
+        .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
+        .flag("json", "print everything as JSON"),
+    ]
+
+    static func assistant(_ args: ParsedArguments) throws -> ServiceAssistant {
+        let pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
+        guard pack.pack.scenario == .customerService else {
+            throw CLIError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
+        }
+        let dir = args.value("encoder") ?? "models/all-MiniLM-L6-v2"
+        let encoder: SentenceEncoder
+        do { encoder = try SentenceEncoder(directory: dir) } catch {
+            throw CLIError.failed("cannot load the sentence encoder from \(dir): \(error.localizedDescription) — run the model set-up or pass --encoder DIR")
+        }
+        let today = args.value("today") ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        guard today.count == 10, today.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
+            throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
+        }
+        // The L1 model writes the reply by default; `--model none` keeps to the templates.
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        var generator: (any TextGenerator)?
+        if model != "none" {
+            guard FileManager.default.fileExists(atPath: model) else {
+                throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf, or --model none for template replies")
+            }
+            do { generator = EngineReplyGenerator(engine: try Engine(path: model, context: 2048, threads: 2), path: model) } catch {
+                throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: args.databasePath) else {
+            throw CLIError.failed("no database at \(args.databasePath) — import the business tables first ('strata data import Knowledge/business/*.csv')")
+        }
+        do {
+            return try ServiceAssistant(pack: pack, embedder: EncoderEmbedder(encoder: encoder), generator: generator,
+                                        databasePath: args.databasePath, today: today)
+        } catch {
+            throw CLIError.failed(error.localizedDescription)
+        }
+    }
+
+    /// One question, for `strata ask --pack customer-service`.
+    static func askOnce(_ question: String, _ args: ParsedArguments) throws -> Int32 {
+        let a = try assistant(args).answer(question)
+        print(try render(a, args))
+        return 0
+    }
+
+    static func render(_ a: ServiceAnswer, _ args: ParsedArguments) throws -> String {
+        if args.has("json") { return try jsonString(a) }
+        guard args.has("explain") else { return a.reply }
+        var s = a.reply + "\n\n"
+        s += "intent      \(a.intent ?? "(out of scope)")\(a.followUp ? " (follow-up)" : "")  best guess \(a.decision.bestGuess)\n"
+        s += "confidence  \(String(format: "%.3f", a.decision.confidence)) (margin), nearest similarity \(String(format: "%.3f", a.decision.nearestSimilarity))\n"
+        s += "top         " + a.decision.top.map { "\($0.intent) \(String(format: "%.3f", $0.score))" }.joined(separator: ", ") + "\n"
+        s += "slots       " + (a.slots.isEmpty ? "none" : a.slots.keys.sorted().map { "\($0)=\(a.slots[$0]!.value) (\(a.slots[$0]!.how))" }.joined(separator: ", ")) + "\n"
+        if let m = a.missingSlot { s += "missing     \(m)\n" }
+        if let l = a.lookup { s += "lookup      \(l): \(a.sql ?? "")\n" }
+        if !a.columns.isEmpty { s += "rows        \(a.rows.count)\n" + TextTable.render(header: a.columns, rows: a.rows, maxCell: 24) + "\n" }
+        if let m = a.modelReply { s += "model reply \(m.replacingOccurrences(of: "\n", with: " "))\n" }
+        if let f = a.factCheck { s += "fact check  \(f.passed ? "passed" : "failed: " + f.unsupported.joined(separator: ", "))\n" }
+        if let h = a.handoffReason { s += "handoff     \(h)\n" }
+        s += "reply path  \(a.path.rawValue)"
+        return s
+    }
+}
+
+/// The sentence encoder seen through the Assistant's protocol.
+struct EncoderEmbedder: TextEmbedder, @unchecked Sendable {
+    let encoder: SentenceEncoder
+    var modelID: String { encoder.modelID }
+    var dimension: Int { encoder.dimension }
+    func embed(_ texts: [String]) throws -> [[Float]] { try encoder.embed(texts) }
+}
+
+/// The engine seen through the Assistant's protocol, with the model's own chat template.
+struct EngineReplyGenerator: TextGenerator, @unchecked Sendable {
+    let engine: Engine
+    let path: String
+    var modelID: String { URL(fileURLWithPath: path).lastPathComponent }
+
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        var p = GenerationParameters()
+        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
+        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
+        let prompt = engine.chatPrompt(request.messages.map { ($0.role.rawValue, $0.content) })
+        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
+        let stop: GenerationResult.StopReason = switch r.stats.stop {
+        case .endOfSequence: .endOfSequence
+        case .stopString: .stopString
+        case .maxTokens: .maxTokens
+        case .cancelled: .cancelled
+        }
+        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
+                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
+    }
+}

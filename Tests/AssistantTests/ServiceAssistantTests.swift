@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+@testable import Assistant
+import Knowledge
+import Prompts
+
+/// A deterministic stand-in for the sentence encoder: hashed words and Han bigrams, normalised.
+struct HashedEmbedder: TextEmbedder {
+    var modelID: String { "hashed-test" }
+    var dimension: Int { 512 }
+    func embed(_ texts: [String]) throws -> [[Float]] {
+        texts.map { t in
+            var v = [Float](repeating: 0, count: dimension)
+            for (g, c) in IntentRouter.grams(t) {
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for b in g.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                v[Int(h % UInt64(dimension))] += Float(c)
+            }
+            return v
+        }
+    }
+}
+
+/// Replies with a fixed text and records the prompt it was given.
+final class ScriptedReplyGenerator: TextGenerator, @unchecked Sendable {
+    let reply: String
+    var prompts: [String] = []
+    init(_ reply: String) { self.reply = reply }
+    var modelID: String { "scripted" }
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        prompts.append(request.messages.map(\.content).joined(separator: "\n"))
+        _ = onPiece(reply)
+        return GenerationResult(text: reply, promptTokens: 0, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0, stopReason: .endOfSequence)
+    }
+}
+
+final class ServiceAssistantTests: XCTestCase {
+    static let root: URL = {
+        var u = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { u.deleteLastPathComponent() }
+        return u
+    }()
+    nonisolated(unsafe) static var dbPath: String = ""
+
+    override class func setUp() {
+        dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("strata-service-\(UUID().uuidString).db").path
+        let db = try! Database(path: dbPath)
+        for t in ["products", "card_fees", "branches", "fee_schedule", "cases"] {
+            try! BusinessTables.importCSV(db, file: root.appendingPathComponent("Knowledge/business/\(t).csv").path)
+        }
+    }
+
+    func assistant(_ generator: (any TextGenerator)? = nil) throws -> ServiceAssistant {
+        let pack = try ServicePack(pack: try PromptPack.load(from: Self.root.appendingPathComponent("Prompts/customer-service")))
+        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: Self.dbPath, today: "2026-11-23")
+    }
+
+    func testIntentSlotsAndRowsForAnEnglishAndAChineseQuestion() throws {
+        let a = try assistant()
+        let en = try a.answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(en.intent, "card_annual_fee")
+        XCTAssertEqual(en.slots["card"]?.value, "CC-GOLD")
+        XCTAssertEqual(en.rows.first?[2], "300")
+        XCTAssertEqual(en.path, .template)
+        XCTAssertTrue(en.reply.contains("300") && en.reply.contains("Harbor Gold Credit Card"), en.reply)
+        let zh = try a.answer("三年定期利率是多少")
+        XCTAssertEqual(zh.intent, "product_rate")
+        XCTAssertEqual(zh.slots["product"]?.value, "DEP-3Y")
+        XCTAssertEqual(zh.language, "zh")
+        XCTAssertTrue(zh.reply.contains("1.55"), zh.reply)
+    }
+
+    func testModelReplyIsKeptWhenItsFactsAreInTheRows() throws {
+        let g = ScriptedReplyGenerator("The Harbor Gold Credit Card costs RMB 300 a year, and the first year is free.")
+        let a = try assistant(g).answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(a.path, .model)
+        XCTAssertEqual(a.reply, g.reply)
+        XCTAssertTrue(g.prompts[0].contains("card_name_en | card_name_zh | annual_fee"), g.prompts[0])
+    }
+
+    func testInventedNumberFallsBackToTheTemplate() throws {
+        let g = ScriptedReplyGenerator("The Harbor Gold Credit Card costs only RMB 150 a year!")
+        let a = try assistant(g).answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(a.path, .template)
+        XCTAssertEqual(a.factCheck?.unsupported, ["150", "missing annual_fee"])
+        XCTAssertTrue(a.reply.contains("300"), a.reply)
+        // A product the rows do not mention is invented too.
+        let b = try assistant(ScriptedReplyGenerator("Try the Harbor Platinum Credit Card instead, it costs 300.")).answer("annual fee of the gold card?")
+        XCTAssertEqual(b.path, .template)
+        XCTAssertEqual(b.factCheck?.unsupported, ["Harbor Platinum Credit Card"])
+    }
+
+    func testARealButWrongNumberOrARecitedRecordFallsBackToTheTemplate() throws {
+        // 12 is in the rows (12 purchases), but the fee is 300: the reply must state the fee.
+        let a = try assistant(ScriptedReplyGenerator("The annual fee of the gold card is 12.")).answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(a.path, .template)
+        XCTAssertEqual(a.factCheck?.unsupported, ["missing annual_fee"])
+        let b = try assistant(ScriptedReplyGenerator("card_name_en | annual_fee\nHarbor Gold Credit Card | 300")).answer("What is the annual fee of the gold card?")
+        XCTAssertEqual(b.path, .template)
+    }
+
+    func testMissingRequiredSlotAsksAClarifyingQuestion() throws {
+        let a = try assistant().answer("What is the status of my case?")
+        XCTAssertEqual(a.intent, "case_status")
+        XCTAssertEqual(a.path, .clarify)
+        XCTAssertEqual(a.missingSlot, "customer_ref")
+        XCTAssertNil(a.lookup)
+    }
+
+    func testOutOfScopeNeverGuessesAndHandoffIntentsHandOff() throws {
+        let a = try assistant()
+        let o = try a.answer("Can you recommend a good pizza recipe with basil?")
+        XCTAssertNil(o.intent)
+        XCTAssertEqual(o.path, .outOfScope)
+        XCTAssertNil(o.lookup)
+        let h = try a.answer("我的卡丢了")
+        XCTAssertEqual(h.intent, "lost_card")
+        XCTAssertEqual(h.path, .handoff)
+        XCTAssertEqual(h.handoffReason, "lost_card")
+    }
+
+    func testFollowUpKeepsTheIntentAndChangesTheSlot() throws {
+        let a = try assistant()
+        var s = ServiceSession()
+        _ = try a.answer("金卡的年费是多少？", session: &s)
+        let f = try a.answer("那储蓄卡呢？", session: &s)
+        XCTAssertEqual(f.intent, "card_annual_fee")
+        XCTAssertTrue(f.followUp)
+        XCTAssertEqual(f.slots["card"]?.value, "DC-STD")
+        XCTAssertEqual(f.rows.first?[2], "0")
+    }
+
+    func testHostileSlotValueMatchesNothingAndDropsNothing() throws {
+        let a = try assistant()
+        let hostile = SlotValue(value: "x'; DROP TABLE products; --", matched: "", how: "pattern")
+        XCTAssertEqual(try a.lookup("case_status", slots: ["customer_ref": hostile]).rows.count, 0)
+        XCTAssertEqual(try a.lookup("product_rate", slots: ["product": hostile]).rows.count, 0)
+        // The pattern of a reference never lets the rest of such a message into the slot.
+        let r = try a.answer("What is the status of my case HB-2026-99999'; DROP TABLE products; --")
+        XCTAssertEqual(r.slots["customer_ref"]?.value, "HB-2026-99999")
+        let db = try Database(path: Self.dbPath, mode: .readOnly)
+        let rows = try CSVParser.parse(file: Self.root.appendingPathComponent("Knowledge/business/products.csv").path).records.count
+        XCTAssertEqual(try db.query("SELECT count(*) FROM products") { Int($0.int(0)) }, [rows])
+    }
+
+    func testTyposInNamesAreMatched() throws {
+        let a = try assistant().answer("opening hours of the Nanjng Road branch")
+        XCTAssertEqual(a.slots["branch"]?.value, "SH-002")
+        XCTAssertEqual(a.slots["branch"]?.how, "fuzzy")
+    }
+}
+
+final class IntentClassifierTests: XCTestCase {
+    func testSeparatesTwoClustersAndReportsMargin() throws {
+        var rng = SplitMix64(seed: 3)
+        var ex: [LabelledVector] = []
+        for i in 0..<40 {
+            let l = i % 2
+            var v = (0..<8).map { _ in Float.random(in: -0.1...0.1, using: &rng) }
+            v[l] += 1
+            ex.append(LabelledVector(vector: v, label: l))
+        }
+        let c = try IntentClassifier(examples: ex, labelCount: 2)
+        let p = c.classify([0.05, 1, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(p.best, 1)
+        XCTAssertGreaterThan(p.margin, 0.5)
+        XCTAssertEqual(c.classify([1, 0.02, 0, 0, 0, 0, 0, 0]).best, 0)
+        XCTAssertThrowsError(try IntentClassifier(examples: [], labelCount: 2))
+        XCTAssertThrowsError(try IntentClassifier(examples: [LabelledVector(vector: [1], label: 5)], labelCount: 2))
+    }
+}
