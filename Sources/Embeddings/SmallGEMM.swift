@@ -16,10 +16,15 @@ enum SmallGEMM {
         precondition(k % 8 == 0 && m <= maxRows)
         nonisolated(unsafe) let a = a, w = w, c = c
         let parts = n >= 256 ? 2 : 1
-        let nBlocks = (n + 3) / 4
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            let lo = nBlocks * p / parts * 4, hi = min(n, nBlocks * (p + 1) / parts * 4)
-            block(m: m, n0: lo, n1: hi, k: k, a: a, lda: lda, w: w, c: c, ldc: ldc)
+        // Workers claim 64-column slices from a counter rather than taking fixed halves: when
+        // another process holds one core, the other worker finishes the work instead of waiting.
+        let slice = 64
+        let slices = (n + slice - 1) / slice
+        let claim = SliceCounter()
+        DispatchQueue.concurrentPerform(iterations: parts) { _ in
+            while let s = claim.next(below: slices) {
+                block(m: m, n0: s * slice, n1: min(n, (s + 1) * slice), k: k, a: a, lda: lda, w: w, c: c, ldc: ldc)
+            }
         }
     }
 
@@ -76,5 +81,17 @@ enum SmallGEMM {
             }
             j += 1
         }
+    }
+}
+
+/// Hands out slice numbers 0, 1, 2, … to the workers of one call.
+private final class SliceCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
     }
 }
