@@ -29,6 +29,7 @@ struct ReportCommand: CLICommand {
         .value("as", "GROUPS", "write as a member of these access groups (comma separated)"),
         .value("table", "NAME", "add a business table's rows (registered name or CSV path) to the evidence"),
         .value("max-tokens", "N", "tokens the model may write per section (default: the pack's)"),
+        .value("passages", "N", "source passages per section (default 6; fewer makes a small model faster)"),
         .value("pack", "NAME", "prompt pack (default research-report)"),
         packsOption,
         .flag("mark-unsupported", "keep unsupported model sentences, marked, instead of dropping them"),
@@ -54,6 +55,10 @@ struct ReportCommand: CLICommand {
         if let n = try args.optionalInt("max-tokens") {
             guard (1...4096).contains(n) else { throw CLIError.usage("--max-tokens must be between 1 and 4096", command: name) }
             options.maxTokens = n
+        }
+        if let n = try args.optionalInt("passages") {
+            guard (1...20).contains(n) else { throw CLIError.usage("--passages must be between 1 and 20", command: name) }
+            options.passagesPerSection = n
         }
         if let file = args.value("outline") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -164,9 +169,11 @@ struct ReportCommand: CLICommand {
 /// Why here: the hybrid retriever arrives with the embed branch; swap it in at this one place.
 struct StoreRetriever: Retriever, @unchecked Sendable {
     let store: KnowledgeStore
+    /// Ingest stores absolute paths; references read better relative to where the user stands.
+    let base = FileManager.default.currentDirectoryPath + "/"
     func retrieve(_ query: String, groups: [String], k: Int) throws -> [RetrievedPassage] {
         try store.keywordSearch(query, groups: groups, k: k).map { h in
-            RetrievedPassage(chunkID: h.chunkID, documentPath: h.documentPath, headingPath: h.headingPath, text: h.text,
+            RetrievedPassage(chunkID: h.chunkID, documentPath: h.documentPath.hasPrefix(base) ? String(h.documentPath.dropFirst(base.count)) : h.documentPath, headingPath: h.headingPath, text: h.text,
                              startLine: h.startLine, endLine: h.endLine, charStart: h.charStart, charEnd: h.charEnd,
                              score: h.score, keywordRank: h.rank, keywordScore: h.score)
         }

@@ -49,6 +49,16 @@ public enum ReportText {
         return best.sorted { $0.order < $1.order }.map { ($0.sentence, $0.source) }
     }
 
+    /// Puts citation marks before the sentence's final punctuation: "… in 2026 [1]." / "……亿美元 [1]。"
+    static func attach(_ marks: String, to sentence: String) -> String {
+        var body = sentence.trimmingCharacters(in: .whitespaces)
+        guard !marks.isEmpty else { return body }
+        var end = ""
+        if let last = body.last, ".。！？!?；;".contains(last) { end = String(last); body.removeLast() }
+        body = body.trimmingCharacters(in: .whitespaces)
+        return body + (marks.hasPrefix("（") ? "" : " ") + marks + end
+    }
+
     /// Cuts a generation loop: where any run of 2–60 characters repeats three times in a row,
     /// the text stops after its first occurrence. Returns the text and whether it was cut.
     public static func cutLoop(_ text: String) -> (text: String, cut: Bool) {
@@ -60,7 +70,11 @@ public enum ReportText {
                 if c[i..<(i + w)] == c[(i + w)..<(i + 2 * w)], c[i..<(i + w)] == c[(i + 2 * w)..<(i + 3 * w)] {
                     // Whitespace-only runs ("   ") are layout, not a loop.
                     if c[i..<(i + w)].allSatisfy(\.isWhitespace) { continue }
-                    return (String(c[..<(i + w)]), true)
+                    // The repeated run may start inside a word ("stro|ng and growi|ng and…"): finish
+                    // the Latin word so the cut text does not end in half a word.
+                    var end = i + w
+                    while end < n, c[end].isASCII, c[end].isLetter || c[end].isNumber, c[end - 1].isLetter || c[end - 1].isNumber { end += 1 }
+                    return (String(c[..<end]).trimmingCharacters(in: .whitespaces), true)
                 }
             }
         }

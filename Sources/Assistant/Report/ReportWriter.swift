@@ -14,11 +14,11 @@ public struct ReportOptions: Sendable {
     public var adapter: String?
     /// Passages retrieved per query and passages kept per section.
     public var queryK = 6
-    public var passagesPerSection = 5
+    public var passagesPerSection = 6
     /// Tokens the model may write per section; nil: the pack's max_tokens.
     public var maxTokens: Int?
     /// Key evidence sentences quoted per section, at most.
-    public var evidenceSentences = 8
+    public var evidenceSentences = 12
     /// Keep unsupported model sentences, marked, instead of dropping them.
     public var markUnsupported = false
     /// Extra evidence (a business table as Markdown), given to the section it fits best.
@@ -153,7 +153,8 @@ public struct ReportWriter: Sendable {
         var prose: [String] = []
         for v in try checker.check(draft, passages: passages) where !v.neutral {
             let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
-            guard ReportText.weight(body) >= 3 else { continue }
+            // Small models echo the source header lines ("[2] Knowledge/… › …"): not prose.
+            guard ReportText.weight(body) >= 3, !body.contains("›"), !body.contains(".md") else { continue }
             if !v.supported {
                 out.unsupportedSentences += 1
                 if !options.markUnsupported { continue }
@@ -162,21 +163,25 @@ public struct ReportWriter: Sendable {
             let local = v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited
             let marks = local.map { "[\(state.number(for: passages[$0 - 1]))]" }.joined()
             let note = v.supported ? "" : (zh ? "（未经资料证实）" : " (not supported by the sources)")
-            prose.append(body + (marks.isEmpty ? "" : " " + marks) + note)
+            prose.append(ReportText.attach(marks + note, to: body))
             state.sentences.append(.init(cited: !marks.isEmpty, supported: v.supported))
             out.modelSentences += 1
         }
 
         // Key evidence quoted from the passages: the section stays useful and cited when the model is weak.
         let terms = TextAnalysis.keyTerms(topic + " " + section.title + " " + section.hints.joined(separator: " "))
+        let topicTerms = TextAnalysis.keyTerms(topic)
         var quotes: [String] = []
         for (sentence, source) in ReportText.keyEvidence(passages, terms: terms, limit: options.evidenceSentences) {
             guard state.filter.admit(sentence) else { continue }
             let verdict = try checker.check("\(sentence) [\(source)]", passages: passages).first
-            quotes.append("- \(sentence) [\(state.number(for: passages[source - 1]))]")
+            quotes.append("- " + ReportText.attach("[\(state.number(for: passages[source - 1]))]", to: sentence))
             state.sentences.append(.init(cited: true, supported: verdict?.supported ?? false))
-            state.candidates.append((quotes.last!.dropFirst(2).description, Double(TextAnalysis.keyTerms(sentence).intersection(terms).count)
-                                     + (TextAnalysis.numbers(sentence).isEmpty ? 0 : 1), section.title))
+            // Summary candidates: about the topic first, then the section, figures preferred.
+            let own = TextAnalysis.keyTerms(sentence)
+            let score = 3 * TextAnalysis.coverage(topicTerms, in: own) + 0.5 * Double(min(3, own.intersection(terms).count))
+                + (TextAnalysis.numbers(sentence).isEmpty ? 0 : 1)
+            state.candidates.append((String(quotes.last!.dropFirst(2)), score, section.title))
             out.evidenceSentences += 1
         }
         for p in extra {  // the business table itself, under the section it belongs to
