@@ -10,7 +10,7 @@ struct ClosureRetriever: Retriever {
 
 final class ReportWriterTests: XCTestCase {
     static let overview = Fixtures.passage(1, "Knowledge/research/semis.md", "Semiconductors › Overview",
-        "Global semiconductor sales reach USD 945 billion in 2026, up 22% year on year. Semiconductor demand is led by AI accelerators and high-bandwidth memory.", lines: (10, 20))
+        "Global semiconductor sales reach USD 945 billion in 2026, up 22% year on year. Semiconductor demand is led by AI accelerators and high-bandwidth memory. A downturn is the risk to watch.", lines: (10, 20))
     static let risks = Fixtures.passage(2, "Knowledge/research/semis.md", "Semiconductors › Risks",
         "The main semiconductor risk is oversupply of mature-node capacity in China. Export controls on semiconductor equipment are a second risk for wafer fabs.", lines: (40, 58))
     static let cards = Fixtures.passage(3, "Knowledge/faq/cards.md", "Cards › Fees", "The annual card fee is 100 CNY for the gold card.", lines: (3, 4))

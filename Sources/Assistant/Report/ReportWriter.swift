@@ -105,7 +105,8 @@ public struct ReportWriter: Sendable {
         let zh = state.language == "zh"
         let queries = ReportOutline.queries(topic: topic, section: section)
         let t0 = Date()
-        let passages = try selectEvidence(queries: queries, topic: topic, options: options, state: state) + extra
+        let sectionTerms = TextAnalysis.keyTerms(section.title + " " + section.hints.joined(separator: " "))
+        let passages = try selectEvidence(queries: queries, topic: topic, sectionTerms: sectionTerms, options: options, state: state) + extra
         state.retrievalSeconds += Date().timeIntervalSince(t0)
         progress(.evidence(count: passages.count, queries: queries))
         var out = ReportSection(title: section.title, queries: queries, evidenceChunkIDs: passages.map(\.chunkID), text: "",
@@ -199,7 +200,8 @@ public struct ReportWriter: Sendable {
 
     /// Merges the hits of every query (reciprocal-rank fusion), keeps passages about the topic,
     /// prefers the report's language, and lowers passages an earlier section already used.
-    private func selectEvidence(queries: [String], topic: String, options: ReportOptions, state: RunState) throws -> [RetrievedPassage] {
+    private func selectEvidence(queries: [String], topic: String, sectionTerms: Set<String>, options: ReportOptions,
+                                state: RunState) throws -> [RetrievedPassage] {
         var fused: [Int64: (passage: RetrievedPassage, score: Double)] = [:]
         for q in queries {
             for (rank, p) in try retriever.retrieve(q, groups: options.groups, k: options.queryK).enumerated() {
@@ -207,9 +209,12 @@ public struct ReportWriter: Sendable {
             }
         }
         let topicTerms = TextAnalysis.keyTerms(topic)
+        // About the topic, and touching the section at all: a passage on the topic that shares no
+        // word with the section would only fill it with generic text.
         var candidates = fused.values.filter { c in
-            topicTerms.isEmpty || TextAnalysis.coverage(topicTerms, in: TextAnalysis.keyTerms(
-                c.passage.documentPath + " " + c.passage.headingPath + " " + c.passage.text)) >= 0.4
+            let terms = TextAnalysis.keyTerms(c.passage.documentPath + " " + c.passage.headingPath + " " + c.passage.text)
+            return (topicTerms.isEmpty || TextAnalysis.coverage(topicTerms, in: terms) >= 0.4)
+                && (sectionTerms.isEmpty || !sectionTerms.isDisjoint(with: terms))
         }.map { c -> (passage: RetrievedPassage, score: Double) in
             (c.passage, state.evidenceIDs.contains(c.passage.chunkID) ? c.score * 0.5 : c.score)
         }
