@@ -29,7 +29,7 @@ struct ReportCommand: CLICommand {
         .value("as", "GROUPS", "write as a member of these access groups (comma separated)"),
         .value("table", "NAME", "add a business table's rows (registered name or CSV path) to the evidence"),
         .value("max-tokens", "N", "tokens the model may write per section (default: the pack's)"),
-        .value("passages", "N", "source passages per section (default 6; fewer makes a small model faster)"),
+        .value("passages", "N", "source passages per section (default 8; fewer makes a small model faster)"),
         .value("pack", "NAME", "prompt pack (default research-report)"),
         packsOption,
         .flag("mark-unsupported", "keep unsupported model sentences, marked, instead of dropping them"),

@@ -82,6 +82,7 @@ public enum ReportOutline {
         var qs = ["\(topic) \(section.title)"]
         if !section.hints.isEmpty { qs.append("\(topic) " + section.hints.prefix(4).joined(separator: " ")) }
         qs.append(section.title + " " + section.hints.prefix(2).joined(separator: " "))
+        if section.hints.count > 2 { qs.append("\(topic) " + section.hints.dropFirst(2).joined(separator: " ")) }
         for e in extra { qs.append("\(topic) \(e)") }
         var seen = Set<String>()
         return qs.map { $0.trimmingCharacters(in: .whitespaces) }

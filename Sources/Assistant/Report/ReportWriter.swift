@@ -13,12 +13,12 @@ public struct ReportOptions: Sendable {
     /// Overrides the pack's adapter ("none" for the base model).
     public var adapter: String?
     /// Passages retrieved per query and passages kept per section.
-    public var queryK = 6
-    public var passagesPerSection = 6
+    public var queryK = 10
+    public var passagesPerSection = 8
     /// Tokens the model may write per section; nil: the pack's max_tokens.
     public var maxTokens: Int?
     /// Key evidence sentences quoted per section, at most.
-    public var evidenceSentences = 12
+    public var evidenceSentences = 16
     /// Keep unsupported model sentences, marked, instead of dropping them.
     public var markUnsupported = false
     /// Extra evidence (a business table as Markdown), given to the section it fits best.
@@ -216,7 +216,8 @@ public struct ReportWriter: Sendable {
             return (topicTerms.isEmpty || TextAnalysis.coverage(topicTerms, in: terms) >= 0.4)
                 && (sectionTerms.isEmpty || !sectionTerms.isDisjoint(with: terms))
         }.map { c -> (passage: RetrievedPassage, score: Double) in
-            (c.passage, state.evidenceIDs.contains(c.passage.chunkID) ? c.score * 0.5 : c.score)
+            // Fresh passages first, so the sections spread over the sources instead of re-quoting one.
+            (c.passage, state.evidenceIDs.contains(c.passage.chunkID) ? c.score * 0.3 : c.score)
         }
         let same = candidates.filter { TextAnalysis.detectLanguage($0.passage.text) == state.language }
         if same.count >= 3 { candidates = same }
