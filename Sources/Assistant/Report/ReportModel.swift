@@ -53,6 +53,8 @@ public struct ReportQuality: Sendable, Codable, Equatable {
     /// Sentences removed because they repeated an earlier one (or looped).
     public var repeatedSentencesRemoved = 0
     public var modelSentences = 0
+    /// Model sentences the support check rejected (dropped, or kept marked with --mark-unsupported).
+    public var modelSentencesUnsupported = 0
     public var evidenceSentences = 0
     public var tokensGenerated = 0
     public var seconds = 0.0
@@ -64,7 +66,8 @@ public struct ReportQuality: Sendable, Codable, Equatable {
         func pct(_ x: Double) -> String { String(format: "%.0f%%", x * 100) }
         return """
         sections written \(sectionsWritten), empty \(sectionsEmpty)
-        characters \(characters) (Han \(hanCharacters)), sentences \(sentences) (model \(modelSentences), quoted evidence \(evidenceSentences))
+        characters \(characters) (Han \(hanCharacters)), sentences \(sentences) (model \(modelSentences), quoted evidence \(evidenceSentences), summary \(sentences - modelSentences - evidenceSentences))
+        model sentences rejected by the support check \(modelSentencesUnsupported)
         cited \(pct(citedShare)), supported \(pct(supportedShare)), distinct sources \(distinctSources), repeated sentences removed \(repeatedSentencesRemoved)
         tokens generated \(tokensGenerated) in \(String(format: "%.1f", seconds)) s
         """

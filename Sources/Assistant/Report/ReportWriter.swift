@@ -281,6 +281,7 @@ struct RunState {
         q.repeatedSentencesRemoved = filter.rejected + repeats
         q.modelSentences = sections.map(\.modelSentences).reduce(0, +)
         q.evidenceSentences = sections.map(\.evidenceSentences).reduce(0, +)
+        q.modelSentencesUnsupported = sections.map(\.unsupportedSentences).reduce(0, +)
         q.tokensGenerated = tokens
         return q
     }
