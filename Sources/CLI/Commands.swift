@@ -5,6 +5,7 @@ let allCommands: [any CLICommand.Type] = [
     ReindexCommand.self,
     AskCommand.self,
     ChatCommand.self,
+    ReportCommand.self,
     SupportCommand.self,
     LogCommand.self,
     DataImportCommand.self, DataListCommand.self, DataShowCommand.self, DataCheckCommand.self,

@@ -1,0 +1,288 @@
+import Foundation
+import Prompts
+
+/// Per-run options of `ReportWriter.write`.
+public struct ReportOptions: Sendable {
+    /// "zh" or "en"; nil: the topic's language.
+    public var language: String?
+    /// Sections to write; nil: the pack's default outline for the topic kind.
+    public var outline: [OutlineSection]?
+    /// Write at most this many sections of the outline.
+    public var maxSections: Int?
+    public var groups: [String] = []
+    /// Overrides the pack's adapter ("none" for the base model).
+    public var adapter: String?
+    /// Passages retrieved per query and passages kept per section.
+    public var queryK = 10
+    public var passagesPerSection = 8
+    /// Tokens the model may write per section; nil: the pack's max_tokens.
+    public var maxTokens: Int?
+    /// Key evidence sentences quoted per section, at most.
+    public var evidenceSentences = 16
+    /// Keep unsupported model sentences, marked, instead of dropping them.
+    public var markUnsupported = false
+    /// Extra evidence (a business table as Markdown), given to the section it fits best.
+    public var extraEvidence: [RetrievedPassage] = []
+    public var seed: UInt64 = 42
+    public init() {}
+}
+
+/// Drafts a research report section by section: queries → retrieval → evidence selection →
+/// generation with numbered sources → support check → key evidence quotes → repeat removal,
+/// then an executive summary taken from the written sections and one references list.
+public struct ReportWriter: Sendable {
+    public var pack: PromptPack
+    public var retriever: any Retriever
+    public var generator: any TextGenerator
+    public var outlines: ReportOutlines
+    public var audit: (any AuditLog)?
+
+    public init(pack: PromptPack, retriever: any Retriever, generator: any TextGenerator, audit: (any AuditLog)? = nil) throws {
+        self.pack = pack; self.retriever = retriever; self.generator = generator; self.audit = audit
+        self.outlines = try ReportOutlines(pack: pack)
+    }
+
+    /// Writes the report. `shouldContinue` is polled between sections and while the model writes;
+    /// when it turns false the finished sections are returned with `complete == false`.
+    public func write(topic rawTopic: String, options: ReportOptions = ReportOptions(),
+                      progress: (ReportProgress) -> Void = { _ in },
+                      shouldContinue: () -> Bool = { true }) throws -> Report {
+        let topic = rawTopic.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !topic.isEmpty else { throw ReportError.emptyTopic }
+        let start = Date()
+        let language = options.language ?? TextAnalysis.detectLanguage(topic)
+        let kind = outlines.classify(topic)
+        var outline = options.outline ?? outlines.sections(for: kind, language: language)
+        if let n = options.maxSections { outline = Array(outline.prefix(max(0, n))) }
+        let adapter = options.adapter == "none" ? nil : (options.adapter ?? pack.adapter)
+
+        var state = RunState(language: language)
+        var report = Report(topic: topic, language: language, kind: kind, summary: "", sections: [], references: [],
+                            quality: ReportQuality(), model: generator.modelID, adapter: adapter, complete: true, unwritten: [])
+        var tableHome: Int? = nil
+        if !options.extraEvidence.isEmpty {
+            let tableTerms = TextAnalysis.keyTerms(options.extraEvidence.map { $0.headingPath + " " + $0.text }.joined(separator: " "))
+            tableHome = outline.indices.max { a, b in
+                TextAnalysis.coverage(TextAnalysis.keyTerms(outline[a].title + " " + outline[a].hints.joined(separator: " ")), in: tableTerms)
+                    < TextAnalysis.coverage(TextAnalysis.keyTerms(outline[b].title + " " + outline[b].hints.joined(separator: " ")), in: tableTerms)
+            }
+        }
+        for (i, section) in outline.enumerated() {
+            guard shouldContinue() else { report.unwritten = outline[i...].map(\.title); break }
+            progress(.sectionStarted(index: i + 1, of: outline.count, title: section.title))
+            let extra = i == tableHome ? options.extraEvidence : []
+            guard let written = try writeSection(section, topic: topic, options: options, adapter: adapter, extra: extra,
+                                                 state: &state, progress: progress, shouldContinue: shouldContinue) else {
+                report.unwritten = outline[i...].map(\.title); break
+            }
+            report.sections.append(written)
+        }
+        report.complete = report.unwritten.isEmpty
+        progress(.summary)
+        report.summary = summary(report.sections, state: &state)
+        report.references = state.references
+        report.quality = state.quality(report.sections)
+        report.quality.seconds = Date().timeIntervalSince(start)
+        let body = ([report.summary] + report.sections.map { $0.title + $0.text }).joined()
+        report.quality.characters = body.unicodeScalars.filter { !$0.properties.isWhitespace }.count
+        report.quality.hanCharacters = body.unicodeScalars.filter(TextAnalysis.isHan).count
+        if let audit {
+            try audit.record(AuditEntry(
+                time: Date(), groups: options.groups, question: "report: \(topic)", chunkIDs: state.evidenceIDs,
+                citedChunkIDs: report.references.map(\.chunkID).filter { $0 != 0 }, modelID: generator.modelID,
+                adapter: adapter, pack: pack.name, answer: report.markdown,
+                refused: report.quality.sectionsWritten == 0, refusalReason: report.quality.sectionsWritten == 0 ? RefusalReason.noPassages.rawValue : nil,
+                retrievalSeconds: state.retrievalSeconds, generationSeconds: state.generationSeconds,
+                totalSeconds: report.quality.seconds))
+        }
+        return report
+    }
+
+    /// One section; nil when cancelled before it was finished (a half section is not kept).
+    private func writeSection(_ section: OutlineSection, topic: String, options: ReportOptions, adapter: String?,
+                              extra: [RetrievedPassage], state: inout RunState, progress: (ReportProgress) -> Void,
+                              shouldContinue: () -> Bool) throws -> ReportSection? {
+        let zh = state.language == "zh"
+        let queries = ReportOutline.queries(topic: topic, section: section)
+        let t0 = Date()
+        let sectionTerms = TextAnalysis.keyTerms(section.title + " " + section.hints.joined(separator: " "))
+        let passages = try selectEvidence(queries: queries, topic: topic, sectionTerms: sectionTerms, options: options, state: state) + extra
+        state.retrievalSeconds += Date().timeIntervalSince(t0)
+        progress(.evidence(count: passages.count, queries: queries))
+        var out = ReportSection(title: section.title, queries: queries, evidenceChunkIDs: passages.map(\.chunkID), text: "",
+                                empty: false, modelSentences: 0, evidenceSentences: 0, unsupportedSentences: 0,
+                                generatedTokens: 0, generationSeconds: 0)
+        guard !passages.isEmpty else {
+            out.empty = true
+            out.text = zh ? "知识库中没有找到与“\(section.title)”相关的资料，本节从略。"
+                          : "The knowledge base holds no material on “\(section.title)” for this topic; the section is left out."
+            progress(.sectionFinished(tokens: 0, seconds: 0))
+            return out
+        }
+        for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID) }
+
+        let sources: [[String: TemplateValue]] = passages.enumerated().map { i, p in
+            ["index": .text(String(i + 1)), "path": .text(p.documentPath), "heading": .text(p.headingPath),
+             "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(p.text)]
+        }
+        let values: [String: TemplateValue] = [
+            "question": .text("\(topic) — \(section.title)"), "refusal": .text(pack.refusal(language: state.language)),
+            "language": .text(state.language), "sources": .list(sources), "has_sources": .flag(true), "refusal_rule": .flag(true),
+        ]
+        let request = GenerationRequest(
+            messages: [ChatMessage(.system, try pack.render("system", language: state.language, values: values)),
+                       ChatMessage(.user, try pack.render("user", language: state.language, values: values))],
+            maxTokens: options.maxTokens ?? pack.generation.maxTokens, temperature: pack.generation.temperature,
+            seed: options.seed, stop: pack.generation.stop,
+            adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
+        var stopped = false
+        let result = try generator.generate(request) { _ in
+            if !shouldContinue() { stopped = true }
+            return !stopped
+        }
+        if stopped || result.stopReason == .cancelled { return nil }
+        out.generatedTokens = result.generatedTokens
+        out.generationSeconds = result.generationSeconds
+        state.tokens += result.generatedTokens
+        state.generationSeconds += result.generationSeconds
+        progress(.sectionFinished(tokens: result.generatedTokens, seconds: result.generationSeconds))
+
+        // The model's prose, cut where it loops, each sentence checked against the passages.
+        let (draft, looped) = ReportText.cutLoop(result.text)
+        if looped { state.repeats += 1 }
+        let checker = SupportChecker()
+        var prose: [String] = []
+        for v in try checker.check(draft, passages: passages) where !v.neutral {
+            let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
+            // Small models echo the source header lines ("[2] Knowledge/… › …"): not prose.
+            guard ReportText.weight(body) >= 3, !body.contains("›"), !body.contains(".md") else { continue }
+            if !v.supported {
+                out.unsupportedSentences += 1
+                if !options.markUnsupported { continue }
+            }
+            guard state.filter.admit(body) else { continue }
+            let local = v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited
+            let marks = local.map { "[\(state.number(for: passages[$0 - 1]))]" }.joined()
+            let note = v.supported ? "" : (zh ? "（未经资料证实）" : " (not supported by the sources)")
+            prose.append(ReportText.attach(marks + note, to: body))
+            state.sentences.append(.init(cited: !marks.isEmpty, supported: v.supported))
+            out.modelSentences += 1
+        }
+
+        // Key evidence quoted from the passages: the section stays useful and cited when the model is weak.
+        let terms = TextAnalysis.keyTerms(topic + " " + section.title + " " + section.hints.joined(separator: " "))
+        let topicTerms = TextAnalysis.keyTerms(topic)
+        var quotes: [String] = []
+        for (sentence, source) in ReportText.keyEvidence(passages, terms: terms, limit: options.evidenceSentences) {
+            guard state.filter.admit(sentence) else { continue }
+            let verdict = try checker.check("\(sentence) [\(source)]", passages: passages).first
+            quotes.append("- " + ReportText.attach("[\(state.number(for: passages[source - 1]))]", to: sentence))
+            state.sentences.append(.init(cited: true, supported: verdict?.supported ?? false))
+            // Summary candidates: about the topic first, then the section, figures preferred.
+            let own = TextAnalysis.keyTerms(sentence)
+            let score = 3 * TextAnalysis.coverage(topicTerms, in: own) + 0.5 * Double(min(3, own.intersection(terms).count))
+                + (TextAnalysis.numbers(sentence).isEmpty ? 0 : 1)
+            state.candidates.append((String(quotes.last!.dropFirst(2)), score, section.title))
+            out.evidenceSentences += 1
+        }
+        for p in extra {  // the business table itself, under the section it belongs to
+            quotes.append("\n\(p.text.trimmingCharacters(in: .whitespacesAndNewlines))\n\n\(zh ? "来源" : "Source"): [\(state.number(for: p))]")
+        }
+        var text = prose.joined(separator: zh ? "" : " ")
+        if !quotes.isEmpty { text += (text.isEmpty ? "" : "\n\n") + (zh ? "要点：\n\n" : "Key evidence:\n\n") + quotes.joined(separator: "\n") }
+        if text.isEmpty {
+            text = zh ? "检索到的资料与本节关系不大，本节从略。" : "The passages found say nothing usable on this section; it is left out."
+            out.empty = true
+        }
+        out.text = text
+        return out
+    }
+
+    /// Merges the hits of every query (reciprocal-rank fusion), keeps passages about the topic,
+    /// prefers the report's language, and lowers passages an earlier section already used.
+    private func selectEvidence(queries: [String], topic: String, sectionTerms: Set<String>, options: ReportOptions,
+                                state: RunState) throws -> [RetrievedPassage] {
+        var fused: [Int64: (passage: RetrievedPassage, score: Double)] = [:]
+        for q in queries {
+            for (rank, p) in try retriever.retrieve(q, groups: options.groups, k: options.queryK).enumerated() {
+                fused[p.chunkID, default: (p, 0)].score += 1 / Double(60 + rank + 1)
+            }
+        }
+        let topicTerms = TextAnalysis.keyTerms(topic)
+        // About the topic, and touching the section at all: a passage on the topic that shares no
+        // word with the section would only fill it with generic text.
+        var candidates = fused.values.filter { c in
+            let terms = TextAnalysis.keyTerms(c.passage.documentPath + " " + c.passage.headingPath + " " + c.passage.text)
+            return (topicTerms.isEmpty || TextAnalysis.coverage(topicTerms, in: terms) >= 0.4)
+                && (sectionTerms.isEmpty || !sectionTerms.isDisjoint(with: terms))
+        }.map { c -> (passage: RetrievedPassage, score: Double) in
+            // Fresh passages first, so the sections spread over the sources instead of re-quoting one.
+            (c.passage, state.evidenceIDs.contains(c.passage.chunkID) ? c.score * 0.3 : c.score)
+        }
+        let same = candidates.filter { TextAnalysis.detectLanguage($0.passage.text) == state.language }
+        if same.count >= 3 { candidates = same }
+        // Two chunks with the same text (a document ingested twice) are one piece of evidence.
+        var seenText = Set<String>()
+        return candidates.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passage.chunkID < $1.passage.chunkID }
+            .filter { seenText.insert(TextAnalysis.normalized($0.passage.text)).inserted }
+            .prefix(options.passagesPerSection).map(\.passage)
+    }
+
+    /// The executive summary: from each written section, its most informative cited sentence
+    /// (most topic and section terms, figures preferred). Nothing comes from the model's memory.
+    private func summary(_ sections: [ReportSection], state: inout RunState) -> String {
+        let zh = state.language == "zh"
+        var lines: [String] = []
+        for s in sections where !s.empty {
+            guard let best = state.candidates.filter({ $0.section == s.title }).max(by: { $0.score < $1.score }) else { continue }
+            lines.append("- **\(s.title)**\(zh ? "：" : ": ")\(best.sentence)")
+            // Repeats a section sentence on purpose, so it is counted as a sentence but not checked again.
+            state.sentences.append(.init(cited: true, supported: true))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// What accumulates across the sections of one run.
+struct RunState {
+    struct Sentence { var cited: Bool; var supported: Bool }
+    let language: String
+    var references: [ReportReference] = []
+    var keys: [String: Int] = [:]
+    var filter = RepetitionFilter()
+    var sentences: [Sentence] = []
+    var candidates: [(sentence: String, score: Double, section: String)] = []
+    var evidenceIDs: [Int64] = []
+    var repeats = 0
+    var tokens = 0
+    var retrievalSeconds = 0.0, generationSeconds = 0.0
+
+    init(language: String) { self.language = language }
+
+    /// The report-wide number of a passage: assigned when first cited, reused afterwards.
+    mutating func number(for p: RetrievedPassage) -> Int {
+        let key = "\(p.chunkID)|\(p.documentPath)|\(p.startLine)"
+        if let n = keys[key] { return n }
+        let n = references.count + 1
+        keys[key] = n
+        references.append(ReportReference(number: n, chunkID: p.chunkID, path: p.documentPath, heading: p.headingPath,
+                                          startLine: p.startLine, endLine: p.endLine))
+        return n
+    }
+
+    func quality(_ sections: [ReportSection]) -> ReportQuality {
+        var q = ReportQuality()
+        q.sectionsWritten = sections.filter { !$0.empty }.count
+        q.sectionsEmpty = sections.count - q.sectionsWritten
+        q.sentences = sentences.count
+        q.citedShare = sentences.isEmpty ? 0 : Double(sentences.filter(\.cited).count) / Double(sentences.count)
+        q.supportedShare = sentences.isEmpty ? 0 : Double(sentences.filter(\.supported).count) / Double(sentences.count)
+        q.distinctSources = Set(references.map(\.path)).count
+        q.repeatedSentencesRemoved = filter.rejected + repeats
+        q.modelSentences = sections.map(\.modelSentences).reduce(0, +)
+        q.evidenceSentences = sections.map(\.evidenceSentences).reduce(0, +)
+        q.modelSentencesUnsupported = sections.map(\.unsupportedSentences).reduce(0, +)
+        q.tokensGenerated = tokens
+        return q
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Assistant
+import Knowledge
+import LLM
+import Prompts
+
+/// Set by the SIGINT handler; polled between sections and while the model writes.
+nonisolated(unsafe) private var reportInterrupted: sig_atomic_t = 0
+
+struct ReportCommand: CLICommand {
+    static let name = "report"
+    static let summary = "draft a cited research report on a topic from the knowledge base"
+    static let usage = """
+    Usage: strata report "TOPIC" [-o report.md] [--outline FILE] [--lang zh|en] [--sections N] [--json]
+
+    Writes the report section by section: 2–4 searches per section, the best passages as numbered
+    sources, the model's text kept only where a source supports it, key evidence quoted with its
+    citation, repeats removed; then an executive summary taken from the sections and one
+    references list. Progress and the quality figures go to stderr. Ctrl-C stops after writing
+    what is finished, marked incomplete. The run is recorded in the audit log (see 'strata log').
+    """
+    static let options: [OptionSpec] = [
+        .value("output", short: "o", "FILE", "write the Markdown report here (default: standard output)"),
+        .value("outline", "FILE", "section titles, one per line (default: the pack's outline for the topic kind)"),
+        .value("lang", "zh|en", "language of the report (default: the topic's)"),
+        .value("sections", "N", "write only the first N sections of the outline"),
+        .value("model", "PATH", "GGUF model, or 'extractive' for the no-model baseline (default: $STRATA_MODEL)"),
+        .value("adapter", "NAME", "L2 adapter ('none' for the base model)"),
+        .value("as", "GROUPS", "write as a member of these access groups (comma separated)"),
+        .value("table", "NAME", "add a business table's rows (registered name or CSV path) to the evidence"),
+        .value("max-tokens", "N", "tokens the model may write per section (default: the pack's)"),
+        .value("passages", "N", "source passages per section (default 8; fewer makes a small model faster)"),
+        .value("pack", "NAME", "prompt pack (default research-report)"),
+        packsOption,
+        .flag("mark-unsupported", "keep unsupported model sentences, marked, instead of dropping them"),
+        .flag("json", "print the structured report (sections, references, quality) as JSON"),
+        .flag("no-audit", "do not record this report in the audit log"),
+    ]
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        let topic = args.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !topic.isEmpty else { throw CLIError.usage("give the report topic in quotes", command: name) }
+        var options = ReportOptions()
+        options.groups = args.groups
+        options.adapter = args.value("adapter")
+        options.markUnsupported = args.has("mark-unsupported")
+        if let lang = args.value("lang") {
+            guard ["zh", "en"].contains(lang) else { throw CLIError.usage("--lang takes zh or en, got '\(lang)'", command: name) }
+            options.language = lang
+        }
+        if let n = try args.optionalInt("sections") {
+            guard (1...20).contains(n) else { throw CLIError.usage("--sections must be between 1 and 20", command: name) }
+            options.maxSections = n
+        }
+        if let n = try args.optionalInt("max-tokens") {
+            guard (1...4096).contains(n) else { throw CLIError.usage("--max-tokens must be between 1 and 4096", command: name) }
+            options.maxTokens = n
+        }
+        if let n = try args.optionalInt("passages") {
+            guard (1...20).contains(n) else { throw CLIError.usage("--passages must be between 1 and 20", command: name) }
+            options.passagesPerSection = n
+        }
+        if let file = args.value("outline") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CLIError.failed("cannot read the outline file '\(file)' — give a UTF-8 text file with one section title per line")
+            }
+            options.outline = try ReportOutline.parse(text, source: file)
+        }
+        guard FileManager.default.fileExists(atPath: args.databasePath) else {
+            throw CLIError.failed("no knowledge database at '\(args.databasePath)' — run 'strata ingest PATH' first, or pass --db / set STRATA_DB")
+        }
+        let store: KnowledgeStore
+        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError {
+            throw CLIError.failed("cannot read the knowledge database '\(args.databasePath)': \(e.message)")
+        }
+        if let table = args.value("table") { options.extraEvidence = [try tableEvidence(table, store: store)] }
+        if let out = args.value("output") {
+            let dir = (out as NSString).deletingLastPathComponent
+            guard dir.isEmpty || FileManager.default.fileExists(atPath: dir) else {
+                throw CLIError.failed("cannot write '\(out)': the folder '\(dir)' does not exist — create it or choose another path")
+            }
+        }
+        let pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
+        let writer = try ReportWriter(pack: pack, retriever: StoreRetriever(store: store), generator: try generator(args),
+                                      audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
+
+        signal(SIGINT) { _ in reportInterrupted = 1 }
+        defer { signal(SIGINT, SIG_DFL) }
+        let report = try writer.write(topic: topic, options: options, progress: { event in
+            switch event {
+            case .sectionStarted(let i, let n, let title): printErr("[\(i)/\(n)] \(title)")
+            case .evidence(let count, let queries): printErr("      evidence: \(count) passages from \(queries.count) searches")
+            case .sectionFinished(let tokens, let seconds):
+                if tokens > 0 { printErr(String(format: "      model: %d tokens, %.1f tokens/s", tokens, seconds > 0 ? Double(tokens) / seconds : 0)) }
+            case .summary: printErr("summary and references")
+            }
+        }, shouldContinue: { reportInterrupted == 0 })
+
+        let markdown = report.markdown
+        if let out = args.value("output") {
+            do { try markdown.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                throw CLIError.failed("cannot write '\(out)': \(error.localizedDescription) — check the path is writable")
+            }
+        }
+        if args.has("json") {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+        } else if args.value("output") == nil {
+            print(markdown, terminator: "")
+        }
+        if !report.complete { printErr("interrupted: the report is incomplete (\(report.unwritten.count) section(s) not written)") }
+        printErr(report.quality.summary)
+        return report.complete ? 0 : 130
+    }
+
+    static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"]
+        if model == "extractive" { return ExtractiveGenerator(minCoverage: 0.1) }
+        guard let model else {
+            throw CLIError.failed("no model given — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
+        }
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw CLIError.failed("no model file at '\(model)' — give the path of a GGUF file (run the set-up script to fetch models/)")
+        }
+        return try EngineGenerator(engine: Engine(path: model, context: 4096))
+    }
+
+    /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.
+    static func tableEvidence(_ name: String, store: KnowledgeStore) throws -> RetrievedPassage {
+        var path = name
+        let registered = try store.database.query("SELECT source_path FROM business_tables WHERE name = ?", [.text(name)]) { $0.text(0) }
+        if let p = registered.first { path = p }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError.failed("no business table '\(name)': it is not registered in the database and is not a readable CSV file — give a table name or a CSV path")
+        }
+        let rows = text.components(separatedBy: .newlines).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(csvFields)
+        guard let header = rows.first, header.count >= 2, rows.count >= 2 else {
+            throw CLIError.failed("'\(path)' is not a CSV table with a header and at least one row — check the file")
+        }
+        let shown = rows.dropFirst().prefix(30)
+        func line(_ r: [String]) -> String {
+            "| " + header.indices.map { $0 < r.count ? r[$0].replacingOccurrences(of: "|", with: "/") : "" }.joined(separator: " | ") + " |"
+        }
+        var md = line(header) + "\n|" + String(repeating: " --- |", count: header.count) + "\n"
+        md += shown.map(line).joined(separator: "\n")
+        let title = (path as NSString).lastPathComponent
+        return RetrievedPassage(chunkID: 0, documentPath: path, headingPath: "table \(title)", text: md, startLine: 1,
+                                endLine: shown.count + 1, charStart: 0, charEnd: text.count, score: 1)
+    }
+
+    /// One CSV line split into fields (double-quoted fields may hold commas and "" quotes).
+    static func csvFields(_ line: String) -> [String] {
+        var out: [String] = [], cur = "", quoted = false
+        var chars = line.makeIterator()
+        while let c = chars.next() {
+            if quoted {
+                if c == "\"" { quoted = false } else { cur.append(c) }
+            } else if c == "\"" { if cur.last == "\"" { cur.append(c) } ; quoted = true }
+            else if c == "," { out.append(cur.trimmingCharacters(in: .whitespaces)); cur = "" }
+            else { cur.append(c) }
+        }
+        out.append(cur.trimmingCharacters(in: .whitespaces))
+        return out
+    }
+}
+
+/// Keyword (BM25) search of the knowledge database as a `Retriever`.
+/// Why here: the hybrid retriever arrives with the embed branch; swap it in at this one place.
+struct StoreRetriever: Retriever, @unchecked Sendable {
+    let store: KnowledgeStore
+    /// Ingest stores absolute paths; references read better relative to where the user stands.
+    let base = FileManager.default.currentDirectoryPath + "/"
+    func retrieve(_ query: String, groups: [String], k: Int) throws -> [RetrievedPassage] {
+        try store.keywordSearch(query, groups: groups, k: k).map { h in
+            RetrievedPassage(chunkID: h.chunkID, documentPath: h.documentPath.hasPrefix(base) ? String(h.documentPath.dropFirst(base.count)) : h.documentPath, headingPath: h.headingPath, text: h.text,
+                             startLine: h.startLine, endLine: h.endLine, charStart: h.charStart, charEnd: h.charEnd,
+                             score: h.score, keywordRank: h.rank, keywordScore: h.score)
+        }
+    }
+}
+
+/// The LLM engine as a `TextGenerator` (ChatML prompt, greedy or seeded sampling, stop strings).
+struct EngineGenerator: TextGenerator {
+    let engine: Engine
+    var modelID: String { (engine.path as NSString).lastPathComponent }
+
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        guard request.adapters.isEmpty else {
+            throw CLIError.failed("adapter '\(request.adapters[0].name)' cannot be applied: LoRA adapters are not in this build's engine yet — pass --adapter none")
+        }
+        var p = GenerationParameters()
+        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
+        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
+        // Small models loop; a mild penalty over the recent window keeps sections from repeating.
+        p.repeatPenalty = 1.1
+        let prompt = engine.chatPrompt(request.messages.map { (role: $0.role.rawValue, content: $0.content) })
+        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
+        let stop: GenerationResult.StopReason = switch r.stats.stop {
+        case .endOfSequence: .endOfSequence
+        case .stopString: .stopString
+        case .maxTokens: .maxTokens
+        case .cancelled: .cancelled
+        }
+        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
+                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
+    }
+}

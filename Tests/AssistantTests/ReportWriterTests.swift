@@ -1,0 +1,181 @@
+import XCTest
+@testable import Assistant
+import Prompts
+
+/// A retriever answering from a closure, so a test decides exactly what each query finds.
+struct ClosureRetriever: Retriever {
+    let answer: @Sendable (String) -> [RetrievedPassage]
+    func retrieve(_ query: String, groups: [String], k: Int) throws -> [RetrievedPassage] { Array(answer(query).prefix(k)) }
+}
+
+final class ReportWriterTests: XCTestCase {
+    static let overview = Fixtures.passage(1, "Knowledge/research/semis.md", "Semiconductors › Overview",
+        "Global semiconductor sales reach USD 945 billion in 2026, up 22% year on year. Semiconductor demand is led by AI accelerators and high-bandwidth memory. A downturn is the risk to watch.", lines: (10, 20))
+    static let risks = Fixtures.passage(2, "Knowledge/research/semis.md", "Semiconductors › Risks",
+        "The main semiconductor risk is oversupply of mature-node capacity in China. Export controls on semiconductor equipment are a second risk for wafer fabs.", lines: (40, 58))
+    static let cards = Fixtures.passage(3, "Knowledge/faq/cards.md", "Cards › Fees", "The annual card fee is 100 CNY for the gold card.", lines: (3, 4))
+
+    /// Overview queries find the overview (and the off-topic card FAQ); risk queries find both semis passages.
+    static let retriever = ClosureRetriever { q in
+        if q.contains("Dividend") { return [cards] }
+        if q.contains("Risk") { return [risks, overview] }
+        return [overview, cards]
+    }
+
+    func makeWriter(_ replies: [String], audit: (any AuditLog)? = nil) throws -> (ReportWriter, ScriptedGenerator) {
+        let gen = ScriptedGenerator(replies)
+        let pack = try PackLibrary(searchPaths: [PackLibrary.shippedPacks]).pack(named: "research-report")
+        return (try ReportWriter(pack: pack, retriever: Self.retriever, generator: gen, audit: audit), gen)
+    }
+
+    func options(_ titles: [String]) -> ReportOptions {
+        var o = ReportOptions(); o.outline = titles.map { OutlineSection(title: $0) }; return o
+    }
+
+    /// Every [n] in `text`, in order.
+    func cited(_ text: String) -> [Int] { TextAnalysis.citations(text) }
+
+    func testOutlineFileParsing() throws {
+        let o = try ReportOutline.parse("# my outline\n- Overview\n2. Risks\n\n3、展望\nOverview\n")
+        XCTAssertEqual(o.map(\.title), ["Overview", "Risks", "展望"])
+        XCTAssertThrowsError(try ReportOutline.parse("# only a comment\n\n", source: "o.txt")) { e in
+            XCTAssertEqual(e.localizedDescription, "o.txt has no section titles — write one title per line")
+        }
+        XCTAssertThrowsError(try ReportOutline.parse(String(repeating: "x", count: 130)))
+    }
+
+    func testDefaultOutlineFollowsTheTopicKind() throws {
+        let (w, _) = try makeWriter([])
+        XCTAssertEqual(w.outlines.classify("Jiangnan Commercial Bank"), .company)
+        XCTAssertEqual(w.outlines.classify("江南商业银行"), .company)
+        XCTAssertEqual(w.outlines.classify("semiconductors"), .sector)
+        XCTAssertEqual(w.outlines.classify("BYD vs Tesla"), .comparison)
+        XCTAssertEqual(w.outlines.sections(for: .sector, language: "en").map(\.title),
+                       ["Overview", "Business and financials", "Industry and competition", "Risks", "Outlook"])
+        XCTAssertEqual(w.outlines.sections(for: .company, language: "zh").first?.title, "公司概况")
+        let qs = ReportOutline.queries(topic: "semiconductors", section: OutlineSection(title: "Risks", hints: ["risk", "oversupply"]))
+        XCTAssertTrue((2...4).contains(qs.count), "\(qs)")
+        XCTAssertEqual(qs.first, "semiconductors Risks")
+    }
+
+    func testCitationsNumberedOnceAcrossSectionsAndReferencesResolve() throws {
+        let (w, gen) = try makeWriter([
+            "Global semiconductor sales reach USD 945 billion in 2026 [1].",
+            "Export controls on semiconductor equipment are a second risk [1]. Semiconductor demand is led by AI accelerators [2].",
+        ])
+        // One quote per section, so section 1 does not already quote the sentence section 2's model writes.
+        var o = options(["Overview", "Risks"]); o.evidenceSentences = 1
+        let r = try w.write(topic: "semiconductor", options: o)
+        XCTAssertEqual(gen.requests.count, 2)
+        XCTAssertTrue(r.complete)
+        // The off-topic card FAQ never became evidence.
+        XCTAssertFalse(r.sections.flatMap(\.evidenceChunkIDs).contains(3))
+        XCTAssertEqual(r.references.map(\.number), Array(1...r.references.count))
+        XCTAssertEqual(Set(r.references.map(\.chunkID)), [1, 2], "each chunk is listed once")
+        let overviewN = r.references.first { $0.chunkID == 1 }!.number
+        let risksN = r.references.first { $0.chunkID == 2 }!.number
+        // Section 2's local [1] is the risks passage and its [2] the overview: both map to the report-wide numbers.
+        XCTAssertTrue(r.sections[0].text.contains("USD 945 billion in 2026 [\(overviewN)]"), r.sections[0].text)
+        XCTAssertTrue(r.sections[1].text.contains("second risk [\(risksN)]"), r.sections[1].text)
+        XCTAssertTrue(r.sections[1].text.contains("AI accelerators [\(overviewN)]"), r.sections[1].text)
+        let md = r.markdown
+        for n in cited(md) { XCTAssertTrue((1...r.references.count).contains(n), "[\(n)] has no reference") }
+        XCTAssertTrue(md.contains("[\(risksN)] Knowledge/research/semis.md › Semiconductors › Risks (lines 40–58)"), md)
+        XCTAssertTrue(md.contains("## Executive summary"), md)
+        XCTAssertEqual(r.quality.sectionsWritten, 2)
+        XCTAssertEqual(r.quality.citedShare, 1)
+        XCTAssertEqual(r.quality.distinctSources, 1)
+    }
+
+    func testSectionWithoutEvidenceSaysSoInOneLine() throws {
+        let (w, gen) = try makeWriter(["Global semiconductor sales reach USD 945 billion in 2026 [1]."])
+        let r = try w.write(topic: "semiconductor", options: options(["Overview", "Dividend policy"]))
+        XCTAssertEqual(gen.requests.count, 1, "no model call for a section without evidence")
+        XCTAssertTrue(r.sections[1].empty)
+        XCTAssertEqual(r.sections[1].text, "The knowledge base holds no material on “Dividend policy” for this topic; the section is left out.")
+        XCTAssertEqual(r.quality.sectionsEmpty, 1)
+        XCTAssertEqual(r.quality.sectionsWritten, 1)
+    }
+
+    func testRepeatedSentencesAndLoopsRemoved() throws {
+        let (w, _) = try makeWriter([
+            "Global semiconductor sales reach USD 945 billion in 2026 [1]. Global semiconductor sales reach USD 945 billion in 2026 [1]. Semiconductor demand is led by AI accelerators and high-bandwidth memory.",
+            "Global  semiconductor sales reach USD 945 billion in 2026! The main semiconductor risk is oversupply of mature-node capacity in China [1].",
+        ])
+        let r = try w.write(topic: "semiconductor", options: options(["Overview", "Risks"]))
+        let md = r.markdown
+        // Once in section 1 and once more in the summary, which quotes the sections on purpose.
+        let body = r.sections.map(\.text).joined(separator: "\n")
+        XCTAssertEqual(body.components(separatedBy: "945 billion").count - 1, 1, body)
+        XCTAssertEqual(body.components(separatedBy: "oversupply of mature-node").count - 1, 1, body)
+        XCTAssertGreaterThanOrEqual(r.quality.repeatedSentencesRemoved, 3)
+        XCTAssertFalse(md.isEmpty)
+
+        let loop = ReportText.cutLoop("Demand is strong and growing and growing and growing and growing forever")
+        XCTAssertTrue(loop.cut)
+        XCTAssertEqual(loop.text, "Demand is strong and growing")
+        XCTAssertFalse(ReportText.cutLoop("Sales rose 22% in 2026 and 10% in 2027.").cut)
+        XCTAssertEqual(ReportText.cutLoop("需求强劲需求强劲需求强劲需求强劲").text, "需求强劲")
+    }
+
+    func testUnsupportedSentenceDroppedOrMarked() throws {
+        let reply = "Global semiconductor sales reach USD 945 billion in 2026 [1]. The cafeteria serves pizza every Friday [1]. Sales reach USD 990 billion [1]."
+        let (w, _) = try makeWriter([reply])
+        let r = try w.write(topic: "semiconductor", options: options(["Overview"]))
+        XCTAssertFalse(r.markdown.contains("pizza"))
+        XCTAssertFalse(r.markdown.contains("990"))
+        XCTAssertEqual(r.sections[0].unsupportedSentences, 2)
+        XCTAssertEqual(r.quality.supportedShare, 1)
+
+        let (w2, _) = try makeWriter([reply])
+        var o = options(["Overview"]); o.markUnsupported = true
+        let marked = try w2.write(topic: "semiconductor", options: o)
+        XCTAssertTrue(marked.sections[0].text.contains("pizza every Friday [1] (not supported by the sources)"), marked.sections[0].text)
+        XCTAssertLessThan(marked.quality.supportedShare, 1)
+    }
+
+    func testCancelKeepsFinishedSectionsMarkedIncomplete() throws {
+        let (w, gen) = try makeWriter(["Global semiconductor sales reach USD 945 billion in 2026 [1].",
+                                       "Export controls on semiconductor equipment are a second risk for wafer fabs [1]."])
+        var finished = 0
+        let r = try w.write(topic: "semiconductor", options: options(["Overview", "Risks", "Outlook"]), progress: { e in
+            if case .sectionFinished = e { finished += 1 }
+        }, shouldContinue: { finished < 1 })
+        XCTAssertFalse(r.complete)
+        XCTAssertEqual(r.sections.map(\.title), ["Overview"])
+        XCTAssertEqual(r.unwritten, ["Risks", "Outlook"])
+        XCTAssertEqual(gen.requests.count, 1)
+        XCTAssertTrue(r.markdown.contains("> **Incomplete**: generation was interrupted"), r.markdown)
+        for n in cited(r.markdown) { XCTAssertTrue((1...r.references.count).contains(n)) }
+
+        // Cancelled while the model writes: the half-written section is not kept.
+        let (w2, _) = try makeWriter(["Global semiconductor sales reach USD 945 billion in 2026 [1]."])
+        var pieces = 0
+        let r2 = try w2.write(topic: "semiconductor", options: options(["Overview"]), shouldContinue: { pieces += 1; return pieces < 3 })
+        XCTAssertFalse(r2.complete)
+        XCTAssertTrue(r2.sections.isEmpty)
+        XCTAssertEqual(r2.unwritten, ["Overview"])
+    }
+
+    func testChineseReportAndAudit() throws {
+        let zh = Fixtures.passage(7, "Knowledge/research/半导体.md", "半导体 › 展望",
+            "我们预计2027年全球半导体销售额达到10400亿美元，同比增长10%。半导体设备国产化率将从27%继续提升。", lines: (5, 9))
+        let gen = ScriptedGenerator(["我们预计2027年全球半导体销售额达到10400亿美元。"])
+        let audit = InMemoryAuditLog()
+        let pack = try PackLibrary(searchPaths: [PackLibrary.shippedPacks]).pack(named: "research-report")
+        let w = try ReportWriter(pack: pack, retriever: ClosureRetriever { q in q.contains("风险") ? [] : [zh] }, generator: gen, audit: audit)
+        var o = ReportOptions(); o.maxSections = 2
+        let r = try w.write(topic: "半导体", options: o)
+        XCTAssertEqual(r.language, "zh")
+        XCTAssertEqual(r.sections.map(\.title), ["行业概况", "业务与财务"])
+        XCTAssertTrue(gen.requests[0].messages[0].content.hasPrefix("你是研究分析师"))
+        XCTAssertTrue(r.sections[0].text.contains("10400亿美元 [1]"), r.sections[0].text)
+        XCTAssertTrue(r.markdown.contains("## 参考资料\n\n[1] Knowledge/research/半导体.md › 半导体 › 展望 (lines 5–9)"), r.markdown)
+        let entries = try audit.recent(5)
+        XCTAssertEqual(entries.count, 1)
+        XCTAssertEqual(entries[0].question, "report: 半导体")
+        XCTAssertEqual(entries[0].citedChunkIDs, [7])
+        XCTAssertEqual(entries[0].pack, "research-report")
+        XCTAssertGreaterThan(r.quality.hanCharacters, 20)
+    }
+}
