@@ -63,12 +63,8 @@ public final class GGUFFile: @unchecked Sendable {
         self.base = base
         self.count = count
         self.path = path
-        let mapping = (base: base, count: count)
-        var r = GGUFByteReader(base: mapping.base, count: mapping.count)
-        guard mapping.count >= 4 else {
-            throw GGUFError.notGGUF(path: path, magic: Array(UnsafeRawBufferPointer(start: mapping.base, count: mapping.count)))
-        }
-        let magic = Array(UnsafeRawBufferPointer(start: mapping.base, count: 4))
+        var r = GGUFByteReader(base: base, count: count)
+        let magic = Array(UnsafeRawBufferPointer(start: base, count: min(count, 4)))
         guard magic == Array("GGUF".utf8) else { throw GGUFError.notGGUF(path: path, magic: magic) }
         _ = try r.read(UInt32.self, "magic")
         version = try r.read(UInt32.self, "version")
@@ -78,10 +74,21 @@ public final class GGUFFile: @unchecked Sendable {
         // Smallest key/value: empty key (8) + type (4) + one byte.
         let kvCount = try r.readCount(elementSize: 13, "metadata key/value count")
 
+        (metadata, metadataKeys, alignment) = try Self.readMetadata(&r, count: kvCount)
+        let table = try Self.readTensorTable(&r, count: tensorCount)
+        r.align(to: alignment)
+        dataOffset = r.position
+        tensors = try Self.layOut(table, dataOffset: dataOffset, alignment: alignment, fileSize: count)
+        index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+    }
+
+    /// Key/value pairs in file order; picks up `general.alignment` on the way.
+    private static func readMetadata(_ r: inout GGUFByteReader, count: Int) throws
+        -> ([String: GGUFValue], [String], Int) {
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        var alignment = Self.defaultAlignment
-        for i in 0..<kvCount {
+        var alignment = defaultAlignment
+        for i in 0..<count {
             let at = r.position
             let key = try r.readString("metadata key #\(i)")
             let type = try r.readValueType("type of metadata \"\(key)\"")
@@ -98,15 +105,17 @@ public final class GGUFFile: @unchecked Sendable {
                 alignment = Int(a)
             }
         }
-        self.metadata = metadata
-        self.metadataKeys = keys
-        self.alignment = alignment
+        return (metadata, keys, alignment)
+    }
 
-        // Tensor table: offsets are relative to the data section, which starts after it.
-        var raw: [(name: String, shape: [Int], type: GGMLType, relative: UInt64, bytes: Int, infoAt: Int)] = []
-        raw.reserveCapacity(tensorCount)
-        var index: [String: Int] = [:]
-        for i in 0..<tensorCount {
+    /// One tensor info as stored: data offset still relative to the data section.
+    private struct StoredInfo { let name: String, shape: [Int], type: GGMLType, relative: UInt64, bytes: Int, infoAt: Int }
+
+    private static func readTensorTable(_ r: inout GGUFByteReader, count: Int) throws -> [StoredInfo] {
+        var table: [StoredInfo] = []
+        table.reserveCapacity(count)  // capped by the bytes left in the file
+        var names = Set<String>()
+        for i in 0..<count {
             let at = r.position
             let name = try r.readString("tensor #\(i) name")
             let dims = try r.read(UInt32.self, "tensor \"\(name)\" dimension count")
@@ -136,39 +145,34 @@ public final class GGUFFile: @unchecked Sendable {
                 throw GGUFError.invalidTensorShape(tensor: name, offset: at,
                     reason: "row length \(shape[0]) is not a multiple of the \(type) block size \(type.blockSize)")
             }
-            let rows = shape.dropFirst().reduce(1, *)
-            let (bytes, overflow) = rowBytes.multipliedReportingOverflow(by: rows)
-            guard !overflow else {
-                throw GGUFError.invalidTensorShape(tensor: name, offset: at, reason: "byte size overflows")
-            }
+            let (bytes, overflow) = rowBytes.multipliedReportingOverflow(by: shape.dropFirst().reduce(1, *))
+            guard !overflow else { throw GGUFError.invalidTensorShape(tensor: name, offset: at, reason: "byte size overflows") }
             let relative = try r.read(UInt64.self, "tensor \"\(name)\" data offset")
-            guard index.updateValue(raw.count, forKey: name) == nil else {
-                throw GGUFError.duplicateTensor(tensor: name, offset: at)
-            }
-            raw.append((name, shape, type, relative, bytes, at))
+            guard names.insert(name).inserted else { throw GGUFError.duplicateTensor(tensor: name, offset: at) }
+            table.append(StoredInfo(name: name, shape: shape, type: type, relative: relative, bytes: bytes, infoAt: at))
         }
-        r.align(to: alignment)
-        dataOffset = r.position
+        return table
+    }
 
-        // Each tensor must start exactly where ggml's writer would put it: aligned, right after
-        // the previous one. That rules out overlaps and gaps hiding other data.
+    /// Absolute data positions. Each tensor must start exactly where ggml's writer puts it
+    /// (aligned, right after the previous one, as llama.cpp checks): no overlaps, no hidden gaps.
+    private static func layOut(_ table: [StoredInfo], dataOffset: Int, alignment: Int, fileSize: Int) throws -> [GGUFTensorInfo] {
         var tensors: [GGUFTensorInfo] = []
-        tensors.reserveCapacity(raw.count)
+        tensors.reserveCapacity(table.count)
         var expected = 0
-        for t in raw {
+        for t in table {
             guard t.relative == UInt64(expected) else {
                 throw GGUFError.invalidTensorOffset(tensor: t.name, offset: t.infoAt, expected: expected,
                                                     found: Int(clamping: t.relative))
             }
             let start = dataOffset + expected
-            guard start <= mapping.count, t.bytes <= mapping.count - start else {
-                throw GGUFError.tensorDataOutOfBounds(tensor: t.name, start: start, byteCount: t.bytes, fileSize: mapping.count)
+            guard start <= fileSize, t.bytes <= fileSize - start else {
+                throw GGUFError.tensorDataOutOfBounds(tensor: t.name, start: start, byteCount: t.bytes, fileSize: fileSize)
             }
             tensors.append(GGUFTensorInfo(name: t.name, shape: t.shape, type: t.type, offset: start, byteCount: t.bytes))
             expected += (t.bytes + alignment - 1) / alignment * alignment
         }
-        self.tensors = tensors
-        self.index = index
+        return tensors
     }
 
     public func tensor(named name: String) -> GGUFTensorInfo? {
