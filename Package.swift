@@ -38,6 +38,9 @@ let package = Package(
 
         // Benchmarks: programs that print our figure beside the reference and the ratio.
         .executableTarget(name: "bench-llm", dependencies: ["LLM"], path: "bench/llm", swiftSettings: kernelFlags),
+        // Benchmarks (programs, not tests): `swift run bench-kernels`.
+        .executableTarget(name: "bench-kernels", dependencies: ["Tensor"], path: "bench/kernels",
+                          swiftSettings: kernelFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),

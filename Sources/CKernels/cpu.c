@@ -8,3 +8,32 @@ int strata_cpu_supports_avx2_fma(void) {
     return 0;
 #endif
 }
+
+// Decided once: the AVX2 kernels are compiled with target attributes, so the same binary
+// runs (slower) on a CPU without them.
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) cached = strata_cpu_supports_avx2_fma();
+    return cached;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define STRATA_DISPATCH(T) \
+    void strata_rows_##T(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) { \
+        if (has_avx2()) strata_rows_##T##_avx2(n, w, row_bytes, rows, a, y); \
+        else strata_rows_##T##_generic(n, w, row_bytes, rows, a, y); \
+    }
+#else
+#define STRATA_DISPATCH(T) \
+    void strata_rows_##T(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) { \
+        strata_rows_##T##_generic(n, w, row_bytes, rows, a, y); \
+    }
+#endif
+
+STRATA_DISPATCH(q4_0)
+STRATA_DISPATCH(q4_1)
+STRATA_DISPATCH(q5_0)
+STRATA_DISPATCH(q8_0)
+STRATA_DISPATCH(q4_K)
+STRATA_DISPATCH(q5_K)
+STRATA_DISPATCH(q6_K)

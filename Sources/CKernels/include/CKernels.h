@@ -6,4 +6,40 @@
 /// 1 when this CPU has AVX2, FMA and F16C (what the release binary is compiled for).
 int strata_cpu_supports_avx2_fma(void);
 
+/// A spin-wait hint (x86 `pause`), so a spinning thread yields its core's pipeline.
+static inline void strata_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/// Activations quantized to 8 bits, as the Swift side lays them out (not ggml's byte layout):
+/// - `q`: n int8 values;
+/// - for the 32-element types: `d[b]` is the scale of block b and `s[b]` = d[b]·Σq over it;
+/// - for the 256-element (K) types: `d[b]` is the scale of block b and `bsums[g]` = Σq over
+///   each group of 16 (llama.cpp's block_q8_K.bsums).
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const float *s;
+    const int16_t *bsums;
+} strata_q8_act;
+
+/// Integer dot-product kernels: y[r] = Σ_i W[r,i]·a[i] for rows [0, rows) of a quantized
+/// weight matrix (rows `row_bytes` apart, `n` elements each) against quantized activations.
+/// Each has a portable variant (`_generic`, plain C, float contraction off so it matches the
+/// Swift reference twin bit for bit) and an AVX2 one; the unsuffixed entry picks at run time.
+#define STRATA_DECLARE_ROWS(T) \
+    void strata_rows_##T(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y); \
+    void strata_rows_##T##_generic(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y); \
+    void strata_rows_##T##_avx2(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y);
+
+STRATA_DECLARE_ROWS(q4_0)
+STRATA_DECLARE_ROWS(q4_1)
+STRATA_DECLARE_ROWS(q5_0)
+STRATA_DECLARE_ROWS(q8_0)
+STRATA_DECLARE_ROWS(q4_K)
+STRATA_DECLARE_ROWS(q5_K)
+STRATA_DECLARE_ROWS(q6_K)
+
 #endif

@@ -1,0 +1,142 @@
+import CKernels
+import XCTest
+@testable import Tensor
+
+/// The fast kernels against the plain reference code, for every supported type.
+final class KernelTests: XCTestCase {
+    static let quantTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K]
+    typealias Kernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafePointer<strata_q8_act>?, UnsafeMutablePointer<Float>?) -> Void
+    static let variants: [GGMLType: (generic: Kernel, avx2: Kernel)] = [
+        .q4_0: (strata_rows_q4_0_generic, strata_rows_q4_0_avx2), .q4_1: (strata_rows_q4_1_generic, strata_rows_q4_1_avx2),
+        .q5_0: (strata_rows_q5_0_generic, strata_rows_q5_0_avx2), .q8_0: (strata_rows_q8_0_generic, strata_rows_q8_0_avx2),
+        .q4_K: (strata_rows_q4_K_generic, strata_rows_q4_K_avx2), .q5_K: (strata_rows_q5_K_generic, strata_rows_q5_K_avx2),
+        .q6_K: (strata_rows_q6_K_generic, strata_rows_q6_K_avx2),
+    ]
+
+    /// C kernels vs their Swift twins on the same quantized activations: the portable C is
+    /// bit-identical (same operation order, no FMA contraction); AVX2 sums blocks in 8 lanes
+    /// with FMA, so it may differ by float re-association only: 1e-5 of Σ|block terms|.
+    func testCKernelsMatchSwiftTwins() throws {
+        let rows = 8, cols = 512
+        for type in Self.quantTypes {
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 7 &+ UInt64(type.rawValue))
+            let x = randomVector(cols, seed: 99, scale: 3)
+            let scratch = MatVecScratch(maxCols: cols)
+            x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: cols, block: w.matrix.activationBlock, token: 0) }
+            var act = scratch.activations(token: 0)
+            var generic = [Float](repeating: 0, count: rows), avx = generic
+            let (g, v) = Self.variants[type]!
+            g(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), &act, &generic)
+            v(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), &act, &avx)
+            for r in 0..<rows {
+                let twin = ReferenceDot.dot(type, count: cols, w.matrix.row(r), act)
+                XCTAssertEqual(generic[r].bitPattern, twin.bitPattern, "\(type) row \(r): generic C \(generic[r]) vs Swift twin \(twin)")
+                if strata_cpu_supports_avx2_fma() != 0 {
+                    let magnitude = absoluteDot(w.matrix, r, act)
+                    XCTAssertEqual(avx[r], twin, accuracy: 1e-5 * magnitude + 1e-6, "\(type) row \(r): AVX2 vs Swift twin")
+                }
+            }
+            XCTAssertNotEqual(generic.filter { $0 != 0 }.count, 0, "\(type): kernels returned all zeros")
+        }
+    }
+
+    /// Σ|w|·|d·q| over the row: the scale of the float sums being re-associated.
+    private func absoluteDot(_ m: WeightMatrix, _ r: Int, _ a: strata_q8_act) -> Float {
+        var w = [Float](repeating: 0, count: m.cols)
+        w.withUnsafeMutableBufferPointer { ReferenceDequant.row(m.type, m.row(r), $0.baseAddress!, count: m.cols) }
+        let block = m.activationBlock
+        return (0..<m.cols).reduce(0) { $0 + abs(w[$1]) * abs(a.d[$1 / block] * Float(a.q[$1])) }
+    }
+
+    /// matvec vs reference dequantization + a Double dot product, for every type and both
+    /// thread counts. Quantized types are bounded by the activation quantization error: each
+    /// activation is off by at most half a step, d/2 = max|x in its block|/254, so
+    /// |error| ≤ Σ|w_i|·d_i/2 (plus 1e-5 relative for float rounding). Float types: 1e-5.
+    func testMatvecMatchesReference() throws {
+        let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2)]
+        for type in WeightMatrix.supportedTypes {
+            let rows = 67, cols = type.blockSize == 1 ? 200 : 512  // odd row count: partial chunks
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 1234 &+ UInt64(type.rawValue))
+            let x = randomVector(cols, seed: 5, scale: 2)
+            let block = w.matrix.activationBlock
+            var steps = [Float](repeating: 0, count: cols)
+            if block > 0 {
+                for b in 0..<(cols / block) {
+                    let amax = x[(b * block)..<((b + 1) * block)].map(abs).max()!
+                    for i in (b * block)..<((b + 1) * block) { steps[i] = amax / 254 }
+                }
+            }
+            var dense = [Float](repeating: 0, count: cols)
+            let scratch = MatVecScratch(maxCols: cols)
+            for pool in pools {
+                var y = [Float](repeating: .nan, count: rows)
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.matrix.matvec(xp.baseAddress!, $0.baseAddress!, scratch: scratch, pool: pool) } }
+                for r in 0..<rows {
+                    dense.withUnsafeMutableBufferPointer { ReferenceDequant.row(type, w.matrix.row(r), $0.baseAddress!, count: cols) }
+                    var exact = 0.0, bound = 0.0, magnitude = 0.0
+                    for i in 0..<cols {
+                        exact += Double(dense[i]) * Double(x[i])
+                        bound += Double(abs(dense[i])) * Double(steps[i])
+                        magnitude += Double(abs(dense[i] * x[i]))
+                    }
+                    XCTAssertEqual(Double(y[r]), exact, accuracy: bound + 1e-5 * magnitude,
+                                   "\(type) row \(r), \(pool.threads) threads")
+                }
+            }
+        }
+    }
+
+    /// matmul agrees with one matvec per token on both paths (integer kernels below
+    /// `blasMinTokens`, dequantized tiles + sgemm from there on).
+    func testMatmulMatchesMatvecPerToken() throws {
+        let pool = ThreadPool(threads: 2)
+        for type in [GGMLType.q4_1, .q6_K, .f16] {
+            let rows = 300, cols = 256
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 42)
+            let scratch = MatVecScratch(maxCols: cols)
+            for tokens in [3, WeightMatrix.blasMinTokens + 1] {
+                let x = randomVector(tokens * cols, seed: 8)
+                var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.matrix.matmul(xp.baseAddress!, tokens: tokens, $0.baseAddress!, scratch: scratch, pool: pool) } }
+                let blas = tokens >= WeightMatrix.blasMinTokens || w.matrix.activationBlock == 0  // float weights: always BLAS
+                var dense = [Float](repeating: 0, count: cols)
+                for t in 0..<tokens {
+                    x.withUnsafeBufferPointer { xp in one.withUnsafeMutableBufferPointer { w.matrix.matvec(xp.baseAddress! + t * cols, $0.baseAddress!, scratch: scratch, pool: pool) } }
+                    for r in 0..<rows {
+                        if blas {
+                            // Float activations: compare with the exact product, 1e-5 of Σ|w·x|.
+                            dense.withUnsafeMutableBufferPointer { ReferenceDequant.row(type, w.matrix.row(r), $0.baseAddress!, count: cols) }
+                            var exact = 0.0, magnitude = 0.0
+                            for i in 0..<cols { exact += Double(dense[i] * x[t * cols + i]); magnitude += Double(abs(dense[i] * x[t * cols + i])) }
+                            XCTAssertEqual(Double(y[t * rows + r]), exact, accuracy: 1e-5 * magnitude, "\(type) BLAS path t \(t) r \(r)")
+                        } else {
+                            // Same kernels on the same quantized activations as matvec.
+                            XCTAssertEqual(y[t * rows + r], one[r], accuracy: 1e-6 * max(1, abs(one[r])), "\(type) tokens \(tokens) t \(t) r \(r)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testActivationQuantization() {
+        var x = randomVector(256, seed: 3, scale: 4)
+        x[10] = -8  // the block maximum in magnitude, negative
+        let scratch = MatVecScratch(maxCols: 256)
+        x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 256, block: 32, token: 0) }
+        let a = scratch.activations(token: 0)
+        XCTAssertEqual(a.d[0], 8 / 127)
+        XCTAssertEqual(a.q[10], -127)
+        for i in 0..<256 { XCTAssertEqual(Float(a.q[i]) * a.d[i / 32], x[i], accuracy: a.d[i / 32] / 2 * 1.0001) }
+        let sum0 = (0..<32).reduce(0) { $0 + Int(a.q[$1]) }
+        XCTAssertEqual(a.s[0], a.d[0] * Float(sum0))
+        x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 256, block: 256, token: 0) }
+        let k = scratch.activations(token: 0)
+        for g in 0..<16 { XCTAssertEqual(Int(k.bsums[g]), (0..<16).reduce(0) { $0 + Int(k.q[16 * g + $1]) }) }
+        // All-zero blocks must not divide by zero.
+        let zeros = [Float](repeating: 0, count: 32)
+        zeros.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 32, block: 32, token: 0) }
+        XCTAssertEqual(scratch.activations(token: 0).d[0], 0)
+        XCTAssertEqual(scratch.activations(token: 0).q[5], 0)
+    }
+}
