@@ -28,14 +28,20 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
         }
         var p = GenerationParameters()
         p.maxTokens = request.maxTokens
-        p.temperature = request.temperature
-        p.topK = request.topK
-        p.topP = request.topP
-        p.seed = request.seed
+        p.sampling.temperature = Float(request.temperature)
+        p.sampling.topK = request.topK
+        p.sampling.topP = Float(request.topP)
+        p.sampling.seed = request.seed
         p.stop = request.stop
-        let prompt = engine.chatPrompt(request.messages.map { ($0.role.rawValue, $0.content) })
+        let messages = request.messages.map { m -> LLM.ChatMessage in
+            switch m.role {
+            case .system: LLM.ChatMessage(.system, m.content)
+            case .user: LLM.ChatMessage(.user, m.content)
+            case .assistant: LLM.ChatMessage(.assistant, m.content)
+            }
+        }
         lock.lock(); defer { lock.unlock() }
-        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
+        let r = try engine.generate(messages: messages, parameters: p, onPiece: onPiece)
         let reason: GenerationResult.StopReason = switch r.stats.stop {
         case .endOfSequence: .endOfSequence
         case .stopString: .stopString
