@@ -42,14 +42,16 @@ struct GenerateCommand: CLICommand {
         }
         let p = try ModelDefaults.parameters(args)
         let engine = try ModelDefaults.engine(args)
-        var text = prompt
+        let out: (String) -> Bool = { piece in writeOut(piece); return true }
+        let result: TextGenerationResult
         if args.has("chat") {
-            var messages: [(role: String, content: String)] = []
-            if let s = args.value("system") { messages.append(("system", s)) }
-            messages.append(("user", prompt))
-            text = engine.chatPrompt(messages)
+            var messages: [ChatMessage] = []
+            if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
+            messages.append(ChatMessage(.user, prompt))
+            result = try engine.generate(messages: messages, parameters: p, onPiece: out)
+        } else {
+            result = try engine.generate(prompt: prompt, parameters: p, onPiece: out)
         }
-        let result = try engine.generate(prompt: text, parameters: p) { piece in writeOut(piece); return true }
         writeOut("\n")
         if args.has("verbose") {
             let s = result.stats
@@ -78,17 +80,21 @@ enum ModelDefaults {
 
     static func parameters(_ args: ParsedArguments) throws -> GenerationParameters {
         var p = GenerationParameters()
-        p.temperature = try args.double("temp", default: p.temperature)
-        p.topK = try args.int("top-k", default: p.topK)
-        p.topP = try args.double("top-p", default: p.topP)
-        p.minP = try args.double("min-p", default: p.minP)
-        p.repeatPenalty = try args.double("repeat-penalty", default: p.repeatPenalty)
-        let seed = try args.int("seed", default: Int(p.seed))
+        var s = p.sampling
+        s.temperature = Float(try args.double("temp", default: Double(s.temperature)))
+        s.topK = try args.int("top-k", default: s.topK)
+        s.topP = Float(try args.double("top-p", default: Double(s.topP)))
+        s.minP = Float(try args.double("min-p", default: Double(s.minP)))
+        s.repeatPenalty = Float(try args.double("repeat-penalty", default: Double(s.repeatPenalty)))
+        let seed = try args.int("seed", default: 42)
         guard seed >= 0 else { throw CLIError.usage("--seed must be ≥ 0 (got \(seed))", command: args.command) }
-        p.seed = UInt64(seed)
+        s.seed = UInt64(seed)
+        p.sampling = s
         p.maxTokens = try args.int("max-tokens", default: p.maxTokens)
+        guard p.maxTokens > 0 else { throw CLIError.usage("-n must be at least 1 (got \(p.maxTokens))", command: args.command) }
         p.stop = args.all("stop")
-        do { try p.validate() } catch { throw CLIError.usage(error.localizedDescription, command: args.command) }
+        // Build the chain once here so a bad value is reported before the model loads.
+        do { _ = try s.makeChain() } catch { throw CLIError.usage(error.localizedDescription, command: args.command) }
         return p
     }
 }

@@ -23,5 +23,13 @@ final class GreedyParityTests: XCTestCase {
     }
 
     func testSmolLM2() throws { try check(model: Reference.smol, dir: "smollm2-135m-instruct-q4_1") }
-    func testQwen() throws { try check(model: Reference.qwen, dir: "qwen2.5-coder-1.5b-instruct-q4_k_m") }
+    /// 8 × 32 tokens of a 1.5B model: ~9 minutes on the shared 2-core machine; opt in.
+    /// (Last run: all robust prefixes held; 6 of 8 prompts equal to the end.)
+    func testQwen() throws {
+        guard ProcessInfo.processInfo.environment["STRATA_SLOW_TESTS"] == "1" else {
+            print("skipping: Qwen greedy parity takes minutes here; set STRATA_SLOW_TESTS=1 to run it")
+            throw XCTSkip("set STRATA_SLOW_TESTS=1")
+        }
+        try check(model: Reference.qwen, dir: "qwen2.5-coder-1.5b-instruct-q4_k_m")
+    }
 }

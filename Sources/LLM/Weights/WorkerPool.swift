@@ -87,8 +87,17 @@ public final class WorkerPool: @unchecked Sendable {
             let chunks = chunkCount
             // Joining only under the lock and only while the caller is still active guarantees
             // the job we copied is the one whose chunks we claim.
-            if active.load(ordering: .acquiring) == 0 { condition.unlock(); continue }
-            active.add(1, ordering: .relaxed)
+            // Join only while the caller is still inside this job. A compare-exchange, not a
+            // load then add: the caller may drop `active` to 0 and move on to the next job (reset
+            // `next`) in between, and we would run this job's body on the next job's chunks.
+            var joined = false
+            var current = active.load(ordering: .acquiring)
+            while current > 0 {
+                let (exchanged, original) = active.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+                if exchanged { joined = true; break }
+                current = original
+            }
+            if !joined { condition.unlock(); continue }
             condition.unlock()
             claim(body, chunks, slot: slot)
             active.subtract(1, ordering: .releasing)

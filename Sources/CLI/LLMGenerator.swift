@@ -1,0 +1,70 @@
+import Foundation
+import Assistant
+import LLM
+
+/// The local engine seen through the `TextGenerator` protocol the scenarios are written against.
+///
+/// The engine runs one generation at a time (it reuses its KV cache and buffers), so calls are
+/// serialised here; a server wanting parallel answers loads one generator per worker.
+final class LLMGenerator: TextGenerator, @unchecked Sendable {
+    let engine: Engine
+    let modelID: String
+    private let lock = NSLock()
+
+    init(engine: Engine) {
+        self.engine = engine
+        let name = URL(fileURLWithPath: engine.path).lastPathComponent
+        modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
+    }
+
+    convenience init(modelPath: String, context: Int = 4096, threads: Int = 2) throws {
+        try self.init(engine: Engine(path: modelPath, context: context, threads: threads))
+    }
+
+    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        guard !request.messages.isEmpty else { throw CLIError.failed("nothing to answer — the request has no messages") }
+        if let a = request.adapters.first {
+            throw CLIError.failed("adapter '\(a.name)' requested, but adapters are not wired into this engine yet — run without adapters")
+        }
+        var p = GenerationParameters()
+        p.maxTokens = request.maxTokens
+        p.sampling.temperature = Float(request.temperature)
+        p.sampling.topK = request.topK
+        p.sampling.topP = Float(request.topP)
+        p.sampling.seed = request.seed
+        p.stop = request.stop
+        let messages = request.messages.map { m -> LLM.ChatMessage in
+            switch m.role {
+            case .system: LLM.ChatMessage(.system, m.content)
+            case .user: LLM.ChatMessage(.user, m.content)
+            case .assistant: LLM.ChatMessage(.assistant, m.content)
+            }
+        }
+        lock.lock(); defer { lock.unlock() }
+        let r = try engine.generate(messages: messages, parameters: p, onPiece: onPiece)
+        let reason: GenerationResult.StopReason = switch r.stats.stop {
+        case .endOfSequence: .endOfSequence
+        case .stopString: .stopString
+        case .maxTokens: .maxTokens
+        case .cancelled: .cancelled
+        }
+        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
+                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds,
+                                stopReason: reason)
+    }
+
+    /// First 12 hex digits of an FNV-1a hash over the file's size and first and last MiB: cheap
+    /// on a 1 GB model, and different for any two model files we ship.
+    static func hashPrefix(path: String) -> String {
+        guard let h = FileHandle(forReadingAtPath: path) else { return "unknown" }
+        defer { try? h.close() }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ d: Data) { for b in d { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        let size = (try? h.seekToEnd()) ?? 0
+        mix(Data(String(size).utf8))
+        try? h.seek(toOffset: 0)
+        mix((try? h.read(upToCount: 1 << 20)) ?? Data())
+        if size > 1 << 20 { try? h.seek(toOffset: size - (1 << 20)); mix((try? h.read(upToCount: 1 << 20)) ?? Data()) }
+        return String(String(hash, radix: 16).suffix(12))
+    }
+}

@@ -1,0 +1,64 @@
+import XCTest
+@testable import LLM
+
+/// Engine behaviour around the forward pass: config from metadata, limits, hooks, cancellation.
+final class EngineTests: XCTestCase {
+    func testConfigComesFromMetadata() throws {
+        try Reference.require(Reference.smol)
+        let e = try Engine(path: Reference.smol, context: 64, threads: 1)
+        let c = e.config
+        XCTAssertEqual([c.layerCount, c.embeddingLength, c.headCount, c.kvHeadCount, c.headDim, c.feedForwardLength, c.vocabularySize, c.contextLength],
+                       [30, 576, 9, 3, 64, 1536, 49152, 8192])
+        XCTAssertEqual(c.ropeBase, 100_000)
+        XCTAssertEqual(c.ropeStyle, .adjacentPairs)
+        XCTAssertEqual(e.context, 64, "capped by the caller")
+        XCTAssertTrue(e.model.output.name == "token_embd.weight", "SmolLM2 ties its output head to the embedding")
+    }
+
+    func testPromptLongerThanContextSaysHowToRaiseIt() throws {
+        try Reference.require(Reference.smol)
+        let e = try Engine(path: Reference.smol, context: 16, threads: 1)
+        XCTAssertThrowsError(try e.logits(for: [Int32](repeating: 504, count: 17))) { error in
+            XCTAssertTrue(error.localizedDescription.contains("--ctx"), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try e.logits(for: [49152])) { error in
+            XCTAssertEqual(error as? EngineError, .tokenOutOfRange(49152, vocabulary: 49152))
+        }
+    }
+
+    final class CountingHook: ProjectionHook {
+        var calls: [Projection: Int] = [:]
+        var bump: Float = 0
+        func apply(layer: Int, projection: Projection, x: UnsafePointer<Float>, inDim: Int,
+                   y: UnsafeMutablePointer<Float>, outDim: Int, tokens: Int) {
+            calls[projection, default: 0] += 1
+            if projection == .down && bump != 0 { for i in 0..<outDim * tokens { y[i] += bump } }
+        }
+    }
+
+    func testLoRAHookSeesEveryProjectionAndCanChangeTheOutput() throws {
+        try Reference.require(Reference.smol)
+        let e = try Engine(path: Reference.smol, context: 32, threads: 2)
+        let prompt: [Int32] = [504, 3575, 282, 4649, 314]
+        let plain = try e.logits(for: prompt)
+        let hook = CountingHook()
+        e.model.hook = hook
+        defer { e.model.hook = nil }
+        let observed = try e.logits(for: prompt)
+        XCTAssertEqual(plain, observed, "a hook that adds nothing changes nothing")
+        for p in Projection.allCases { XCTAssertEqual(hook.calls[p], 30, "\(p) once per layer") }
+        hook.bump = 0.05
+        let changed = try e.logits(for: prompt)
+        XCTAssertNotEqual(plain, changed)
+    }
+
+    func testGenerationCanBeCancelled() throws {
+        try Reference.require(Reference.smol)
+        let e = try Engine(path: Reference.smol, context: 64, threads: 2)
+        var seen = 0
+        let g = try e.generate(prompt: [504, 3575], maxTokens: 20, stopTokens: [],
+                               next: { l, _ in Engine.argmax(l) }, onToken: { _ in seen += 1; return seen < 3 })
+        XCTAssertEqual(g.tokens.count, 3)
+        XCTAssertEqual(g.stop, .cancelled)
+    }
+}
