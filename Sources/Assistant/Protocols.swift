@@ -20,13 +20,16 @@ public struct GenerationRequest: Sendable {
     public var topP: Double
     public var seed: UInt64
     public var stop: [String]
+    /// Penalty on tokens seen in the recent window (1 = off); small models loop without it.
+    public var repeatPenalty: Double
     /// L2 adapters to apply for this request only, each with its user scale.
     public var adapters: [(name: String, scale: Float)]
 
     public init(messages: [ChatMessage], maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40,
-                topP: Double = 0.95, seed: UInt64 = 42, stop: [String] = [], adapters: [(name: String, scale: Float)] = []) {
+                topP: Double = 0.95, seed: UInt64 = 42, stop: [String] = [], repeatPenalty: Double = 1.0,
+                adapters: [(name: String, scale: Float)] = []) {
         self.messages = messages; self.maxTokens = maxTokens; self.temperature = temperature
-        self.topK = topK; self.topP = topP; self.seed = seed; self.stop = stop; self.adapters = adapters
+        self.topK = topK; self.topP = topP; self.seed = seed; self.stop = stop; self.repeatPenalty = repeatPenalty; self.adapters = adapters
     }
 }
 

@@ -53,7 +53,7 @@ enum AssistantWiring {
         guard FileManager.default.fileExists(atPath: model) else {
             throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
         }
-        return EngineTextGenerator(engine: try Engine(path: model, context: 4096, threads: 2))
+        return try LLMGenerator(modelPath: model)
     }
 
     /// The sentence encoder for hybrid retrieval and the support check's similarity test; nil
@@ -152,36 +152,5 @@ struct AskCommand: CLICommand {
         }
         print(out, terminator: "")
         return 0
-    }
-}
-
-/// The engine as a `TextGenerator`. Temporary: the engine branch will ship its own conformance
-/// (Sources/CLI/LLMGenerator.swift); when it lands, `AssistantWiring.generator` switches to it
-/// and this type goes.
-struct EngineTextGenerator: TextGenerator {
-    let engine: Engine
-
-    var modelID: String {
-        let size = (try? FileManager.default.attributesOfItem(atPath: engine.path)[.size] as? Int) ?? 0
-        return "\((engine.path as NSString).lastPathComponent) (\(size) bytes)"
-    }
-
-    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
-        if let a = request.adapters.first {
-            throw CLIError.failed("adapter '\(a.name)' requested, but this build's engine cannot apply L2 adapters yet — use --adapter none")
-        }
-        var p = GenerationParameters()
-        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
-        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
-        let prompt = engine.chatPrompt(request.messages.map { (role: $0.role.rawValue, content: $0.content) })
-        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
-        let stop: GenerationResult.StopReason = switch r.stats.stop {
-        case .endOfSequence: .endOfSequence
-        case .stopString: .stopString
-        case .maxTokens: .maxTokens
-        case .cancelled: .cancelled
-        }
-        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
-                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
     }
 }

@@ -32,6 +32,7 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
         p.sampling.topK = request.topK
         p.sampling.topP = Float(request.topP)
         p.sampling.seed = request.seed
+        p.sampling.repeatPenalty = Float(request.repeatPenalty)
         p.stop = request.stop
         let messages = request.messages.map { m -> LLM.ChatMessage in
             switch m.role {

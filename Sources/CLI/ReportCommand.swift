@@ -81,7 +81,7 @@ struct ReportCommand: CLICommand {
             }
         }
         let pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
-        let writer = try ReportWriter(pack: pack, retriever: StoreRetriever(store: store), generator: try generator(args),
+        let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
                                       audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
 
         signal(SIGINT) { _ in reportInterrupted = 1 }
@@ -123,7 +123,7 @@ struct ReportCommand: CLICommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw CLIError.failed("no model file at '\(model)' — give the path of a GGUF file (run the set-up script to fetch models/)")
         }
-        return try EngineGenerator(engine: Engine(path: model, context: 4096))
+        return try LLMGenerator(modelPath: model)
     }
 
     /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.
@@ -162,47 +162,5 @@ struct ReportCommand: CLICommand {
         }
         out.append(cur.trimmingCharacters(in: .whitespaces))
         return out
-    }
-}
-
-/// Keyword (BM25) search of the knowledge database as a `Retriever`.
-/// Why here: the hybrid retriever arrives with the embed branch; swap it in at this one place.
-struct StoreRetriever: Retriever, @unchecked Sendable {
-    let store: KnowledgeStore
-    /// Ingest stores absolute paths; references read better relative to where the user stands.
-    let base = FileManager.default.currentDirectoryPath + "/"
-    func retrieve(_ query: String, groups: [String], k: Int) throws -> [RetrievedPassage] {
-        try store.keywordSearch(query, groups: groups, k: k).map { h in
-            RetrievedPassage(chunkID: h.chunkID, documentPath: h.documentPath.hasPrefix(base) ? String(h.documentPath.dropFirst(base.count)) : h.documentPath, headingPath: h.headingPath, text: h.text,
-                             startLine: h.startLine, endLine: h.endLine, charStart: h.charStart, charEnd: h.charEnd,
-                             score: h.score, keywordRank: h.rank, keywordScore: h.score)
-        }
-    }
-}
-
-/// The LLM engine as a `TextGenerator` (ChatML prompt, greedy or seeded sampling, stop strings).
-struct EngineGenerator: TextGenerator {
-    let engine: Engine
-    var modelID: String { (engine.path as NSString).lastPathComponent }
-
-    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
-        guard request.adapters.isEmpty else {
-            throw CLIError.failed("adapter '\(request.adapters[0].name)' cannot be applied: LoRA adapters are not in this build's engine yet — pass --adapter none")
-        }
-        var p = GenerationParameters()
-        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
-        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
-        // Small models loop; a mild penalty over the recent window keeps sections from repeating.
-        p.repeatPenalty = 1.1
-        let prompt = engine.chatPrompt(request.messages.map { (role: $0.role.rawValue, content: $0.content) })
-        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
-        let stop: GenerationResult.StopReason = switch r.stats.stop {
-        case .endOfSequence: .endOfSequence
-        case .stopString: .stopString
-        case .maxTokens: .maxTokens
-        case .cancelled: .cancelled
-        }
-        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
-                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
     }
 }

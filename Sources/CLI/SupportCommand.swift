@@ -68,7 +68,7 @@ enum ServiceWiring {
             guard FileManager.default.fileExists(atPath: model) else {
                 throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf, or --model none for template replies")
             }
-            do { generator = EngineReplyGenerator(engine: try Engine(path: model, context: 2048, threads: 2), path: model) } catch {
+            do { generator = try LLMGenerator(modelPath: model, context: 2048) } catch {
                 throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
             }
         }
@@ -76,7 +76,7 @@ enum ServiceWiring {
             throw CLIError.failed("no database at \(args.databasePath) — import the business tables first ('strata data import Knowledge/business/*.csv')")
         }
         do {
-            return try ServiceAssistant(pack: pack, embedder: EncoderEmbedder(encoder: encoder), generator: generator,
+            return try ServiceAssistant(pack: pack, embedder: encoder, generator: generator,
                                         databasePath: args.databasePath, today: today)
         } catch {
             throw CLIError.failed(error.localizedDescription)
@@ -106,36 +106,5 @@ enum ServiceWiring {
         if let h = a.handoffReason { s += "handoff     \(h)\n" }
         s += "reply path  \(a.path.rawValue)"
         return s
-    }
-}
-
-/// The sentence encoder seen through the Assistant's protocol.
-struct EncoderEmbedder: TextEmbedder, @unchecked Sendable {
-    let encoder: SentenceEncoder
-    var modelID: String { encoder.modelID }
-    var dimension: Int { encoder.dimension }
-    func embed(_ texts: [String]) throws -> [[Float]] { try encoder.embed(texts) }
-}
-
-/// The engine seen through the Assistant's protocol, with the model's own chat template.
-struct EngineReplyGenerator: TextGenerator, @unchecked Sendable {
-    let engine: Engine
-    let path: String
-    var modelID: String { URL(fileURLWithPath: path).lastPathComponent }
-
-    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
-        var p = GenerationParameters()
-        p.maxTokens = request.maxTokens; p.temperature = request.temperature; p.topK = request.topK
-        p.topP = request.topP; p.seed = request.seed; p.stop = request.stop
-        let prompt = engine.chatPrompt(request.messages.map { ($0.role.rawValue, $0.content) })
-        let r = try engine.generate(prompt: prompt, parameters: p, onPiece: onPiece)
-        let stop: GenerationResult.StopReason = switch r.stats.stop {
-        case .endOfSequence: .endOfSequence
-        case .stopString: .stopString
-        case .maxTokens: .maxTokens
-        case .cancelled: .cancelled
-        }
-        return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
-                                promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds, stopReason: stop)
     }
 }

@@ -134,6 +134,7 @@ public struct ReportWriter: Sendable {
                        ChatMessage(.user, try pack.render("user", language: state.language, values: values))],
             maxTokens: options.maxTokens ?? pack.generation.maxTokens, temperature: pack.generation.temperature,
             seed: options.seed, stop: pack.generation.stop,
+            repeatPenalty: 1.1,  // small models loop in long sections; a mild penalty keeps them moving
             adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
         var stopped = false
         let result = try generator.generate(request) { _ in
