@@ -13,21 +13,30 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
+# The demo: ingest the bundled knowledge base (staff-only material under its group), import the
+# business tables, then show search, a grounded answer and a customer-service exchange.
+DEMO_DB = demo.db
 demo: release
-	@rm -f demo.db
-	$(STRATA) --db demo.db ingest Knowledge/
-	$(STRATA) --db demo.db search "退款需要几天"
-	$(STRATA) --db demo.db search "wire transfer fee"
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(STRATA) --db $(DEMO_DB) ingest --embed Knowledge/about.md Knowledge/faq Knowledge/policies Knowledge/research
+	$(STRATA) --db $(DEMO_DB) ingest --embed --groups staff Knowledge/internal
+	@for f in Knowledge/business/*.csv; do $(STRATA) --db $(DEMO_DB) data import $$f || exit 1; done
+	$(STRATA) --db $(DEMO_DB) search "退款需要几天"
+	$(STRATA) --db $(DEMO_DB) search "how long until my money comes back"
+	$(STRATA) --db $(DEMO_DB) ask "How long does a card refund take?"
+	$(STRATA) --db $(DEMO_DB) ask "What is the gold price forecast for 2027?"
+	printf '信用卡年费多少？\n那储蓄卡呢？\nIs the 3-month deposit promotion still on?\n' | $(STRATA) --db $(DEMO_DB) support --today 2026-11-23
 
 test: setup
-	$(SWIFT) build -c release --product strata
 	$(SWIFT) test
 
 models-qwen:
 	@bash scripts/models-qwen.sh
 
-bench: release
-	@for b in bench/*.sh; do bash $$b; done
+# Every benchmark program: each prints our figure, the reference figure and the ratio.
+BENCHES = fts ingest embed search kernels tokenizer llm
+bench: setup
+	@for b in $(BENCHES); do echo "== bench-$$b"; $(SWIFT) run -c release bench-$$b || exit 1; done
 
 clean:
 	rm -rf .build

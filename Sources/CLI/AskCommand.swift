@@ -111,8 +111,7 @@ struct AskCommand: CLICommand {
     recorded in the audit log of the database (see 'strata log').
     """
     static let options = AssistantWiring.options + [.flag("json", "print the answer, citations, counts and timings as JSON"),
-                                                    .value("today", "DATE", "customer-service packs: the date for 'current' questions"),
-                                                    .value("encoder", "DIR", "customer-service packs: sentence encoder folder")]
+                                                    .value("today", "DATE", "customer-service packs: the date for 'current' questions")]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else { throw CLIError.usage("give the question in quotes", command: name) }

@@ -41,7 +41,7 @@ enum ServiceWiring {
         .value("pack", "NAME", "customer-service pack (default customer-service)"),
         packsOption,
         .value("model", "PATH", "GGUF model that writes replies (default: $STRATA_MODEL, else the SmolLM2 model; none: template replies)"),
-        .value("encoder", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
+        EmbedderOption.spec,
         .value("today", "DATE", "the date for 'current' questions, YYYY-MM-DD (default: today)"),
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
         .flag("json", "print everything as JSON"),
@@ -52,11 +52,7 @@ enum ServiceWiring {
         guard pack.pack.scenario == .customerService else {
             throw CLIError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
         }
-        let dir = args.value("encoder") ?? "models/all-MiniLM-L6-v2"
-        let encoder: SentenceEncoder
-        do { encoder = try SentenceEncoder(directory: dir) } catch {
-            throw CLIError.failed("cannot load the sentence encoder from \(dir): \(error.localizedDescription) — run the model set-up or pass --encoder DIR")
-        }
+        let encoder = try EmbedderOption.load(args)
         let today = args.value("today") ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         guard today.count == 10, today.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
             throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
