@@ -20,6 +20,8 @@ func peakRSSMiB() -> Double {
     return Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
 }
 
+// Line-buffered, so figures survive a timeout when the output is piped.
+setvbuf(stdout, nil, _IOLBF, 0)
 let quick = CommandLine.arguments.contains("--quick")
 let refs = FileManager.default.contents(atPath: "../shared/reference/llama.cpp/bench_llama_bench.json")
     .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
