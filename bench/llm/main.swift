@@ -20,12 +20,14 @@ func peakRSSMiB() -> Double {
     return Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
 }
 
+// Unbuffered writes, so figures survive a timeout when the output is piped.
+func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 let quick = CommandLine.arguments.contains("--quick")
 let refs = FileManager.default.contents(atPath: "../shared/reference/llama.cpp/bench_llama_bench.json")
     .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
 let models = [("models/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-instruct-q4_1"),
               ("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "qwen2.5-coder-1.5b-instruct-q4_k_m")]
-print("model                                test    thr   ours t/s   llama.cpp   ratio")
+emit("model                                test    thr   ours t/s   llama.cpp   ratio")
 for (path, name) in models {
     guard FileManager.default.fileExists(atPath: path) else { print("\(name): absent, skipped"); continue }
     if quick && name.hasPrefix("qwen") { continue }
@@ -43,7 +45,7 @@ for (path, name) in models {
                 best = max(best, Double(pp) / Date().timeIntervalSince(t0))
             }
             let ref = reference(refs, model: name, test: "pp\(pp)", threads: threads)
-            print(String(format: "%-36@ pp%-4d  %d   %8.1f   %9@   %@", name as NSString, pp, threads, best,
+            emit(String(format: "%-36@ pp%-4d  %d   %8.1f   %9@   %@", name as NSString, pp, threads, best,
                          (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
                          (ref.map { String(format: "%.2fx", best / $0) } ?? "-") as NSString))
         }
@@ -54,10 +56,10 @@ for (path, name) in models {
             best = max(best, g.generationTokensPerSecond)
         }
         let ref = reference(refs, model: name, test: "tg\(n)", threads: threads)
-        print(String(format: "%-36@ tg%-4d  %d   %8.1f   %9@   %@", name as NSString, n, threads, best,
+        emit(String(format: "%-36@ tg%-4d  %d   %8.1f   %9@   %@", name as NSString, n, threads, best,
                      (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
                      (ref.map { String(format: "%.2fx", best / $0) } ?? "-") as NSString))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-    print(String(format: "%@: peak RSS so far %.0f MiB (file %.0f MiB)", name, peakRSSMiB(), Double(size) / 1048576))
+    emit(String(format: "%@: peak RSS so far %.0f MiB (file %.0f MiB)", name, peakRSSMiB(), Double(size) / 1048576))
 }
