@@ -129,7 +129,7 @@ struct ReportCommand: CLICommand {
     /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.
     static func tableEvidence(_ name: String, store: KnowledgeStore) throws -> RetrievedPassage {
         var path = name
-        let registered = try store.database.query("SELECT source_path FROM business_tables WHERE name = ?", [.text(name)]) { $0.text(0) }
+        let registered = try store.database.query("SELECT source_file FROM business_tables WHERE name = ?", [.text(name)]) { $0.text(0) }
         if let p = registered.first { path = p }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CLIError.failed("no business table '\(name)': it is not registered in the database and is not a readable CSV file — give a table name or a CSV path")

@@ -104,6 +104,8 @@ public enum BusinessTables {
         return "\"\(name)\""
     }
 
+    /// The registry is created by migration 003 in a store; a bare `Database` (tests, tools)
+    /// gets the same table here. Keep the two definitions identical.
     static func ensureRegistry(_ db: Database) throws {
         try db.execute("""
             CREATE TABLE IF NOT EXISTS \(registry) (

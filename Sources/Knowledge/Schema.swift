@@ -66,11 +66,11 @@ public enum Schema {
             -- itself is built by that scenario.
             CREATE TABLE business_tables (
                 name TEXT PRIMARY KEY,
-                source_path TEXT NOT NULL,
+                source_file TEXT NOT NULL,
                 sha256 TEXT NOT NULL,
-                row_count INTEGER NOT NULL,
-                imported_at REAL NOT NULL,
-                access_groups TEXT NOT NULL DEFAULT ''
+                rows INTEGER NOT NULL,
+                columns_json TEXT NOT NULL,
+                imported_at TEXT NOT NULL
             );
             """),
         AuditStore.migration,

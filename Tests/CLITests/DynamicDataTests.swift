@@ -25,6 +25,8 @@ final class DynamicDataTests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
             return r.stdout
         }
+        // The same database holds the documents: tables are imported into an ingested store.
+        XCTAssertEqual(try StrataBinary.run(["--db", db, "ingest", root.appendingPathComponent("Knowledge/about.md").path]).status, 0)
         let others = ["card_fees", "branches", "fee_schedule", "cases"].map { root.appendingPathComponent("Knowledge/business/\($0).csv").path }
         XCTAssertEqual(try StrataBinary.run(["--db", db, "data", "import", csv.path] + others).status, 0)
         let before = try ask()
