@@ -5,8 +5,9 @@ import Foundation
 /// can measure retrieval, gate and support check apart from the language model.
 ///
 /// It reads the numbered sources from the last user message, as the packs render them: a line
-/// starting with `[n]` opens source n; the following lines up to a blank line are its text; the
-/// question is the line labelled `Question:` / `问题：` (else the last non-empty line).
+/// starting with `[n]` opens source n, and its rest and the following lines up to a blank line,
+/// the next source or the question are its text; the question is the line labelled
+/// `Question:` / `问题：` (else the last non-empty line).
 public struct ExtractiveGenerator: TextGenerator {
     public let modelID = "extractive-baseline"
     /// Below this share of the question's key terms, it answers nothing (the pipeline then refuses).
@@ -22,14 +23,15 @@ public struct ExtractiveGenerator: TextGenerator {
         let qTerms = TextAnalysis.keyTerms(question.split(maxSplits: 1, whereSeparator: { $0 == ":" || $0 == "：" }).last.map(String.init) ?? question)
         var best: (sentence: String, source: Int, score: Double)? = nil
         var current: Int? = nil
-        for line in lines.dropLast() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { current = nil; continue }
+        for line in lines {
+            var trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || line == labelled { current = nil; continue }
             if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]"),
                let n = Int(trimmed[trimmed.index(after: trimmed.startIndex)..<close]) {
-                current = n; continue  // the heading line of source n
+                current = n
+                trimmed = trimmed[trimmed.index(after: close)...].trimmingCharacters(in: .whitespaces)
             }
-            guard let n = current else { continue }
+            guard let n = current, !trimmed.isEmpty else { continue }
             for s in TextAnalysis.sentences(trimmed) {
                 let score = TextAnalysis.coverage(qTerms, in: TextAnalysis.keyTerms(s))
                 if score > (best?.score ?? 0) { best = (s, n, score) }

@@ -174,6 +174,34 @@ public struct KnowledgeQA: Sendable {
         answer.explanation = why; answer.citations = []
     }
 
+    /// A short answer: small models ramble on after the sentence that answers.
+    static let maxAnswerSentences = 3
+
+    /// Keeps the answer on the question. A sentence can be supported by a source and still not
+    /// answer anything that was asked (small models copy the nearest passage whole), and they
+    /// repeat themselves; such sentences are unsupported as an answer.
+    /// The question-term test is English only: a right Chinese answer ("一般3–7个工作日") often
+    /// shares no character pair with its question ("退款需要几天").
+    static func focus(_ verdicts: inout [SentenceVerdict], question: String, language: String) {
+        let asked = language == "en" ? TextAnalysis.keyTerms(question) : []
+        var seen = Set<String>()
+        for i in verdicts.indices where verdicts[i].supported && !verdicts[i].neutral {
+            let plain = TextAnalysis.stripCitations(verdicts[i].text)
+            let terms = TextAnalysis.keyTerms(plain)
+            let key = TextAnalysis.normalized(plain)
+            if terms.count < 2 {
+                verdicts[i].supported = false
+                verdicts[i].note = "a fragment, not a sentence"
+            } else if !seen.insert(key).inserted {
+                verdicts[i].supported = false
+                verdicts[i].note = "repeats an earlier sentence"
+            } else if !asked.isEmpty, terms.isDisjoint(with: asked) {
+                verdicts[i].supported = false
+                verdicts[i].note = "shares no term with the question: it does not answer it"
+            }
+        }
+    }
+
     private func settle(_ answer: inout Answer, passages: [RetrievedPassage], refusal: String, layers: RefusalLayers) throws {
         func refuse(_ reason: RefusalReason, _ why: String) { Self.refuse(&answer, refusal, reason, why) }
         let draft = answer.draft.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -188,8 +216,9 @@ public struct KnowledgeQA: Sendable {
             // Still attribute sentences (citations need it) but accept them all.
             for i in verdicts.indices { verdicts[i].supported = true }
         }
+        if layers.supportCheck { Self.focus(&verdicts, question: answer.question, language: answer.language) }
         answer.sentences = verdicts
-        let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }
+        let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }.prefix(Self.maxAnswerSentences)
         guard kept.contains(where: { !$0.neutral && $0.supported }) else {
             let notes = verdicts.compactMap { v in v.note.map { "“\(v.text)”: \($0)" } }
             refuse(.unsupported, "support check: no sentence is supported by a source" + (notes.isEmpty ? "" : " — " + notes.joined(separator: "; ")))

@@ -64,7 +64,7 @@ extension Engine {
             }
         })
         if reason == nil || reason == .maxTokens || reason == .endOfSequence {
-            let rest = stopper.finish() + detok.flush()
+            let rest = stopper.finish() + detok.finish()
             if !rest.isEmpty { text += rest; _ = onPiece(rest) }
         }
         if let reason { stats.stop = reason }

@@ -31,6 +31,13 @@ public struct StreamingDetokenizer: Sendable {
         return String(decoding: pending, as: UTF8.self)
     }
 
+    /// Ends a generation: the bytes still held back are the start of a character the model never
+    /// finished (it stopped at max tokens mid-character), so they are dropped, not shown as U+FFFD.
+    public mutating func finish() -> String {
+        pending.removeAll(keepingCapacity: true)
+        return ""
+    }
+
     /// Bytes held back waiting for the rest of a character.
     public var pendingByteCount: Int { pending.count }
 
