@@ -144,6 +144,10 @@ final class AdapterParityTests: XCTestCase {
         let base = try e.logits(for: Self.prompt)
         print("PEFT vs GGUF \(Self.maxAbs(peft, gguf)); unpermuted Q/K vs GGUF \(Self.maxAbs(wrong, gguf)); effect \(Self.maxAbs(gguf, base))")
         XCTAssertEqual(peft, gguf, "the same floats in the same row order give bit-identical logits")
+        // PEFT → GGUF conversion writes the llama row order: the converted file matches too.
+        let converted = try LoRAAdapter.load(path: tmp.path("peft")).ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3)
+        try converted.write(to: tmp.path("converted.gguf"))
+        XCTAssertEqual(try run(tmp.path("converted.gguf")), gguf)
         XCTAssertGreaterThan(Self.maxAbs(wrong, gguf), 0.01, "without the llama Q/K permutation the PEFT update lands on the wrong rows")
     }
 
