@@ -70,3 +70,7 @@ let package = Package(
 package.targets.append(
     .executableTarget(name: "bench-tokenizer", dependencies: ["GGUF", "Tokenizers", "LLM"], path: "bench/tokenizer",
                       exclude: ["thresholds.json"], swiftSettings: fastFlags))
+
+// Benchmark (a program, not a test): the cost of LoRA adapters applied at run time.
+package.targets.append(
+    .executableTarget(name: "bench-lora", dependencies: ["LLM"], path: "bench/lora", swiftSettings: kernelFlags))

@@ -6,11 +6,12 @@ struct GenerateCommand: CLICommand {
     static let name = "generate"
     static let summary = "continue a prompt (or answer it with --chat) with the local model"
     static let usage = """
-    Usage: strata generate [--model PATH] [sampling options] [--chat [--system TEXT]] "prompt"
+    Usage: strata generate [--model PATH] [--adapter NAME[:SCALE]]... [sampling options] [--chat [--system TEXT]] "prompt"
 
     Streams the generated text to standard output as it is produced. With --chat the prompt is
     sent as a user message in the model's chat format. --temp 0 is greedy (deterministic).
-    --verbose prints prompt and generation speed to standard error.
+    --verbose prints prompt and generation speed to standard error. --adapter applies a LoRA
+    adapter from the adapter folder (or a path) to this run; repeat it to combine adapters.
     """
     static let options: [OptionSpec] = [
         .value("model", "PATH", "GGUF model (default: \(ModelDefaults.path))"),
@@ -27,6 +28,8 @@ struct GenerateCommand: CLICommand {
         .flag("chat", "format the prompt as a chat turn"),
         .value("system", "TEXT", "system message for --chat"),
         .flag("verbose", "print token counts and tokens/s to standard error"),
+        .value("adapter", "NAME[:S]", "apply LoRA adapter NAME scaled by S (default 1; repeatable)"),
+        adaptersOption,
     ]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -41,16 +44,22 @@ struct GenerateCommand: CLICommand {
             throw CLIError.usage("--system only applies with --chat", command: name)
         }
         let p = try ModelDefaults.parameters(args)
+        let specs = try args.all("adapter").map { spec in
+            do { return try AdapterLibrary.parseSpec(spec) } catch { throw CLIError.usage(error.localizedDescription, command: name) }
+        }
         let engine = try ModelDefaults.engine(args)
+        var cache: [String: LoRAAdapter] = [:]
+        let adapters = try AdapterWiring.set(specs, engine: engine, library: AdapterWiring.library(args), cache: &cache)
+        if let adapters, args.has("verbose") { printErr("adapters: \(adapters.summary)") }
         let out: (String) -> Bool = { piece in writeOut(piece); return true }
-        let result: TextGenerationResult
-        if args.has("chat") {
-            var messages: [ChatMessage] = []
-            if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
-            messages.append(ChatMessage(.user, prompt))
-            result = try engine.generate(messages: messages, parameters: p, onPiece: out)
-        } else {
-            result = try engine.generate(prompt: prompt, parameters: p, onPiece: out)
+        let result: TextGenerationResult = try engine.withAdapters(adapters) {
+            if args.has("chat") {
+                var messages: [ChatMessage] = []
+                if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
+                messages.append(ChatMessage(.user, prompt))
+                return try engine.generate(messages: messages, parameters: p, onPiece: out)
+            }
+            return try engine.generate(prompt: prompt, parameters: p, onPiece: out)
         }
         writeOut("\n")
         if args.has("verbose") {

@@ -9,10 +9,14 @@ import LLM
 final class LLMGenerator: TextGenerator, @unchecked Sendable {
     let engine: Engine
     let modelID: String
+    /// Where adapters named in requests are found; each is read once and kept.
+    let adapters: AdapterLibrary
+    private var loaded: [String: LoRAAdapter] = [:]
     private let lock = NSLock()
 
-    init(engine: Engine) {
+    init(engine: Engine, adapters: AdapterLibrary = AdapterWiring.library()) {
         self.engine = engine
+        self.adapters = adapters
         let name = URL(fileURLWithPath: engine.path).lastPathComponent
         modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
     }
@@ -23,9 +27,6 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
 
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
         guard !request.messages.isEmpty else { throw CLIError.failed("nothing to answer — the request has no messages") }
-        if let a = request.adapters.first {
-            throw CLIError.failed("adapter '\(a.name)' requested, but adapters are not wired into this engine yet — run without adapters")
-        }
         var p = GenerationParameters()
         p.maxTokens = request.maxTokens
         p.sampling.temperature = Float(request.temperature)
@@ -42,7 +43,9 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
             }
         }
         lock.lock(); defer { lock.unlock() }
-        let r = try engine.generate(messages: messages, parameters: p, onPiece: onPiece)
+        // The adapters apply to this request only: the same loaded model serves the next one bare.
+        let set = try AdapterWiring.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
+        let r = try engine.withAdapters(set) { try engine.generate(messages: messages, parameters: p, onPiece: onPiece) }
         let reason: GenerationResult.StopReason = switch r.stats.stop {
         case .endOfSequence: .endOfSequence
         case .stopString: .stopString
