@@ -68,7 +68,7 @@ struct EvalRetrievalCommand: CLICommand {
             let rel = data.qrels[q.id] ?? [:]
             let kw = try store.keywordSearch(q.text, groups: [], k: 100).map { (chunkID: $0.chunkID, score: $0.score) }
             let dn = try dense.search(qvecs[qi], store: store, groups: [], k: 100)
-            let hy = ReciprocalRankFusion.fuse(keyword: kw, dense: dn, limit: 100)
+            let hy = ReciprocalRankFusion.fuse(keyword: kw, dense: dn, denseWeight: ReciprocalRankFusion.denseWeight(for: q.text), limit: 100)
             acc["keyword"]!.add(.of(ranking: kw.compactMap { docOf[$0.chunkID] }, relevance: rel))
             acc["dense"]!.add(.of(ranking: dn.compactMap { docOf[$0.chunkID] }, relevance: rel))
             acc["hybrid"]!.add(.of(ranking: hy.compactMap { docOf[$0.chunkID] }, relevance: rel))
