@@ -69,7 +69,8 @@ enum Ops {
         let scale = 1 / Float(hd).squareRoot(), ctx = s.context
         nonisolated(unsafe) let q = s.q, att = s.att, scoresAll = s.scores
         nonisolated(unsafe) let kBase = s.kCache + layer * ctx * kvDim, vBase = s.vCache + layer * ctx * kvDim
-        s.pool.parallelFor(rows * heads) { job, slot in
+        s.pool.parallelFor(rows * heads) { jobs, slot in
+          for job in jobs {
             let t = job / heads, h = job % heads, kvh = h / group
             let n = pos0 + t + 1
             let qv = q + (t * heads + h) * hd, out = att + (t * heads + h) * hd
@@ -90,6 +91,7 @@ enum Ops {
                 let w = sc[j] * inv, vv = vBase + j * kvDim + kvh * hd
                 for i in 0..<hd { out[i] += w * vv[i] }
             }
+          }
         }
     }
 }

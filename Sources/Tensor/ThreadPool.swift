@@ -34,6 +34,18 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit { state.shutdown() }
 
+    /// One pool per thread count for the whole process, so engines loaded and dropped
+    /// repeatedly neither leak threads nor run two spinning pools against each other.
+    public static func shared(threads: Int) -> ThreadPool {
+        sharedPools.withLock { pools in
+            let n = max(1, threads)
+            if let p = pools[n] { return p }
+            let p = ThreadPool(threads: n)
+            pools[n] = p
+            return p
+        }
+    }
+
     /// Calls `body` on disjoint ranges covering `0..<count` exactly once, on up to `threads`
     /// threads, and returns when all are done. `grain` is the smallest range worth handing
     /// out (rows of a matvec: enough to amortise a claim, ~16-64); `chunk` fixes the range
@@ -61,6 +73,8 @@ public final class ThreadPool: @unchecked Sendable {
         state.release()
     }
 }
+
+private let sharedPools = Mutex<[Int: ThreadPool]>([:])
 
 /// One `parallelFor` call; lives on the caller's stack for the duration of the call.
 struct PoolJob {
