@@ -99,7 +99,8 @@ extension DecoderModel {
             let cacheOffset = (l * s.context + pos0) * c.kvDim                             // cache (layer, ctx, kv_dim)
             (s.kCache + cacheOffset).update(from: s.k, count: T * c.kvDim)
             (s.vCache + cacheOffset).update(from: s.v, count: T * c.kvDim)
-            Ops.attention(c, layer: l, state: s, rows: T, pos0: pos0)                       // att (T, q_dim)
+            if T == 1 { Ops.attention(c, layer: l, state: s, rows: T, pos0: pos0) }          // att (T, q_dim)
+            else { Ops.attentionBatch(c, layer: l, state: s, rows: T, pos0: pos0) }
             project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
             Ops.add(s.x, s.xb, T * dim)
             // ---- feed-forward (SwiGLU) ----

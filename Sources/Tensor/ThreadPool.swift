@@ -63,7 +63,10 @@ public final class ThreadPool: @unchecked Sendable {
         // ~4 chunks per thread balances load when a core is stolen without many claims.
         let chunk = fixed.map { max(1, $0) } ?? max(max(1, grain), (count + threads * 4 - 1) / (threads * 4))
         if threads == 1 || count <= chunk || !state.tryAcquire() {
-            body(0..<count, 0)
+            // A fixed chunk is a promise to the body (e.g. rows fitting a per-thread tile),
+            // so the serial path keeps it; otherwise one call covers everything.
+            guard let fixed else { body(0..<count, 0); return }
+            for lower in stride(from: 0, to: count, by: max(1, fixed)) { body(lower..<min(count, lower + max(1, fixed)), 0) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
