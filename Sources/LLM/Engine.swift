@@ -27,7 +27,7 @@ public final class Engine: @unchecked Sendable {
     public var config: DecoderConfig { model.config }
     /// The context window: the model's `context_length` capped by the caller's request.
     public let context: Int
-    public let pool: WorkerPool
+    public let pool: ThreadPool
     /// Prompt tokens evaluated per forward call (bounds the activation buffers).
     public let batchSize: Int
     private var state: DecoderState?
@@ -42,8 +42,9 @@ public final class Engine: @unchecked Sendable {
         tokenizer = try BPETokenizer(gguf: file.gguf)
         context = min(requested, model.config.contextLength)
         self.batchSize = max(1, min(batchSize, context))
-        pool = WorkerPool.shared(threads: threads)
-        // Our pool parallelises the tiles; OpenBLAS threads on top would fight it for the cores.
+        pool = ThreadPool.shared(threads: threads)
+        // Our pool parallelises the BLAS strips (WeightMatrix.matmulBLAS, batch attention);
+        // OpenBLAS threads on top would fight it for the cores.
         BLAS.setThreads(1)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Why a model could not be loaded or run, each with what to do about it.
 public enum EngineError: Error, LocalizedError, Equatable {
@@ -26,7 +27,7 @@ public enum EngineError: Error, LocalizedError, Equatable {
         case .unsupportedArchitecture(let a, let s):
             "model architecture '\(a)' is not supported (supported: \(s.joined(separator: ", "))) — use a llama or qwen2 GGUF"
         case .unsupportedType(let t, let ty):
-            "tensor \(t) is \(ty), which the engine cannot run (supported: \(Dequantize.supported.map(\.description).joined(separator: ", "))) — use a model quantized to one of these"
+            "tensor \(t) is \(ty), which the engine cannot run (supported: \(WeightMatrix.supportedTypes.map(\.description).joined(separator: ", "))) — use a model quantized to one of these"
         case .missingMetadata(let k): "the model file has no '\(k)' metadata — it was converted for another loader; re-convert with a current llama.cpp"
         case .missingTensor(let t): "the model file has no tensor '\(t)' — incomplete or foreign conversion; re-convert the model"
         case .badShape(let t, let e, let f): "tensor \(t) has shape \(f), expected \(e) — the file does not match its own metadata"

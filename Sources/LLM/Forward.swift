@@ -8,27 +8,28 @@ public final class DecoderState: @unchecked Sendable {
     public let maxBatch: Int
     /// Tokens already in the cache (the position of the next token).
     public internal(set) var position = 0
-    let pool: WorkerPool
+    let pool: ThreadPool
     let kCache, vCache: UnsafeMutablePointer<Float>   // (layer, context, kv_dim) each
     let x, xb: UnsafeMutablePointer<Float>             // (batch, dim) residual stream, normed copy
     let q, att: UnsafeMutablePointer<Float>            // (batch, q_dim) queries, attention output
     let k, v: UnsafeMutablePointer<Float>              // (batch, kv_dim)
     let hb, hb2: UnsafeMutablePointer<Float>           // (batch, ffn) gate, up
-    let scores: UnsafeMutablePointer<Float>            // (threads, context) attention weights
+    let scores: UnsafeMutablePointer<Float>            // (threads, context) decode attention weights
     let ropeCos, ropeSin: UnsafeMutablePointer<Float>  // (batch, head_dim/2)
-    let scratch: UnsafeMutablePointer<Float>           // matvec / matmul tiles
-    let rounded: UnsafeMutablePointer<Float>           // (batch, max cols) activations rounded to Q8
+    /// Quantized activations and dequantized weight strips for the matrix products.
+    let matScratch: MatVecScratch
+    /// (threads, batch, context) attention scores of a prompt batch, allocated on first use.
+    private(set) var batchScores: UnsafeMutablePointer<Float>?
     var logits: UnsafeMutablePointer<Float>           // (logitRows, vocab)
     var logitRows: Int
     let buffers: [UnsafeMutablePointer<Float>]
 
-    public init(config c: DecoderConfig, context: Int, maxBatch: Int, pool: WorkerPool) {
+    public init(config c: DecoderConfig, context: Int, maxBatch: Int, pool: ThreadPool) {
         self.context = context; self.maxBatch = maxBatch; self.pool = pool
         func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
             // calloc: pages of the KV cache are only resident once written.
             calloc(max(n, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
         }
-        let maxCols = max(c.embeddingLength, c.qDim, c.feedForwardLength)
         kCache = alloc(c.layerCount * context * c.kvDim); vCache = alloc(c.layerCount * context * c.kvDim)
         x = alloc(maxBatch * c.embeddingLength); xb = alloc(maxBatch * c.embeddingLength)
         q = alloc(maxBatch * c.qDim); att = alloc(maxBatch * c.qDim)
@@ -36,17 +37,26 @@ public final class DecoderState: @unchecked Sendable {
         hb = alloc(maxBatch * c.feedForwardLength); hb2 = alloc(maxBatch * c.feedForwardLength)
         scores = alloc(pool.threads * context)
         ropeCos = alloc(maxBatch * c.headDim / 2); ropeSin = alloc(maxBatch * c.headDim / 2)
-        rounded = alloc(maxBatch * maxCols)
-        scratch = alloc(max(2 * maxCols + 16 + pool.threads * maxCols,
-                            maxBatch > 1 ? pool.threads * QuantizedMatrix.tileRows * maxCols : 0))
+        matScratch = MatVecScratch(maxCols: max(c.embeddingLength, c.qDim, c.feedForwardLength))
         logitRows = 1
         logits = alloc(c.vocabularySize)
-        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, ropeCos, ropeSin, scratch, rounded]
+        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, ropeCos, ropeSin]
     }
+
+    /// Scores for `rows` tokens of a batch per thread; grows once to the largest batch seen.
+    func batchScoreBuffer(rows: Int) -> UnsafeMutablePointer<Float> {
+        if let b = batchScores, rows <= batchScoreRows { return b }
+        free(batchScores)
+        batchScores = calloc(pool.threads * rows * context, MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
+        batchScoreRows = rows
+        return batchScores!
+    }
+    private var batchScoreRows = 0
 
     deinit {
         for b in buffers { free(b) }
         free(logits)
+        free(batchScores)
     }
 
     /// Forgets the sequence (the cache is overwritten from position 0).
@@ -75,7 +85,7 @@ extension DecoderModel {
             throw EngineError.tokenOutOfRange(Int(t), vocabulary: c.vocabularySize)
         }
         // x (T, dim) = embedding rows
-        for t in 0..<T { tokenEmbedding.row(Int(tokens[t]), into: s.x + t * dim) }
+        for t in 0..<T { tokenEmbedding.dequantizeRows(Int(tokens[t])..<Int(tokens[t]) + 1, into: s.x + t * dim) }
         Ops.ropeTables(c, positions: pos0..<pos0 + T, cos: s.ropeCos, sin: s.ropeSin)
 
         for (l, L) in layers.enumerated() {
@@ -89,7 +99,8 @@ extension DecoderModel {
             let cacheOffset = (l * s.context + pos0) * c.kvDim                             // cache (layer, ctx, kv_dim)
             (s.kCache + cacheOffset).update(from: s.k, count: T * c.kvDim)
             (s.vCache + cacheOffset).update(from: s.v, count: T * c.kvDim)
-            Ops.attention(c, layer: l, state: s, rows: T, pos0: pos0)                       // att (T, q_dim)
+            if T == 1 { Ops.attention(c, layer: l, state: s, rows: T, pos0: pos0) }          // att (T, q_dim)
+            else { Ops.attentionBatch(c, layer: l, state: s, rows: T, pos0: pos0) }
             project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
             Ops.add(s.x, s.xb, T * dim)
             // ---- feed-forward (SwiGLU) ----
@@ -105,17 +116,17 @@ extension DecoderModel {
         let rows = T - logitsFrom
         Ops.rmsNorm(s.x + logitsFrom * dim, outputNorm, s.xb, rows: rows, dim: dim, eps: c.rmsEpsilon)
         s.ensureLogitRows(rows, vocab: c.vocabularySize)
-        if rows == 1 { output.matvec(s.xb, s.logits, scratch: s.scratch, pool: s.pool) }
-        else { output.matmul(s.xb, tokens: rows, s.logits, scratch: s.scratch, rounded: s.rounded, pool: s.pool) }
+        output.matmul(s.xb, tokens: rows, s.logits, scratch: s.matScratch, pool: s.pool)
         return s.logits
     }
 
     /// y (T, rows) = x (T, cols) · Wᵀ + bias, then the adapter hook.
     @inline(__always)
-    private func project(_ w: QuantizedMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
+    private func project(_ w: WeightMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
                          _ y: UnsafeMutablePointer<Float>, _ T: Int, _ s: DecoderState, bias: UnsafePointer<Float>?) {
-        if T == 1 { w.matvec(x, y, scratch: s.scratch, pool: s.pool) }
-        else { w.matmul(x, tokens: T, y, scratch: s.scratch, rounded: s.rounded, pool: s.pool) }
+        // One token: the integer matvec; a batch: integer kernels or dequantized strips + sgemm,
+        // whichever is faster for the batch size and type (WeightMatrix.blasMinTokens).
+        w.matmul(x, tokens: T, y, scratch: s.matScratch, pool: s.pool)
         if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
         hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// The element-wise and attention steps of the forward pass, written plainly: with -Ounchecked
 /// these loops vectorise, and they are a small share of the time next to the matrix products.
@@ -69,7 +70,8 @@ enum Ops {
         let scale = 1 / Float(hd).squareRoot(), ctx = s.context
         nonisolated(unsafe) let q = s.q, att = s.att, scoresAll = s.scores
         nonisolated(unsafe) let kBase = s.kCache + layer * ctx * kvDim, vBase = s.vCache + layer * ctx * kvDim
-        s.pool.parallelFor(rows * heads) { job, slot in
+        s.pool.parallelFor(rows * heads) { jobs, slot in
+          for job in jobs {
             let t = job / heads, h = job % heads, kvh = h / group
             let n = pos0 + t + 1
             let qv = q + (t * heads + h) * hd, out = att + (t * heads + h) * hd
@@ -89,6 +91,40 @@ enum Ops {
             for j in 0..<n {
                 let w = sc[j] * inv, vv = vBase + j * kvDim + kvh * hd
                 for i in 0..<hd { out[i] += w * vv[i] }
+            }
+          }
+        }
+    }
+
+    /// Attention of a prompt batch (rows > 1) through OpenBLAS, one head per claimed job:
+    /// S (rows, n) = scale · Q_h (rows, hd) · K_kvhᵀ (hd, n) over all n = pos0 + rows cached
+    /// positions, causal mask and softmax per row, then att_h (rows, hd) = S · V_kvh (n, hd).
+    /// The masked upper triangle is computed and discarded: sgemm is far faster than the
+    /// per-row dot products it replaces even so.
+    static func attentionBatch(_ c: DecoderConfig, layer: Int, state s: DecoderState, rows: Int, pos0: Int) {
+        let hd = c.headDim, heads = c.headCount, group = heads / c.kvHeadCount, kvDim = c.kvDim, qDim = c.qDim
+        let scale = 1 / Float(hd).squareRoot(), n = pos0 + rows
+        let kBase = s.kCache + layer * s.context * kvDim, vBase = s.vCache + layer * s.context * kvDim
+        let scoresAll = s.batchScoreBuffer(rows: rows)
+        let q = s.q, att = s.att
+        s.pool.parallelFor(heads, chunk: 1) { jobs, slot in
+            let sc = scoresAll + slot * rows * n                                       // (rows, n)
+            for h in jobs {
+                let kvh = h / group
+                BLAS.gemm(m: rows, n: n, k: hd, a: q + h * hd, lda: qDim, b: kBase + kvh * hd, ldb: kvDim,
+                          transB: true, c: sc, ldc: n, alpha: scale)
+                for t in 0..<rows {
+                    let r = sc + t * n, valid = pos0 + t + 1
+                    var maxScore = -Float.infinity
+                    for j in 0..<valid { maxScore = max(maxScore, r[j]) }
+                    var total: Float = 0
+                    for j in 0..<valid { r[j] = expf(r[j] - maxScore); total += r[j] }
+                    let inv = 1 / total
+                    for j in 0..<valid { r[j] *= inv }
+                    for j in valid..<n { r[j] = 0 }
+                }
+                BLAS.gemm(m: rows, n: hd, k: n, a: sc, lda: n, b: vBase + kvh * hd, ldb: kvDim,
+                          transB: false, c: att + h * hd, ldc: qDim)
             }
         }
     }

@@ -22,7 +22,7 @@ extension WeightMatrix {
             }
             return
         }
-        scratch.quantize(x, count: n, block: activationBlock, token: 0)
+        scratch.quantize(x, count: n, format: activationFormat!, token: 0)
         var act = scratch.activations(token: 0)
         withUnsafePointer(to: &act) { a in
             pool.parallelFor(rows, grain: Self.rowGrain) { range in
@@ -56,7 +56,7 @@ extension WeightMatrix {
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         let n = cols, m = rows, stride = rowBytes, base = data
         scratch.reserve(tokens: tokens)
-        for t in 0..<tokens { scratch.quantize(x + t * n, count: n, block: activationBlock, token: t) }
+        for t in 0..<tokens { scratch.quantize(x + t * n, count: n, format: activationFormat!, token: t) }
         let s = scratch
         // 32 rows of weights (≤ 45 KB at 8960 columns of Q4_K) stay in L1/L2 across the tokens.
         pool.parallelFor(rows, chunk: 32) { range in
@@ -76,21 +76,22 @@ extension WeightMatrix {
     /// 128 and 256 (their integer kernels do more per byte, their dequantization costs more).
     public var blasMinTokens: Int { activationBlock == 256 ? 192 : 64 }
 
-    /// Dequantizes strips of rows into the scratch tile (in parallel on `pool`) and multiplies
-    /// each with OpenBLAS (which runs its own threads; the pool is idle meanwhile).
+    /// Each pool thread claims strips of `MatVecScratch.tileRows` weight rows, dequantizes
+    /// one into its own tile and multiplies it with all tokens by a single-threaded sgemm.
+    /// Callers keep OpenBLAS at one thread (`BLAS.setThreads(1)`): OpenBLAS's own threads
+    /// beside this pool would fight it for the same cores; one strip per thread keeps both
+    /// cores busy through dequantization and the product alike.
     public func matmulBLAS(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
                            scratch: MatVecScratch, pool: ThreadPool) {
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
-        let n = cols, m = rows
-        let tile = scratch.tile(elements: MatVecScratch.tileRows * n)
-        for r0 in stride(from: 0, to: m, by: MatVecScratch.tileRows) {
-            let r1 = min(m, r0 + MatVecScratch.tileRows)
-            pool.parallelFor(r1 - r0, grain: 8) { range in
-                dequantizeRows((r0 + range.lowerBound)..<(r0 + range.upperBound), into: tile + range.lowerBound * n)
-            }
-            // Y[:, r0..<r1] = X[tokens × n] · tile[(r1-r0) × n]ᵀ, written with ldc = m.
-            BLAS.gemm(m: tokens, n: r1 - r0, k: n, a: x, lda: n, b: tile, ldb: n, transB: true,
-                      c: y + r0, ldc: m)
+        let n = cols, m = rows, strip = MatVecScratch.tileRows
+        let tiles = scratch.tile(elements: pool.threads * strip * n)
+        pool.parallelFor(m, chunk: strip) { range, slot in
+            let tile = tiles + slot * strip * n
+            dequantizeRows(range, into: tile)
+            // Y[:, range] = X[tokens × n] · tile[range.count × n]ᵀ, written with ldc = m.
+            BLAS.gemm(m: tokens, n: range.count, k: n, a: x, lda: n, b: tile, ldb: n, transB: true,
+                      c: y + range.lowerBound, ldc: m)
         }
     }
 }

@@ -34,6 +34,18 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit { state.shutdown() }
 
+    /// One pool per thread count for the whole process, so engines loaded and dropped
+    /// repeatedly neither leak threads nor run two spinning pools against each other.
+    public static func shared(threads: Int) -> ThreadPool {
+        sharedPools.withLock { pools in
+            let n = max(1, threads)
+            if let p = pools[n] { return p }
+            let p = ThreadPool(threads: n)
+            pools[n] = p
+            return p
+        }
+    }
+
     /// Calls `body` on disjoint ranges covering `0..<count` exactly once, on up to `threads`
     /// threads, and returns when all are done. `grain` is the smallest range worth handing
     /// out (rows of a matvec: enough to amortise a claim, ~16-64); `chunk` fixes the range
@@ -51,7 +63,10 @@ public final class ThreadPool: @unchecked Sendable {
         // ~4 chunks per thread balances load when a core is stolen without many claims.
         let chunk = fixed.map { max(1, $0) } ?? max(max(1, grain), (count + threads * 4 - 1) / (threads * 4))
         if threads == 1 || count <= chunk || !state.tryAcquire() {
-            body(0..<count, 0)
+            // A fixed chunk is a promise to the body (e.g. rows fitting a per-thread tile),
+            // so the serial path keeps it; otherwise one call covers everything.
+            guard let fixed else { body(0..<count, 0); return }
+            for lower in stride(from: 0, to: count, by: max(1, fixed)) { body(lower..<min(count, lower + max(1, fixed)), 0) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
@@ -61,6 +76,8 @@ public final class ThreadPool: @unchecked Sendable {
         state.release()
     }
 }
+
+private let sharedPools = Mutex<[Int: ThreadPool]>([:])
 
 /// One `parallelFor` call; lives on the caller's stack for the duration of the call.
 struct PoolJob {

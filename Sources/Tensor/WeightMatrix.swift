@@ -46,14 +46,18 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// Block size the activations are quantized in for this type (0: float activations).
-    var activationBlock: Int {
+    /// How activations are quantized for this type (nil: float activations).
+    var activationFormat: ActivationFormat? {
         switch type {
-        case .q4_0, .q4_1, .q5_0, .q8_0: return 32
-        case .q4_K, .q5_K, .q6_K: return 256
-        default: return 0
+        case .q4_0, .q5_0, .q8_0: return .q8_0
+        case .q4_1: return .q8_1
+        case .q4_K, .q5_K, .q6_K: return .q8_K
+        default: return nil
         }
     }
+
+    /// Block size the activations are quantized in for this type (0: float activations).
+    var activationBlock: Int { activationFormat?.block ?? 0 }
 
     typealias RowsKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32,
                                            UnsafePointer<strata_q8_act>?, UnsafeMutablePointer<Float>?) -> Void

@@ -22,21 +22,25 @@ final class BatchConsistencyTests: XCTestCase {
         return (maxDiff, top(batch) == top(single))
     }
 
-    /// K-quant weights use unrounded float activations on both paths: only summation order differs.
+    /// Both paths quantize each token's activations to Q8_K as llama.cpp does; they differ in
+    /// summation order only (batch attention runs through sgemm), which can flip a rounding
+    /// step of the activation quantizer. Bound: llama.cpp's own spread between two of its
+    /// settings on this model (0.52 max abs, LogitsParityTests' reference variants), same top-1.
     func testQwenBatchEqualsTokenByToken() throws {
         try Reference.require(Reference.qwen)
         let r = try compare(Reference.qwen, tokens: 10)  // 1.5B: keep the token-by-token half short
-        XCTAssertLessThan(r.maxDiff, 0.02)
+        XCTAssertLessThan(r.maxDiff, 0.52)
         XCTAssertTrue(r.sameTop)
     }
 
     /// With Q8 activation rounding (Q4_1/Q8_0), a last-bit difference from summation order can
     /// flip one rounding step, and SmolLM2 amplifies that to ~1 logit (the same spread llama.cpp
-    /// shows between its own settings): same top-1 and a bound of that order.
+    /// shows between its own settings, max 1.24 in LogitsParityTests' reference variants): same
+    /// top-1 and a bound of that order (1.5: batch attention through sgemm adds its own order).
     func testSmolLM2BatchAgreesWithTokenByToken() throws {
         try Reference.require(Reference.smol)
         let r = try compare(Reference.smol, tokens: 37)
-        XCTAssertLessThan(r.maxDiff, 1.25)
+        XCTAssertLessThan(r.maxDiff, 1.5)
         XCTAssertTrue(r.sameTop)
     }
 }

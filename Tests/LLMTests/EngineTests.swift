@@ -12,7 +12,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(c.ropeBase, 100_000)
         XCTAssertEqual(c.ropeStyle, .adjacentPairs)
         XCTAssertEqual(e.context, 64, "capped by the caller")
-        XCTAssertTrue(e.model.output.name == "token_embd.weight", "SmolLM2 ties its output head to the embedding")
+        XCTAssertTrue(e.model.output.data == e.model.tokenEmbedding.data, "SmolLM2 ties its output head to the embedding")
     }
 
     func testPromptLongerThanContextSaysHowToRaiseIt() throws {
@@ -60,5 +60,24 @@ final class EngineTests: XCTestCase {
                                next: { l, _ in Engine.argmax(l) }, onToken: { _ in seen += 1; return seen < 3 })
         XCTAssertEqual(g.tokens.count, 3)
         XCTAssertEqual(g.stop, .cancelled)
+    }
+}
+
+/// Engines loaded one after another with different thread counts share the process's pools
+/// and must free their states cleanly (bench-llm does exactly this).
+final class EngineTurnoverTests: XCTestCase {
+    func testEnginesWithDifferentThreadCountsInTurn() throws {
+        try Reference.require(Reference.smol)
+        let prompt = (0..<100).map { Int32(100 + $0 * 37 % 4000) }
+        var results: [[Float]] = []
+        for threads in [2, 1, 2] {
+            let e = try Engine(path: Reference.smol, context: 160, threads: threads, batchSize: 128)
+            let gen = try e.generate(prompt: prompt, maxTokens: 4, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
+            XCTAssertEqual(gen.tokens.count, 4)
+            results.append(try e.logits(for: prompt))
+        }
+        // Same arithmetic whatever the thread count (rows are split, never re-associated).
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
     }
 }

@@ -22,7 +22,7 @@ final class KernelTests: XCTestCase {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 7 &+ UInt64(type.rawValue))
             let x = randomVector(cols, seed: 99, scale: 3)
             let scratch = MatVecScratch(maxCols: cols)
-            x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: cols, block: w.matrix.activationBlock, token: 0) }
+            x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: cols, format: w.matrix.activationFormat!, token: 0) }
             var act = scratch.activations(token: 0)
             var generic = [Float](repeating: 0, count: rows), avx = generic
             let (g, v) = Self.variants[type]!
@@ -137,19 +137,22 @@ final class KernelTests: XCTestCase {
         var x = randomVector(256, seed: 3, scale: 4)
         x[10] = -8  // the block maximum in magnitude, negative
         let scratch = MatVecScratch(maxCols: 256)
-        x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 256, block: 32, token: 0) }
+        x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 256, format: .q8_0, token: 0) }
         let a = scratch.activations(token: 0)
-        XCTAssertEqual(a.d[0], 8 / 127)
+        // block_q8_0 stores d as f16; q uses the exact 127/amax (llama.cpp's AVX2 quantizer).
+        XCTAssertEqual(a.d[0], Float(Float16(Float(8) / 127)))
         XCTAssertEqual(a.q[10], -127)
-        for i in 0..<256 { XCTAssertEqual(Float(a.q[i]) * a.d[i / 32], x[i], accuracy: a.d[i / 32] / 2 * 1.0001) }
+        for i in 0..<256 {
+            XCTAssertEqual(Float(a.q[i]) * a.d[i / 32], x[i], accuracy: a.d[i / 32] / 2 * 1.0001 + abs(x[i]) / 1024)
+        }
         let sum0 = (0..<32).reduce(0) { $0 + Int(a.q[$1]) }
         XCTAssertEqual(a.s[0], a.d[0] * Float(sum0))
-        x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 256, block: 256, token: 0) }
+        x.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 256, format: .q8_K, token: 0) }
         let k = scratch.activations(token: 0)
         for g in 0..<16 { XCTAssertEqual(Int(k.bsums[g]), (0..<16).reduce(0) { $0 + Int(k.q[16 * g + $1]) }) }
         // All-zero blocks must not divide by zero.
         let zeros = [Float](repeating: 0, count: 32)
-        zeros.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 32, block: 32, token: 0) }
+        zeros.withUnsafeBufferPointer { scratch.quantize($0.baseAddress!, count: 32, format: .q8_0, token: 0) }
         XCTAssertEqual(scratch.activations(token: 0).d[0], 0)
         XCTAssertEqual(scratch.activations(token: 0).q[5], 0)
     }

@@ -87,3 +87,17 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertNil(weakPool, "workers must not keep the pool alive")
     }
 }
+
+/// A fixed chunk size holds on every path: one thread, and a nested (serial) call.
+final class ThreadPoolChunkTests: XCTestCase {
+    func testFixedChunkIsKeptWhenRunningSerially() {
+        for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
+            let sizes = Mutex<[Int]>([])
+            pool.parallelFor(4, chunk: 1) { _ in
+                pool.parallelFor(100, chunk: 32) { r in sizes.withLock { $0.append(r.count) } }
+            }
+            XCTAssertEqual(sizes.withLock { $0 }.max(), 32, "threads \(pool.threads)")
+            XCTAssertEqual(sizes.withLock { $0 }.reduce(0, +), 400)
+        }
+    }
+}

@@ -17,25 +17,25 @@ public protocol ProjectionHook: AnyObject {
 /// One transformer block's weights (shapes as rows × cols; ggml stores them cols-first).
 public struct DecoderLayer: @unchecked Sendable {
     public var attentionNorm: UnsafePointer<Float>   // (dim)
-    public var wq: QuantizedMatrix                    // (n_heads·head_dim, dim)
-    public var wk: QuantizedMatrix                    // (n_kv_heads·head_dim, dim)
-    public var wv: QuantizedMatrix                    // (n_kv_heads·head_dim, dim)
+    public var wq: WeightMatrix                       // (n_heads·head_dim, dim)
+    public var wk: WeightMatrix                       // (n_kv_heads·head_dim, dim)
+    public var wv: WeightMatrix                       // (n_kv_heads·head_dim, dim)
     public var bq, bk, bv: UnsafePointer<Float>?      // (q_dim), (kv_dim), (kv_dim): qwen2 only
-    public var wo: QuantizedMatrix                    // (dim, n_heads·head_dim)
+    public var wo: WeightMatrix                       // (dim, n_heads·head_dim)
     public var ffnNorm: UnsafePointer<Float>          // (dim)
-    public var gate: QuantizedMatrix                  // (ffn, dim)
-    public var up: QuantizedMatrix                    // (ffn, dim)
-    public var down: QuantizedMatrix                  // (dim, ffn)
+    public var gate: WeightMatrix                     // (ffn, dim)
+    public var up: WeightMatrix                       // (ffn, dim)
+    public var down: WeightMatrix                     // (dim, ffn)
 }
 
 /// A llama-family decoder: the weights, used in place from the mapping, and its config.
 public final class DecoderModel: @unchecked Sendable {
     public let config: DecoderConfig
     public let file: ModelFile
-    public let tokenEmbedding: QuantizedMatrix        // (vocab, dim)
+    public let tokenEmbedding: WeightMatrix           // (vocab, dim)
     public let layers: [DecoderLayer]
     public let outputNorm: UnsafePointer<Float>       // (dim)
-    public let output: QuantizedMatrix                // (vocab, dim); token_embd when tied
+    public let output: WeightMatrix                   // (vocab, dim); token_embd when tied
     /// Set per request to apply adapters; nil applies nothing.
     public var hook: ProjectionHook?
 
@@ -46,12 +46,14 @@ public final class DecoderModel: @unchecked Sendable {
             guard let t = file.tensors[name] else { throw EngineError.missingTensor(name) }
             return t
         }
-        func matrix(_ name: String, rows: Int, cols: Int) throws -> QuantizedMatrix {
-            let m = try QuantizedMatrix(try tensor(name))
-            guard m.rows == rows, m.cols == cols else {
-                throw EngineError.badShape(tensor: name, expected: "[\(cols), \(rows)]", found: [m.cols, m.rows])
+        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+            let t = try tensor(name)
+            guard t.shape == [cols, rows] else { throw EngineError.badShape(tensor: name, expected: "[\(cols), \(rows)]", found: t.shape) }
+            guard WeightMatrix.supportedTypes.contains(t.type) else {
+                throw EngineError.unsupportedType(tensor: name, type: t.type.description)
             }
-            return m
+            do { return try WeightMatrix(type: t.type, rows: rows, cols: cols, data: t.data) }
+            catch { throw EngineError.badShape(tensor: name, expected: "[\(cols), \(rows)] in whole \(t.type) blocks", found: t.shape) }
         }
         func vector(_ name: String, _ n: Int) throws -> UnsafePointer<Float> {
             let t = try tensor(name)
