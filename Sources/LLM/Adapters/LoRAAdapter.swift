@@ -141,7 +141,7 @@ public final class LoRAAdapter: @unchecked Sendable {
             var out = [Float](repeating: 0, count: n)
             let rowBytes = t.type.rowBytes(t.shape[0])!
             out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<t.rowCount { Dequantize.row(.q8_0, p + r * rowBytes, o.baseAddress! + r * t.shape[0], count: t.shape[0]) }
+                for r in 0..<t.rowCount { ReferenceDequant.row(.q8_0, p + r * rowBytes, o.baseAddress! + r * t.shape[0], count: t.shape[0]) }
             }
             return out
         default:
