@@ -34,7 +34,7 @@ models-qwen:
 	@bash scripts/models-qwen.sh
 
 # Every benchmark program: each prints our figure, the reference figure and the ratio.
-BENCHES = fts ingest embed search kernels tokenizer llm
+BENCHES = fts ingest embed search kernels tokenizer llm lora
 bench: setup
 	@for b in $(BENCHES); do echo "== bench-$$b"; $(SWIFT) run -c release bench-$$b || exit 1; done
 
