@@ -61,6 +61,28 @@ final class BPETokenizerTests: XCTestCase {
         XCTAssertTrue(sawHeldBytes, "this text splits characters over tokens, so bytes must have been held back")
     }
 
+    /// A generation cut at max tokens in the middle of a character ends without U+FFFD.
+    func testFinishDropsAnUnfinishedCharacter() throws {
+        let tok = try smol
+        let ids = tok.encode("学习", addSpecial: false)
+        var cut: [Int32] = []
+        var stream = StreamingDetokenizer(tokenizer: tok)
+        for id in ids {
+            cut.append(id)
+            _ = stream.push(id)
+            if stream.pendingByteCount > 0 { break }   // stopped with half a character held
+        }
+        try XCTSkipIf(stream.pendingByteCount == 0, "this vocabulary has whole-character tokens for the text")
+        var again = StreamingDetokenizer(tokenizer: tok)
+        var out = cut.map { again.push($0) }.joined()
+        out += again.finish()
+        XCTAssertFalse(out.contains("\u{FFFD}"), out.debugDescription)
+        XCTAssertEqual(again.pendingByteCount, 0)
+        var flushed = StreamingDetokenizer(tokenizer: tok)
+        XCTAssertTrue((cut.map { flushed.push($0) }.joined() + flushed.flush()).contains("\u{FFFD}"),
+                      "flush, by contrast, shows what was held")
+    }
+
     func testStreamingHoldsOnlyWhatCanStillComplete() {
         XCTAssertEqual(StreamingDetokenizer.completePrefixLength([0x61, 0xE4, 0xB8]), 1)    // "a" + 2/3 of 中
         XCTAssertEqual(StreamingDetokenizer.completePrefixLength([0xE4, 0xB8, 0xAD]), 3)    // 中 complete
