@@ -40,8 +40,18 @@ public enum FactCheck {
             return lowerReply.contains(v.lowercased())
         }
         if !values.isEmpty && !stated { unsupported.append("missing \(mustMention.joined(separator: "/"))") }
+        // The lookup found rows, so a reply that says there are none contradicts them (SmolLM2:
+        // "No, the 3-month deposit promotion has been removed" with the promotion in the rows).
+        if !rows.rows.isEmpty, let claim = Self.absenceClaims.first(where: { lowerReply.contains($0) && !question.lowercased().contains($0) }) {
+            unsupported.append("claims absence (\"\(claim)\") but the lookup found rows")
+        }
         return Outcome(passed: unsupported.isEmpty, unsupported: unsupported)
     }
+
+    /// Phrases that deny what a non-empty lookup shows.
+    static let absenceClaims = ["no, ", "not available", "no longer", "has been removed", "has ended", "have ended",
+                                "expired", "there is no", "there are no", "does not exist",
+                                "没有", "已结束", "已经结束", "不再", "已下架", "不存在"]
 
     /// Digit runs with thousands separators and decimals: "100,000", "1.30", "2026".
     static func numbers(in text: String) -> [String] {
