@@ -19,10 +19,13 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var retrievalSeconds: Double
     public var generationSeconds: Double
     public var totalSeconds: Double
+    /// Scenario-specific facts as JSON (customer service: intent, slots, lookup, reply path).
+    public var detail: String?
 
     public init(time: Date, groups: [String], question: String, chunkIDs: [Int64], citedChunkIDs: [Int64], modelID: String,
                 adapter: String?, pack: String, answer: String, refused: Bool, refusalReason: String?,
-                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double) {
+                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double, detail: String? = nil) {
+        self.detail = detail
         self.time = time; self.groups = groups; self.question = question; self.chunkIDs = chunkIDs
         self.citedChunkIDs = citedChunkIDs; self.modelID = modelID; self.adapter = adapter; self.pack = pack
         self.answer = answer; self.refused = refused; self.refusalReason = refusalReason
@@ -109,7 +112,7 @@ extension AuditStore: AuditLog {
                                citedChunkIDs: e.citedChunkIDs, modelID: e.modelID, adapter: e.adapter, pack: e.pack,
                                answer: e.answer, refused: e.refused, refusalReason: e.refusalReason,
                                retrievalSeconds: e.retrievalSeconds, generationSeconds: e.generationSeconds,
-                               totalSeconds: e.totalSeconds))
+                               totalSeconds: e.totalSeconds, detail: e.detail))
     }
 
     public func recent(_ limit: Int) throws -> [AuditEntry] {
@@ -118,7 +121,7 @@ extension AuditStore: AuditLog {
                        citedChunkIDs: r.citedChunkIDs, modelID: r.modelID, adapter: r.adapter, pack: r.pack,
                        answer: r.answer, refused: r.refused, refusalReason: r.refusalReason,
                        retrievalSeconds: r.retrievalSeconds, generationSeconds: r.generationSeconds,
-                       totalSeconds: r.totalSeconds)
+                       totalSeconds: r.totalSeconds, detail: r.detail)
         }
     }
 }

@@ -21,7 +21,8 @@ public struct ExtractiveGenerator: TextGenerator {
         let labelled = lines.first { $0.hasPrefix("Question:") || $0.hasPrefix("问题：") || $0.hasPrefix("Customer:") || $0.hasPrefix("客户：") }
         let question = labelled ?? lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
         let qTerms = TextAnalysis.keyTerms(question.split(maxSplits: 1, whereSeparator: { $0 == ":" || $0 == "：" }).last.map(String.init) ?? question)
-        var best: (sentence: String, source: Int, score: Double)? = nil
+        let quantity = Self.asksForQuantity(question)
+        var best: (sentence: String, source: Int, score: Double, coverage: Double)? = nil
         var current: Int? = nil
         for line in lines {
             var trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -33,15 +34,31 @@ public struct ExtractiveGenerator: TextGenerator {
             }
             guard let n = current, !trimmed.isEmpty else { continue }
             for s in TextAnalysis.sentences(trimmed) {
-                let score = TextAnalysis.coverage(qTerms, in: TextAnalysis.keyTerms(s))
-                if score > (best?.score ?? 0) { best = (s, n, score) }
+                let coverage = TextAnalysis.coverage(qTerms, in: TextAnalysis.keyTerms(s))
+                let score = coverage + (quantity && s.contains(where: \.isNumber) ? Self.numberBonus : 0)
+                if coverage > 0, score > (best?.score ?? 0) { best = (s, n, score, coverage) }
             }
         }
         var text = ""
-        if let best, best.score >= minCoverage { text = "\(best.sentence) [\(best.source)]" }
+        // The bonus ranks; only the question's own terms decide whether anything answers at all.
+        if let best, best.coverage >= minCoverage { text = "\(best.sentence) [\(best.source)]" }
         var cancelled = false
         if !text.isEmpty { cancelled = !onPiece(text) }
         return GenerationResult(text: text, promptTokens: user.count, generatedTokens: text.count, promptSeconds: 0,
                                 generationSeconds: 0, stopReason: cancelled ? .cancelled : .endOfSequence)
+    }
+
+    /// How much a number in a sentence counts when the question asks for a quantity or a time.
+    static let numberBonus = 0.25
+
+    /// "How long does a refund take?", "退款需要几天？": the answer holds a number, and a sentence
+    /// that merely echoes the question's words ("this policy explains how long refunds take")
+    /// does not answer it.
+    static func asksForQuantity(_ question: String) -> Bool {
+        let q = question.lowercased()
+        let en = ["how long", "how much", "how many", "how soon", "how often", "what time", "when ", "what is the fee",
+                  "what is the rate", "what percentage", "what year", "how old", "deadline"]
+        let zh = ["几", "多少", "多久", "多长", "多高", "多大", "什么时候", "何时", "哪一年", "期限", "利率", "费用"]
+        return en.contains { q.contains($0) } || zh.contains { q.contains($0) }
     }
 }

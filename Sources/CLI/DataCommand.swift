@@ -26,6 +26,11 @@ struct DataImportCommand: CLICommand {
             throw CLIError.usage("--table names one table; import one file at a time with it", command: name)
         }
         let db = try Database(path: args.databasePath)
+        // Business tables live in the knowledge database: make it one, so 'ingest' and 'support'
+        // can open the same file later.
+        do { try Schema.migrate(db) } catch let e as DatabaseError {
+            throw CLIError.failed("cannot prepare the database '\(args.databasePath)': \(e.message)")
+        }
         var infos: [BusinessTableInfo] = []
         for file in args.positionals {
             do {

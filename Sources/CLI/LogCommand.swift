@@ -8,8 +8,9 @@ struct LogCommand: CLICommand {
     static let usage = """
     Usage: strata log [--last N] [--json]
 
-    Every answer 'ask' and 'chat' give is recorded in the database: time, groups, question,
-    chunks shown to the model, model, adapter, pack, answer, refusal, timings.
+    Every answer 'ask', 'chat' and 'support' give is recorded in the database: time, groups, question,
+    chunks shown to the model, model, adapter, pack, answer, refusal, timings, and for
+    customer service the intent, slots, lookup and reply path.
     """
     static let options: [OptionSpec] = [
         .value("last", "N", "show the N most recent entries (default 20)"),
@@ -37,6 +38,7 @@ struct LogCommand: CLICommand {
             print("  Q: \(e.question)")
             print("  A: \(e.refused ? "[refused: \(e.refusalReason ?? "?")] " : "")\(e.answer.replacingOccurrences(of: "\n", with: " "))")
             print("  chunks: \(e.chunkIDs.map(String.init).joined(separator: ","))  cited: \(e.citedChunkIDs.map(String.init).joined(separator: ","))")
+            if let d = e.detail { print("  detail: \(d)") }
         }
         return 0
     }

@@ -15,8 +15,10 @@ struct SupportCommand: CLICommand {
     Reads one customer message per line from standard input and answers each: the intent is
     recognised, slot values are found in the business tables, the named lookup runs read-only
     and the reply is written from its rows (by the model when --model is given and its reply
-    passes the fact check, else from the pack's template). A follow-up like "那储蓄卡呢？"
-    reuses the previous intent. An empty line or end of input ends the conversation.
+    passes the fact check, else from the pack's template). Intents that answer from documents
+    (refunds, account opening) ask the knowledge base, restricted to those documents, and cite
+    them. A follow-up like "那储蓄卡呢？" reuses the previous intent. Every turn is recorded in
+    the audit log ('strata log'). An empty line or end of input ends the conversation.
     """
     static let options: [OptionSpec] = ServiceWiring.options
 
@@ -45,6 +47,7 @@ enum ServiceWiring {
         .value("today", "DATE", "the date for 'current' questions, YYYY-MM-DD (default: today)"),
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
         .flag("json", "print everything as JSON"),
+        .flag("no-audit", "do not record the conversation in the audit log"),
     ]
 
     static func assistant(_ args: ParsedArguments) throws -> ServiceAssistant {
@@ -73,10 +76,29 @@ enum ServiceWiring {
         }
         do {
             return try ServiceAssistant(pack: pack, embedder: encoder, generator: generator,
-                                        databasePath: args.databasePath, today: today)
+                                        databasePath: args.databasePath, today: today,
+                                        knowledge: try knowledge(args, encoder: encoder, generator: generator),
+                                        audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
+        } catch let e as CLIError {
+            throw e
         } catch {
             throw CLIError.failed(error.localizedDescription)
         }
+    }
+
+    /// The kb-qa pipeline behind `answer` intents: the same database, read-only, the same model
+    /// (the extractive baseline with --model none, so those intents still cite their documents).
+    /// nil when the database holds business tables only (made by an older 'data import'): those
+    /// intents then refuse and offer a colleague.
+    static func knowledge(_ args: ParsedArguments, encoder: any TextEmbedder, generator: (any TextGenerator)?) throws -> KnowledgeQA? {
+        let tables = Set(try Database(path: args.databasePath, mode: .readOnly)
+            .query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) })
+        guard tables.contains("chunks") else { return nil }
+        let pack = try args.packLibrary.pack(named: "kb-qa")
+        let retriever = try StoreRetriever(store: try KnowledgeStore(path: args.databasePath, readOnly: true),
+                                           mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
+                                           embedder: encoder, displayRoot: FileManager.default.currentDirectoryPath)
+        return KnowledgeQA(pack: pack, retriever: retriever, generator: generator ?? ExtractiveGenerator(), embedder: encoder)
     }
 
     /// One question, for `strata ask --pack customer-service`.
@@ -88,8 +110,12 @@ enum ServiceWiring {
 
     static func render(_ a: ServiceAnswer, _ args: ParsedArguments) throws -> String {
         if args.has("json") { return try jsonString(a) }
-        guard args.has("explain") else { return a.reply }
-        var s = a.reply + "\n\n"
+        var sources = ""
+        if a.path == .knowledge, let k = a.knowledge, !k.citations.isEmpty {
+            sources = "\nSources:\n" + ChatSession.sourcesList(k)
+        }
+        guard args.has("explain") else { return a.reply + sources }
+        var s = a.reply + sources + "\n\n"
         s += "intent      \(a.intent ?? "(out of scope)")\(a.followUp ? " (follow-up)" : "")  best guess \(a.decision.bestGuess)\n"
         s += "confidence  \(String(format: "%.3f", a.decision.confidence)) (margin), nearest similarity \(String(format: "%.3f", a.decision.nearestSimilarity))\n"
         s += "top         " + a.decision.top.map { "\($0.intent) \(String(format: "%.3f", $0.score))" }.joined(separator: ", ") + "\n"
@@ -100,6 +126,10 @@ enum ServiceWiring {
         if let m = a.modelReply { s += "model reply \(m.replacingOccurrences(of: "\n", with: " "))\n" }
         if let f = a.factCheck { s += "fact check  \(f.passed ? "passed" : "failed: " + f.unsupported.joined(separator: ", "))\n" }
         if let h = a.handoffReason { s += "handoff     \(h)\n" }
+        if let k = a.knowledge {
+            s += "documents   \(k.passages.count) passages from \(Set(k.passages.map(\.documentPath)).sorted().joined(separator: ", "))\n"
+            if k.refused { s += "refused     \(k.explanation)\n" }
+        }
         s += "reply path  \(a.path.rawValue)"
         return s
     }

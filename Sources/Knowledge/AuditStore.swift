@@ -17,10 +17,13 @@ public struct AuditRecord: Sendable, Equatable {
     public var retrievalSeconds: Double
     public var generationSeconds: Double
     public var totalSeconds: Double
+    /// Scenario-specific facts as JSON text, nil when the scenario has none.
+    public var detail: String?
 
     public init(time: Date, groups: [String], question: String, chunkIDs: [Int64], citedChunkIDs: [Int64],
                 modelID: String, adapter: String?, pack: String, answer: String, refused: Bool, refusalReason: String?,
-                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double) {
+                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double, detail: String? = nil) {
+        self.detail = detail
         self.time = time; self.groups = groups; self.question = question; self.chunkIDs = chunkIDs
         self.citedChunkIDs = citedChunkIDs; self.modelID = modelID; self.adapter = adapter; self.pack = pack
         self.answer = answer; self.refused = refused; self.refusalReason = refusalReason
@@ -52,6 +55,10 @@ public final class AuditStore: @unchecked Sendable {
             total_seconds REAL NOT NULL
         );
         """)
+    /// The customer-service scenario records its decision (intent, slots, lookup, reply path).
+    public static let detailMigration = Migration(name: "audit_002_detail", sql: """
+        ALTER TABLE audit_log ADD COLUMN detail TEXT;  -- JSON, scenario-specific, may be NULL
+        """)
 
     private let db: Database
     private let lock = NSLock()
@@ -69,13 +76,13 @@ public final class AuditStore: @unchecked Sendable {
         try lock.withLock {
             try db.run("""
                 INSERT INTO audit_log(time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack,
-                    answer, refused, refusal_reason, retrieval_seconds, generation_seconds, total_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    answer, refused, refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.real(r.time.timeIntervalSince1970), .text(Self.json(r.groups)), .text(r.question),
                       .text(Self.json(r.chunkIDs)), .text(Self.json(r.citedChunkIDs)), .text(r.modelID),
                       r.adapter.map { .text($0) } ?? .null, .text(r.pack), .text(r.answer), .integer(r.refused ? 1 : 0),
                       r.refusalReason.map { .text($0) } ?? .null, .real(r.retrievalSeconds),
-                      .real(r.generationSeconds), .real(r.totalSeconds)])
+                      .real(r.generationSeconds), .real(r.totalSeconds), r.detail.map { .text($0) } ?? .null])
         }
     }
 
@@ -84,14 +91,15 @@ public final class AuditStore: @unchecked Sendable {
         try lock.withLock {
             try db.query("""
                 SELECT time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack, answer, refused,
-                       refusal_reason, retrieval_seconds, generation_seconds, total_seconds
+                       refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail
                 FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) ORDER BY id
                 """, [.integer(Int64(max(0, limit)))]) { row in
                 AuditRecord(time: Date(timeIntervalSince1970: row.double(0)), groups: Self.decode(row.text(1)),
                             question: row.text(2), chunkIDs: Self.decode(row.text(3)), citedChunkIDs: Self.decode(row.text(4)),
                             modelID: row.text(5), adapter: row.isNull(6) ? nil : row.text(6), pack: row.text(7),
                             answer: row.text(8), refused: row.int(9) != 0, refusalReason: row.isNull(10) ? nil : row.text(10),
-                            retrievalSeconds: row.double(11), generationSeconds: row.double(12), totalSeconds: row.double(13))
+                            retrievalSeconds: row.double(11), generationSeconds: row.double(12), totalSeconds: row.double(13),
+                            detail: row.isNull(14) ? nil : row.text(14))
             }
         }
     }

@@ -64,7 +64,8 @@ public enum Schema {
         Migration(name: "003_business_tables_registry", sql: """
             -- Tables imported from CSV (customer-service scenario) register here; the import
             -- itself is built by that scenario.
-            CREATE TABLE business_tables (
+            -- IF NOT EXISTS: files written by an older 'data import' made this table themselves.
+            CREATE TABLE IF NOT EXISTS business_tables (
                 name TEXT PRIMARY KEY,
                 source_file TEXT NOT NULL,
                 sha256 TEXT NOT NULL,
@@ -74,6 +75,7 @@ public enum Schema {
             );
             """),
         AuditStore.migration,
+        AuditStore.detailMigration,
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction, in order.

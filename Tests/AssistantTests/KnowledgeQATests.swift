@@ -181,6 +181,12 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertTrue(e[1].refused)
         XCTAssertNil(e[1].adapter)
         XCTAssertEqual((try store.recent(1) as [AuditEntry]).map(\.question), ["Mars parking?"])
+        XCTAssertNil(e[0].detail)
+        // A scenario's detail (customer service: intent, slots, path) survives the round trip.
+        try store.record(AuditEntry(time: Date(), groups: [], question: "金卡年费？", chunkIDs: [], citedChunkIDs: [], modelID: "template",
+                                    adapter: nil, pack: "customer-service", answer: "300元", refused: false, refusalReason: nil,
+                                    retrievalSeconds: 0, generationSeconds: 0, totalSeconds: 0.01, detail: #"{"intent":"card_annual_fee"}"#))
+        XCTAssertEqual((try store.recent(1) as [AuditEntry]).first?.detail, #"{"intent":"card_annual_fee"}"#)
     }
 }
 

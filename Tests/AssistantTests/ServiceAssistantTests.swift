@@ -50,9 +50,98 @@ final class ServiceAssistantTests: XCTestCase {
         }
     }
 
-    func assistant(_ generator: (any TextGenerator)? = nil) throws -> ServiceAssistant {
+    func assistant(_ generator: (any TextGenerator)? = nil, knowledge: KnowledgeQA? = nil,
+                   audit: (any AuditLog)? = nil) throws -> ServiceAssistant {
         let pack = try ServicePack(pack: try PromptPack.load(from: Self.root.appendingPathComponent("Prompts/customer-service")))
-        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: Self.dbPath, today: "2026-11-23")
+        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: Self.dbPath,
+                                    today: "2026-11-23", knowledge: knowledge, audit: audit)
+    }
+
+    /// The knowledge base an `answer` intent sees: the refund policy, and a research note that
+    /// also talks about refunds and must never be used for a customer's refund question.
+    static let refundPolicy = Fixtures.passage(41, "Knowledge/policies/refunds.en.md", "Refund Policy › Merchant refunds to cards",
+        "A domestic UnionPay refund reaches your account 3–7 business days after the merchant issues it. Overseas refunds take up to 15 business days.", lines: (5, 14))
+    static let researchNote = Fixtures.passage(42, "Knowledge/research/retail-note.en.md", "Retail › Refund trends",
+        "Retail refund volumes rose 12% and refunds now take 2 business days at most merchants.", lines: (3, 6))
+    static let accountOpening = Fixtures.passage(43, "Knowledge/policies/account-opening.zh.md", "个人账户开立政策 › 需要哪些材料？",
+        "中国居民开户需要本人有效居民身份证和本人实名手机号。", lines: (13, 18))
+
+    func knowledge(_ generator: any TextGenerator) throws -> KnowledgeQA {
+        let retriever = ClosureRetriever { q in
+            // The research note ranks first for refund questions: the scope must skip it.
+            q.contains("开户") ? [Self.accountOpening] : [Self.researchNote, Self.refundPolicy]
+        }
+        return KnowledgeQA(pack: try Fixtures.pack, retriever: retriever, generator: generator)
+    }
+
+    func testAnswerIntentAnswersFromItsDocumentsOnlyWithSources() throws {
+        let g = ScriptedGenerator(["A domestic UnionPay refund reaches your account 3–7 business days after the merchant issues it [1]."])
+        let a = try assistant(knowledge: try knowledge(g)).answer("How long does a refund take to reach my card?")
+        XCTAssertEqual(a.intent, "refund_policy")
+        XCTAssertEqual(a.path, .knowledge)
+        XCTAssertEqual(a.knowledge?.passages.map(\.chunkID), [41], "the research note is outside the intent's documents")
+        XCTAssertEqual(a.knowledge?.citations.map(\.path), ["Knowledge/policies/refunds.en.md"])
+        XCTAssertTrue(a.reply.contains("3–7 business days"), a.reply)
+        XCTAssertFalse(g.lastPrompt.contains("Retail refund volumes"), "the out-of-scope document reached the prompt")
+        XCTAssertNil(a.lookup)
+    }
+
+    func testAnswerIntentInChineseCitesTheChinesePolicy() throws {
+        let g = ScriptedGenerator(["中国居民开户需要本人有效居民身份证和本人实名手机号[1]。"])
+        let a = try assistant(knowledge: try knowledge(g)).answer("开户需要带什么证件？")
+        XCTAssertEqual(a.intent, "account_opening")
+        XCTAssertEqual(a.path, .knowledge)
+        XCTAssertEqual(a.knowledge?.citations.first?.chunkID, 43)
+        XCTAssertTrue(a.reply.contains("居民身份证"), a.reply)
+    }
+
+    func testAnswerIntentWithoutEvidenceRefusesAndOffersAColleague() throws {
+        // Only the research note mentions refunds: outside the scope, so no evidence at all.
+        let qa = KnowledgeQA(pack: try Fixtures.pack, retriever: ClosureRetriever { _ in [Self.researchNote] },
+                             generator: ScriptedGenerator(["Refunds take 2 business days [1]."]))
+        let a = try assistant(knowledge: qa).answer("How long does a refund take to reach my card?")
+        XCTAssertEqual(a.intent, "refund_policy")
+        XCTAssertEqual(a.path, .knowledgeRefused)
+        XCTAssertEqual(a.reply, try ServicePack(pack: try PromptPack.load(from: Self.root.appendingPathComponent("Prompts/customer-service"))).pack.refusal(language: "en"))
+        XCTAssertFalse(a.reply.contains("2 business days"))
+        // No knowledge pipeline wired: the same refusal, never a guess.
+        XCTAssertEqual(try assistant().answer("How long does a refund take to reach my card?").path, .knowledgeRefused)
+    }
+
+    func testClarifyIntentAsksWhatTheCustomerMeans() throws {
+        let a = try assistant()
+        let zh = try a.answer("你好，我想咨询一下")
+        XCTAssertEqual(zh.intent, "general_help")
+        XCTAssertEqual(zh.path, .clarify)
+        XCTAssertTrue(zh.reply.contains("哪方面"), zh.reply)
+        let en = try a.answer("Hello, I have a question")
+        XCTAssertEqual(en.path, .clarify)
+        XCTAssertTrue(en.reply.contains("What would you like to know"), en.reply)
+    }
+
+    func testEveryTurnIsAuditedWithItsDecision() throws {
+        let log = InMemoryAuditLog()
+        let a = try assistant(audit: log)
+        _ = try a.answer("What is the annual fee of the gold card?")
+        _ = try a.answer("Can you recommend a good pizza recipe with basil?")
+        let entries = try log.recent(10)
+        XCTAssertEqual(entries.count, 2)
+        XCTAssertEqual(entries[0].pack, "customer-service")
+        XCTAssertFalse(entries[0].refused)
+        let detail = try JSONSerialization.jsonObject(with: Data(entries[0].detail!.utf8)) as! [String: Any]
+        XCTAssertEqual(detail["intent"] as? String, "card_annual_fee")
+        XCTAssertEqual(detail["lookup"] as? String, "card_annual_fee")
+        XCTAssertEqual(detail["path"] as? String, "template")
+        XCTAssertEqual((detail["slots"] as? [String: String])?["card"], "CC-GOLD")
+        XCTAssertTrue(entries[1].refused)
+        XCTAssertEqual(entries[1].refusalReason, "out-of-scope")
+    }
+
+    func testDocumentScopeMatchesPathFragments() {
+        XCTAssertTrue(DocumentScopedRetriever.allows("Knowledge/policies/refunds.zh.md", ["policies/refunds"]))
+        XCTAssertTrue(DocumentScopedRetriever.allows("policies/refunds.en.md", ["policies/refunds"]))
+        XCTAssertFalse(DocumentScopedRetriever.allows("Knowledge/research/refunds.md", ["policies/refunds"]))
+        XCTAssertFalse(DocumentScopedRetriever.allows("Knowledge/policies/refunds.md", []))
     }
 
     func testIntentSlotsAndRowsForAnEnglishAndAChineseQuestion() throws {

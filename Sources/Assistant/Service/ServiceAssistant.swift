@@ -9,7 +9,9 @@ public struct ServiceAnswer: Sendable, Codable {
         case model                 // the generator's reply passed the fact check
         case template              // deterministic reply (no generator, or the fact check failed)
         case noRows = "no-rows"    // the lookup found nothing: a deterministic "no such item"
-        case clarify               // a required slot is missing
+        case clarify               // a required slot is missing, or the intent asks what the customer means
+        case knowledge             // an `answer` intent, answered from its documents with sources
+        case knowledgeRefused = "knowledge-refused"  // its documents hold no answer: the pack's refusal
         case handoff               // the intent hands off to a person
         case outOfScope = "out-of-scope"
     }
@@ -27,8 +29,11 @@ public struct ServiceAnswer: Sendable, Codable {
     public var modelReply: String?
     public var factCheck: FactCheck.Outcome?
     public var handoffReason: String?
+    /// For an `answer` intent: the knowledge-base answer, with its passages and citations.
+    public var knowledge: Answer?
     public var reply: String
     public var path: Path
+    public var seconds: Double = 0
 }
 
 /// What a conversation remembers between turns: the last intent and its slot values, so
@@ -46,15 +51,22 @@ public final class ServiceAssistant {
     let slots: SlotFiller
     let generator: (any TextGenerator)?
     let db: Database
+    let knowledge: KnowledgeQA?
+    let audit: (any AuditLog)?
 
     /// - Parameters:
     ///   - databasePath: opened read-only: lookups can never write, whatever a slot holds.
     ///   - generator: writes the reply; nil uses the deterministic templates only.
     ///   - today: the date used for "current" questions (ISO `YYYY-MM-DD`).
+    ///   - knowledge: the kb-qa pipeline that `answer` intents use, scoped to their documents;
+    ///     nil makes those intents refuse (and hand off) rather than guess.
+    ///   - audit: where every turn is recorded (intent, slots, lookup, reply path in `detail`).
     public init(pack: ServicePack, embedder: any TextEmbedder, generator: (any TextGenerator)?, databasePath: String,
-                today: String) throws {
+                today: String, knowledge: KnowledgeQA? = nil, audit: (any AuditLog)? = nil) throws {
         self.pack = pack
         self.generator = generator
+        self.knowledge = knowledge
+        self.audit = audit
         db = try Database(path: databasePath, mode: .readOnly)
         for (name, spec) in pack.lookups {
             do { _ = try BusinessQuery.check(db, sql: spec.sql) } catch {
@@ -65,8 +77,18 @@ public final class ServiceAssistant {
         router = try IntentRouter(catalog: pack.catalog, embedder: embedder)
     }
 
-    /// Answers one utterance, updating `session` for the next turn.
+    /// Answers one utterance, updating `session` for the next turn, and records it in the audit log.
     public func answer(_ utterance: String, session: inout ServiceSession) throws -> ServiceAnswer {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var answer = try respond(utterance, session: &session)
+        let d = clock.now - start
+        answer.seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        if let audit { try audit.record(auditEntry(utterance, answer)) }
+        return answer
+    }
+
+    func respond(_ utterance: String, session: inout ServiceSession) throws -> ServiceAnswer {
         let language = pack.pack.language(for: TextAnalysis.detectLanguage(utterance))
         let decision = try router.decide(utterance)
         var intentName = decision.intent
@@ -80,7 +102,7 @@ public final class ServiceAssistant {
         }
         var answer = ServiceAnswer(language: language, decision: decision, intent: intentName, followUp: followUp, slots: [:],
                                    missingSlot: nil, lookup: nil, sql: nil, columns: [], rows: [], modelReply: nil,
-                                   factCheck: nil, handoffReason: nil, reply: "", path: .outOfScope)
+                                   factCheck: nil, handoffReason: nil, knowledge: nil, reply: "", path: .outOfScope)
         guard let name = intentName, let intent = pack.intent(named: name) else {
             answer.reply = pack.localised(pack.replies.outOfScope, language)
             return answer
@@ -101,11 +123,13 @@ public final class ServiceAssistant {
             answer.reply = pack.localised(pack.replies.handoff[reason] ?? pack.replies.outOfScope, language)
             answer.path = .handoff
             return answer
-        case .clarify, .answer:
-            // Knowledge-base answers are served by the kb-qa pipeline; this scenario asks the
-            // customer to rephrase rather than guess.
-            answer.reply = pack.localised(pack.replies.outOfScope, language)
+        case .clarify:
+            // A vague opening ("我想咨询一下"): ask what it is about rather than guess an intent.
+            answer.reply = pack.localised(pack.replies.clarify[name] ?? pack.replies.outOfScope, language)
             answer.path = .clarify
+            return answer
+        case .answer:
+            try answerFromDocuments(utterance, intent: intent, language: language, into: &answer)
             return answer
         case .lookup:
             break
@@ -145,6 +169,47 @@ public final class ServiceAssistant {
         return answer
     }
 
+    /// An `answer` intent: the kb-qa pipeline (evidence gate, cited answer, support check) over the
+    /// intent's documents only, as a customer sees them (no access groups: public documents).
+    /// Its refusal becomes this pack's refusal, which offers a colleague.
+    func answerFromDocuments(_ utterance: String, intent: IntentSpec, language: String, into answer: inout ServiceAnswer) throws {
+        answer.path = .knowledgeRefused
+        answer.reply = pack.pack.refusal(language: language)
+        guard var qa = knowledge else { return }
+        qa.retriever = DocumentScopedRetriever(base: qa.retriever, documents: intent.action.documents ?? [])
+        qa.audit = nil   // the turn is recorded once, below, with the service detail
+        var options = AskOptions()
+        options.adapter = pack.pack.adapter ?? "none"   // this pack's adapter, not kb-qa's
+        let result = try qa.ask(utterance, options: options)
+        answer.knowledge = result
+        if !result.refused {
+            answer.reply = result.text
+            answer.path = .knowledge
+        }
+    }
+
+    /// The audit row of one turn: the knowledge-base fields where they apply, and the service
+    /// decision (intent, confidence, slots, lookup, rows, reply path) as JSON in `detail`.
+    func auditEntry(_ utterance: String, _ a: ServiceAnswer) throws -> AuditEntry {
+        struct Detail: Encodable {
+            var intent: String?, confidence: Double, followUp: Bool, slots: [String: String]
+            var lookup: String?, rows: Int, path: String, handoff: String?, factCheck: [String]?
+        }
+        let detail = Detail(intent: a.intent, confidence: a.decision.confidence, followUp: a.followUp,
+                            slots: a.slots.mapValues(\.value), lookup: a.lookup, rows: a.rows.count, path: a.path.rawValue,
+                            handoff: a.handoffReason, factCheck: a.factCheck.map { $0.unsupported })
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let refused = a.path == .outOfScope || a.path == .knowledgeRefused
+        return AuditEntry(time: Date(), groups: [], question: utterance, chunkIDs: a.knowledge?.passages.map(\.chunkID) ?? [],
+                          citedChunkIDs: a.knowledge?.citations.map(\.chunkID) ?? [],
+                          modelID: a.knowledge?.model ?? (a.modelReply != nil ? generator?.modelID : nil) ?? "template",
+                          adapter: a.knowledge?.adapter, pack: pack.pack.name, answer: a.reply, refused: refused,
+                          refusalReason: refused ? a.path.rawValue : nil,
+                          retrievalSeconds: a.knowledge?.timings.retrieval ?? 0,
+                          generationSeconds: a.knowledge?.timings.generation ?? 0, totalSeconds: a.seconds,
+                          detail: String(decoding: try enc.encode(detail), as: UTF8.self))
+    }
+
     /// Runs a named lookup on the read-only connection; slot values are only ever bound.
     func lookup(_ name: String, slots: [String: SlotValue]) throws -> BusinessRows {
         guard let spec = pack.lookups[name] else { throw ServiceError.invalidLookup(name: name, detail: "not defined in lookups.json") }
@@ -181,7 +246,8 @@ public final class ServiceAssistant {
         let user = try p.render("user", language: language, values: values)
         let request = GenerationRequest(messages: [ChatMessage(.system, system), ChatMessage(.user, user)],
                                         maxTokens: p.generation.maxTokens, temperature: p.generation.temperature,
-                                        stop: p.generation.stop)
+                                        stop: p.generation.stop,
+                                        adapters: p.adapter.map { [(name: $0, scale: Float(1))] } ?? [])
         return try generator.generate(request) { _ in true }.text
     }
 

@@ -153,7 +153,14 @@ public struct ServicePack: Sendable {
                 guard let reason = intent.action.reason, replies.handoff[reason] != nil else {
                     throw ServiceError.invalidPack(file: file, detail: "intent '\(intent.name)' hands off for reason '\(intent.action.reason ?? "")', which replies.json has no text for")
                 }
-            case .answer, .clarify: break
+            case .answer:
+                guard !(intent.action.documents ?? []).isEmpty else {
+                    throw ServiceError.invalidPack(file: file, detail: "intent '\(intent.name)' answers from the knowledge base but names no documents — add \"documents\": [\"policies/refunds\"] to its action")
+                }
+            case .clarify:
+                guard replies.clarify[intent.name] != nil else {
+                    throw ServiceError.invalidPack(file: "replies.json", detail: "intent '\(intent.name)' clarifies but replies.json has no clarify text under its name")
+                }
             }
         }
     }
