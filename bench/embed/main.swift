@@ -50,6 +50,7 @@ if quick { passages = Array(passages.prefix(320)) }
 
 // Throughput: the whole set in one call (the encoder sorts by length and batches by 32).
 encoder.batchSize = 32
+var lastThroughput: Double? = nil
 if !latencyOnly {
 _ = try encoder.embed(Array(passages.prefix(32)))   // warm-up: buffers, BLAS threads
 let tokens = passages.reduce(0) { $0 + encoder.tokenize($1).count }
@@ -70,6 +71,7 @@ print(String(format: "  reference PyTorch 2 threads: %.1f passages/s (%.0f token
 print(String(format: "  CPU: %.1f s for the best run (%.2f cores busy on average, %.0f tokens per CPU-second; the reference rate is ~%.0f per CPU-second if it kept 2 cores busy)",
              cpu[runs.firstIndex(of: best)!], cpu[runs.firstIndex(of: best)!] / best, Double(tokens) / cpu[runs.firstIndex(of: best)!], refTok / 2))
 let ratio = tokPerSec / refTok
+lastThroughput = tokPerSec
 let minRatio = thresholds["throughput_ratio_vs_torch_min"] as! Double
 print(String(format: "  ratio ours/PyTorch (tokens/s): %.2fx  target ≥ %.2fx  %@", ratio, minRatio, ratio >= minRatio ? "OK" : "BELOW TARGET"))
 }
@@ -86,4 +88,31 @@ print(String(format: "latency (%d tokens): median %.2f ms, p90 %.2f ms", encoder
 print(String(format: "  reference: PyTorch %.1f ms, onnxruntime %.2f ms; ratio ours/onnxruntime %.2fx, target ≤ %.1f ms  %@",
              torch["latency_ms_median"] as! Double, ort["latency_ms_median"] as! Double,
              med / (ort["latency_ms_median"] as! Double), maxMs, med <= maxMs ? "OK" : "ABOVE TARGET"))
+
+// Host check. The references were timed when this VM's host ran OpenBLAS sgemm 1024³ at the
+// speed recorded in machine_limits.json; a VM can land on a slower host. The encoder is ~80%
+// sgemm, so the same sgemm now, against the recorded one, says how far the recorded figures
+// can be compared at all. The scaled figure is an estimate, printed as one.
+let limits = readJSON("../shared/reference/llama.cpp/machine_limits.json")
+let recordedGF = ((limits["sgemm"] as? [String: Any])?["t2_1024x1024x1024"] as? [String: Any])?["GFLOPS_median_of_runs"] as? Double
+let nn = 1024
+let ga = [Float](repeating: 0.5, count: nn * nn), gb = [Float](repeating: 0.25, count: nn * nn)
+var gc = [Float](repeating: 0, count: nn * nn)
+var gBest = 0.0
+for _ in 0..<5 {
+    let s = now()
+    ga.withUnsafeBufferPointer { a in gb.withUnsafeBufferPointer { b in gc.withUnsafeMutableBufferPointer { c in
+        BLAS.gemm(m: nn, n: nn, k: nn, a: a.baseAddress!, lda: nn, b: b.baseAddress!, ldb: nn, transB: false, c: c.baseAddress!, ldc: nn)
+    } } }
+    gBest = max(gBest, 2 * Double(nn * nn * nn) / (now() - s) / 1e9)
+}
+if let recordedGF {
+    let f = gBest / recordedGF
+    print(String(format: "host: OpenBLAS sgemm 1024³ (2 threads) now %.0f GFLOPS, %.0f when the references were recorded (%.2fx)",
+                 gBest, recordedGF, f))
+    if f < 0.8, let tps = lastThroughput {
+        print(String(format: "  this host is slower than the recorded one: PyTorch's recorded %.0f tokens/s scaled by it ≈ %.0f; ours/scaled %.2fx (an estimate)",
+                     torch["tok_per_s"] as! Double, (torch["tok_per_s"] as! Double) * f, tps / ((torch["tok_per_s"] as! Double) * f)))
+    }
+}
 print("note: the machine is shared; figures vary run to run — rerun before drawing conclusions")

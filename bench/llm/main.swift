@@ -3,7 +3,32 @@ import LLM
 
 // Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
 // on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
-// Usage: swift run -c release bench-llm [--quick]
+// Usage: swift run -c release bench-llm [--quick] [--llama-bench PATH]
+//
+// The recorded figures were taken on the host the VM had then; a VM can land on a slower host
+// (the same sgemm has measured 2.8x slower), so with --llama-bench (or $LLAMA_BENCH) pointing
+// at a llama-bench binary, each test also runs llama.cpp right after ours, in the same run,
+// and the last column is the ratio to that.
+
+/// llama-bench's tokens/s for one test, run now (nil when it fails).
+func llamaBenchNow(_ binary: String?, model: String, pp: Int, tg: Int, threads: Int) -> Double? {
+    guard let binary else { return nil }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = ["-m", model, "-t", String(threads), "-r", "2", "-o", "json", "-p", String(pp), "-n", String(tg)]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let rows = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else { return nil }
+    return rows.compactMap { ($0["avg_ts"] as? NSNumber)?.doubleValue }.first
+}
+
+func column(_ v: Double?, _ ours: Double) -> String {
+    v.map { String(format: "%9.1f  %5.2fx", $0, ours / $0) } ?? "        -       -"
+}
 
 struct Row { let model: String; let test: String; let threads: Int; let ours: Double; let reference: Double? }
 
@@ -27,7 +52,15 @@ let refs = FileManager.default.contents(atPath: "../shared/reference/llama.cpp/b
     .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
 let models = [("models/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-instruct-q4_1"),
               ("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "qwen2.5-coder-1.5b-instruct-q4_k_m")]
-emit("model                                test    thr   ours t/s   llama.cpp   ratio")
+let llamaBench: String? = {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--llama-bench"), i + 1 < args.count { return args[i + 1] }
+    return ProcessInfo.processInfo.environment["LLAMA_BENCH"]
+}()
+if let b = llamaBench, !FileManager.default.isExecutableFile(atPath: b) {
+    print("--llama-bench \(b): not an executable — build llama.cpp's llama-bench or drop the option"); exit(2)
+}
+emit("model                                test    thr   ours t/s   llama.cpp (recorded)  ratio   llama.cpp (this run)  ratio")
 for (path, name) in models {
     guard FileManager.default.fileExists(atPath: path) else { print("\(name): absent, skipped"); continue }
     if quick && name.hasPrefix("qwen") { continue }
@@ -45,9 +78,9 @@ for (path, name) in models {
                 best = max(best, Double(pp) / Date().timeIntervalSince(t0))
             }
             let ref = reference(refs, model: name, test: "pp\(pp)", threads: threads)
-            emit(String(format: "%-36@ pp%-4d  %d   %8.1f   %9@   %@", name as NSString, pp, threads, best,
-                         (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
-                         (ref.map { String(format: "%.2fx", best / $0) } ?? "-") as NSString))
+            let now = llamaBenchNow(llamaBench, model: path, pp: pp, tg: 0, threads: threads)
+            emit(String(format: "%-36@ pp%-4d  %d   %8.1f   %@        %@", name as NSString, pp, threads, best,
+                         column(ref, best) as NSString, column(now, best) as NSString))
         }
         let n = threads == 2 ? 128 : 64
         var best = 0.0
@@ -56,9 +89,9 @@ for (path, name) in models {
             best = max(best, g.generationTokensPerSecond)
         }
         let ref = reference(refs, model: name, test: "tg\(n)", threads: threads)
-        emit(String(format: "%-36@ tg%-4d  %d   %8.1f   %9@   %@", name as NSString, n, threads, best,
-                     (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
-                     (ref.map { String(format: "%.2fx", best / $0) } ?? "-") as NSString))
+        let now = llamaBenchNow(llamaBench, model: path, pp: 0, tg: n, threads: threads)
+        emit(String(format: "%-36@ tg%-4d  %d   %8.1f   %@        %@", name as NSString, n, threads, best,
+                     column(ref, best) as NSString, column(now, best) as NSString))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     emit(String(format: "%@: peak RSS so far %.0f MiB (file %.0f MiB)", name, peakRSSMiB(), Double(size) / 1048576))
