@@ -47,9 +47,10 @@ let package = Package(
         .executableTarget(name: "bench-search", dependencies: ["Tensor"], path: "bench/search",
                           exclude: ["thresholds.json"], swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure, the reference and the ratio.
-        .executableTarget(name: "bench-fts", dependencies: ["Knowledge"], path: "bench/fts",
+        .target(name: "BenchCorpus", path: "bench/corpus", swiftSettings: fastFlags),
+        .executableTarget(name: "bench-fts", dependencies: ["Knowledge", "BenchCorpus"], path: "bench/fts",
                           exclude: ["thresholds.json"], swiftSettings: fastFlags),
-        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge"], path: "bench/ingest", swiftSettings: fastFlags),
+        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge", "BenchCorpus"], path: "bench/ingest", swiftSettings: fastFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),

@@ -1,3 +1,4 @@
+import BenchCorpus
 import Foundation
 import Knowledge
 

@@ -4,12 +4,13 @@ import Foundation
 /// the MiniLM vocabulary (id >= 1996, [a-z]{2,}, roughly frequency ordered), Zipf s = 1.07,
 /// 90–110 words per chunk; queries of 2–3 words uniform over frequency ranks 100..5000.
 /// Not the same random stream as numpy, so figures are comparable, not identical.
-struct Corpus {
-    let words: [String]
+/// Shared by bench-fts and bench-ingest, so both measure the same text.
+public struct Corpus {
+    public let words: [String]
     private var rng: SplitMix64
     private let cdf: [Double]
 
-    init(tokenizerJSON: String, seed: UInt64) throws {
+    public init(tokenizerJSON: String, seed: UInt64) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: tokenizerJSON))
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let model = root["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Int] else {
@@ -24,33 +25,33 @@ struct Corpus {
         rng = SplitMix64(seed: seed)
     }
 
-    mutating func zipfWord() -> String {
+    public mutating func zipfWord() -> String {
         let u = rng.unit()
         var lo = 0, hi = cdf.count - 1
         while lo < hi { let mid = (lo + hi) / 2; if cdf[mid] < u { lo = mid + 1 } else { hi = mid } }
         return words[lo]
     }
 
-    mutating func passage() -> String {
+    public mutating func passage() -> String {
         let n = 90 + Int(rng.next() % 21)
         return (0..<n).map { _ in zipfWord() }.joined(separator: " ")
     }
 
-    mutating func query() -> String {
+    public mutating func query() -> String {
         let n = 2 + Int(rng.next() % 2)
         return (0..<n).map { _ in words[100 + Int(rng.next() % 4900)] }.joined(separator: " ")
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SplitMix64 {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E3779B97F4A7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
         z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
         return z ^ (z >> 31)
     }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
