@@ -1,37 +1,9 @@
 import Foundation
 import Knowledge
 
-/// One answered (or refused) question, as recorded for audit.
-public struct AuditEntry: Sendable, Codable, Equatable {
-    public var time: Date
-    public var groups: [String]
-    public var question: String
-    /// Chunks put in the prompt (what the model saw), in source order.
-    public var chunkIDs: [Int64]
-    /// Chunks the final answer cites.
-    public var citedChunkIDs: [Int64]
-    public var modelID: String
-    public var adapter: String?
-    public var pack: String
-    public var answer: String
-    public var refused: Bool
-    public var refusalReason: String?
-    public var retrievalSeconds: Double
-    public var generationSeconds: Double
-    public var totalSeconds: Double
-    /// Scenario-specific facts as JSON (customer service: intent, slots, lookup, reply path).
-    public var detail: String?
-
-    public init(time: Date, groups: [String], question: String, chunkIDs: [Int64], citedChunkIDs: [Int64], modelID: String,
-                adapter: String?, pack: String, answer: String, refused: Bool, refusalReason: String?,
-                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double, detail: String? = nil) {
-        self.detail = detail
-        self.time = time; self.groups = groups; self.question = question; self.chunkIDs = chunkIDs
-        self.citedChunkIDs = citedChunkIDs; self.modelID = modelID; self.adapter = adapter; self.pack = pack
-        self.answer = answer; self.refused = refused; self.refusalReason = refusalReason
-        self.retrievalSeconds = retrievalSeconds; self.generationSeconds = generationSeconds; self.totalSeconds = totalSeconds
-    }
-}
+/// One answered (or refused) question, as recorded for audit. The record is defined with the
+/// store that keeps it (Knowledge), so the two layers cannot drift apart field by field.
+public typealias AuditEntry = AuditRecord
 
 /// Where answers are recorded. The SQLite implementation lives with the knowledge store.
 public protocol AuditLog: Sendable {
@@ -105,23 +77,7 @@ public enum AssistantError: Error, LocalizedError, Equatable {
 }
 
 
-/// The audit log in the knowledge database (the CLI's choice): `AuditEntry` maps field for field.
+/// The audit log in the knowledge database (the CLI's choice).
 extension AuditStore: AuditLog {
-    public func record(_ e: AuditEntry) throws {
-        try append(AuditRecord(time: e.time, groups: e.groups, question: e.question, chunkIDs: e.chunkIDs,
-                               citedChunkIDs: e.citedChunkIDs, modelID: e.modelID, adapter: e.adapter, pack: e.pack,
-                               answer: e.answer, refused: e.refused, refusalReason: e.refusalReason,
-                               retrievalSeconds: e.retrievalSeconds, generationSeconds: e.generationSeconds,
-                               totalSeconds: e.totalSeconds, detail: e.detail))
-    }
-
-    public func recent(_ limit: Int) throws -> [AuditEntry] {
-        try (recent(limit) as [AuditRecord]).map { r in
-            AuditEntry(time: r.time, groups: r.groups, question: r.question, chunkIDs: r.chunkIDs,
-                       citedChunkIDs: r.citedChunkIDs, modelID: r.modelID, adapter: r.adapter, pack: r.pack,
-                       answer: r.answer, refused: r.refused, refusalReason: r.refusalReason,
-                       retrievalSeconds: r.retrievalSeconds, generationSeconds: r.generationSeconds,
-                       totalSeconds: r.totalSeconds, detail: r.detail)
-        }
-    }
+    public func record(_ e: AuditEntry) throws { try append(e) }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// One audit row: who asked what, what the model saw and said. Plain values only, so this layer
 /// need not know the Assistant's types (Assistant maps its `AuditEntry` onto this).
-public struct AuditRecord: Sendable, Equatable {
+public struct AuditRecord: Sendable, Equatable, Codable {
     public var time: Date
     public var groups: [String]
     public var question: String
