@@ -55,7 +55,7 @@ public enum TrainingError: Error, LocalizedError {
         case .unknownTarget(let n, let known): "unknown target '\(n)' — use some of \(known.joined(separator: ","))"
         case .invalidOption(let m): m
         case .diverged(let step, let loss, let lr):
-            "the loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) with learning rate \(lr) — lower --lr (e.g. by 10×); the last good state is kept"
+            "the loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) (learning rate \(lr)) — the learning rate is too high"
         case .badCheckpoint(let p, let d): "cannot read the checkpoint \(p): \(d) — delete it to start over"
         case .checkpointMismatch(let p, let d): "the checkpoint \(p) is from a different run (\(d)) — give the same options as that run, or delete it to start over"
         }
@@ -201,8 +201,11 @@ public final class LoRATrainer: @unchecked Sendable {
         guard header.model == model else {
             throw TrainingError.checkpointMismatch(path: path, detail: "trained on \(header.model), not \(model)")
         }
-        guard header.options == options else {
-            throw TrainingError.checkpointMismatch(path: path, detail: "options differ: it has rank \(header.options.rank), alpha \(header.options.alpha), targets \(header.options.targets.joined(separator: ",")), seq \(header.options.length), batch \(header.options.batch), lr \(header.options.learningRate), steps \(header.options.steps), seed \(header.options.seed)")
+        // The learning-rate schedule may change on resume (e.g. a lower --lr after a NaN);
+        // what shapes the weights and the data order may not.
+        let h = header.options, o = options
+        guard h.rank == o.rank, h.alpha == o.alpha, h.targets == o.targets, h.length == o.length, h.batch == o.batch, h.seed == o.seed else {
+            throw TrainingError.checkpointMismatch(path: path, detail: "it has rank \(h.rank), alpha \(h.alpha), targets \(h.targets.joined(separator: ",")), seq \(h.length), batch \(h.batch), seed \(h.seed)")
         }
         let n = lora.count, body = data[(nl + 1)...]
         guard header.parameters == n, body.count == 3 * n * 4 else {
