@@ -144,7 +144,7 @@ struct AdaptTrainCommand: CLICommand {
             let result: (loss: Double, gradientNorm: Float)
             do { result = try trainer.trainStep() } catch let e as TrainingError {
                 try trainer.saveCheckpoint(to: checkpoint, model: fingerprint)
-                throw CLIError.failed("\(e.localizedDescription): the step was not applied; the last good state (step \(trainer.step)) is saved in \(checkpoint) — continue it with a lower rate, e.g. the same command with --resume --lr \(String(format: "%g", lr / 10))")
+                throw CLIError.failed("\(e.localizedDescription). The weights from before that update (after step \(trainer.step)) are saved in \(checkpoint); continue with a lower rate: the same command with --resume --lr \(String(format: "%g", lr / 10))")
             }
             let dt = Date().timeIntervalSince(t0)
             trainSeconds += dt; trainedTokens += batch * seq

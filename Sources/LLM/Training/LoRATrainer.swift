@@ -55,7 +55,7 @@ public enum TrainingError: Error, LocalizedError {
         case .unknownTarget(let n, let known): "unknown target '\(n)' — use some of \(known.joined(separator: ","))"
         case .invalidOption(let m): m
         case .diverged(let step, let loss, let lr):
-            "the loss became \(loss.isNaN ? "NaN" : "infinite") at step \(step) (learning rate \(lr)) — the learning rate is too high"
+            "the loss \(loss.isFinite ? String(format: "exploded to %.2f, worse than a uniform guess,", loss) : loss.isNaN ? "became NaN" : "became infinite") at step \(step) (learning rate \(lr)) — the learning rate is too high"
         case .badCheckpoint(let p, let d): "cannot read the checkpoint \(p): \(d) — delete it to start over"
         case .checkpointMismatch(let p, let d): "the checkpoint \(p) is from a different run (\(d)) — give the same options as that run, or delete it to start over"
         }
@@ -123,14 +123,36 @@ public final class LoRATrainer: @unchecked Sendable {
         }
         let loss = nll / Double(o.batch * T)
         let norm = AdamW.norm(lora.gradients, count: lora.count)
-        guard loss.isFinite, norm.isFinite else {
-            throw TrainingError.diverged(step: step + 1, loss: loss.isFinite ? .nan : loss, learningRate: optimizer.rate(at: step))
+        // A loss above log(vocabulary) + 1 is worse than guessing uniformly: the previous
+        // update blew the weights up (a too-high rate can saturate every norm, so the loss
+        // sticks at log(vocabulary) rather than ever becoming NaN). Either way the weights
+        // before that update are the last good state.
+        let uniform = log(Double(network.model.config.vocabularySize))
+        guard loss.isFinite, norm.isFinite, loss <= uniform + 1 else {
+            let lr = optimizer.rate(at: max(0, step - 1))
+            restoreLastGood()
+            throw TrainingError.diverged(step: step + 1, loss: loss, learningRate: lr)
         }
+        keepLastGood()
         optimizer.update(lora.values, lora.gradients, count: lora.count)
         step += 1
         tokensSeen += o.batch * T
         lastLoss = loss
         return (loss, norm)
+    }
+
+    /// The weights, moments and counters before the latest update (a few MB for rank 8).
+    private var lastGood: (values: [Float], m: [Float], v: [Float], step: Int, tokens: Int, loss: Double)?
+
+    private func keepLastGood() {
+        lastGood = (lora.valueArray, optimizer.m, optimizer.v, step, tokensSeen, lastLoss)
+    }
+
+    private func restoreLastGood() {
+        guard let g = lastGood else { return }
+        for i in 0..<lora.count { lora.values[i] = g.values[i] }
+        optimizer.m = g.m; optimizer.v = g.v; optimizer.step = g.step
+        step = g.step; tokensSeen = g.tokens; lastLoss = g.loss
     }
 
     /// Mean loss per token on the held-out sequences (nil when there are none).
