@@ -123,12 +123,13 @@ public final class LoRATrainer: @unchecked Sendable {
         }
         let loss = nll / Double(o.batch * T)
         let norm = AdamW.norm(lora.gradients, count: lora.count)
-        // A loss above log(vocabulary) + 1 is worse than guessing uniformly: the previous
-        // update blew the weights up (a too-high rate can saturate every norm, so the loss
-        // sticks at log(vocabulary) rather than ever becoming NaN). Either way the weights
+        // A loss more than 1 nat above both a uniform guess, log(vocabulary), and this run's
+        // first loss means the previous update blew the weights up (a too-high rate can
+        // saturate every norm so that the loss never becomes NaN). Either way the weights
         // before that update are the last good state.
         let uniform = log(Double(network.model.config.vocabularySize))
-        guard loss.isFinite, norm.isFinite, loss <= uniform + 1 else {
+        if firstLoss == nil, loss.isFinite { firstLoss = loss }
+        guard loss.isFinite, norm.isFinite, loss <= max(uniform, firstLoss ?? uniform) + 1 else {
             let lr = optimizer.rate(at: max(0, step - 1))
             restoreLastGood()
             throw TrainingError.diverged(step: step + 1, loss: loss, learningRate: lr)
@@ -142,6 +143,8 @@ public final class LoRATrainer: @unchecked Sendable {
     }
 
     /// The weights, moments and counters before the latest update (a few MB for rank 8).
+    /// The loss of the first step this trainer ran, the reference for divergence.
+    private var firstLoss: Double?
     private var lastGood: (values: [Float], m: [Float], v: [Float], step: Int, tokens: Int, loss: Double)?
 
     private func keepLastGood() {
