@@ -97,7 +97,8 @@ struct AdaptShowCommand: CLICommand {
         if let side = AdapterSidecar.read(lib, a.name) {
             func number(_ k: String) -> Double? { (side[k] as? NSNumber)?.doubleValue }
             if let ppl = number("held_out_perplexity"), let loss = number("held_out_loss") {
-                print(String(format: "held-out:    perplexity %.3f (loss %.4f) on %d sequences", ppl, loss, Int(number("held_out_sequences") ?? 0)))
+                print(String(format: "held-out:    perplexity %.3f (loss %.4f) on %d sequences", ppl, loss, Int(number("held_out_sequences") ?? 0))
+                      + (number("base_held_out_perplexity").map { String(format: "; base model %.3f", $0) } ?? ""))
             }
             if let steps = number("steps"), let tokens = number("tokens_seen") {
                 print("trained:     \(Int(steps)) steps, \(Int(tokens)) tokens" + (number("final_train_loss").map { String(format: ", final train loss %.4f", $0) } ?? ""))

@@ -138,6 +138,13 @@ struct AdaptTrainCommand: CLICommand {
         defer { signal(SIGINT, SIG_DFL) }
 
         let start = Date()
+        // The base model's held-out loss first (B = 0 makes the adapter a no-op): the baseline
+        // every later held-out figure is read against.
+        var baseHeldOut: Double?
+        if trainer.step == 0, let h = trainer.heldOutLoss() {
+            baseHeldOut = h
+            writeOut(String(format: "step 0/%d  held-out loss %.4f  ppl %.3f (base model)\n", steps, h, exp(h)))
+        }
         var trainSeconds = 0.0, trainedTokens = 0, recent: [Double] = []
         while !trainer.done {
             let t0 = Date()
@@ -185,6 +192,7 @@ struct AdaptTrainCommand: CLICommand {
             "tokens_per_second": trainSeconds > 0 ? (Double(trainedTokens) / trainSeconds).rounded() : 0,
         ]
         if let trainLoss { sidecar["final_train_loss"] = trainLoss; sidecar["final_train_loss_steps"] = recent.count }
+        if let b = baseHeldOut { sidecar["base_held_out_loss"] = b; sidecar["base_held_out_perplexity"] = exp(b) }
         if let h = trainer.lastHeldOutLoss {
             sidecar["held_out_loss"] = h; sidecar["held_out_perplexity"] = exp(h); sidecar["held_out_sequences"] = heldOut.count
         }
