@@ -96,4 +96,36 @@ final class AdaptTrainTests: XCTestCase {
         XCTAssertTrue(resumed.stdout.contains("resumed"), resumed.stdout)
         XCTAssertEqual(adapterFiles(), ["news.gguf", "news.json"])
     }
+
+    /// Ctrl-C during training saves a checkpoint and exits 130; --resume finishes the run.
+    func testInterruptSavesCheckpointAndResumeFinishes() throws {
+        try requireModel()
+        let p = Process()
+        p.executableURL = StrataBinary.url
+        p.currentDirectoryURL = StrataBinary.root
+        p.arguments = ["adapt", "train", "--model", model, "--data", data, "--name", "news", "--seq", "8", "--batch", "1",
+                       "--steps", "8", "--eval-seqs", "2", "--adapters", adapters]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait for the first step line, then interrupt.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("step 1/8 ") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        kill(p.processIdentifier, SIGINT)
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        p.waitUntilExit()
+        let text = String(decoding: seen, as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 130, text)
+        XCTAssertTrue(text.contains("interrupted at step"), text)
+        XCTAssertEqual(adapterFiles(), ["news.ckpt"])
+        let resumed = try train(["--seq", "8", "--batch", "1", "--steps", "8", "--eval-seqs", "2", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("resumed") && resumed.stdout.contains("step 8/8 "), resumed.stdout)
+        XCTAssertEqual(adapterFiles(), ["news.gguf", "news.json"])
+    }
 }

@@ -102,4 +102,23 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(limited.documentsUsed, docs.count, "stops tokenizing once enough sequences exist")
         XCTAssertThrowsError(try TrainingData.pack(["hi"], tokenizer: engine.tokenizer, length: 64, seed: 1))
     }
+
+    func testDataFromAFolderOfTextJSONLinesAndMarkdown() throws {
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(atPath: dir.path("notes"), withIntermediateDirectories: true)
+        try "First note.\n".write(toFile: dir.path("notes/a.txt"), atomically: true, encoding: .utf8)
+        try "# Second\n\nA markdown note.".write(toFile: dir.path("notes/b.md"), atomically: true, encoding: .utf8)
+        try #"{"text": "third"}\#n{"text": ""}\#n{"source": "x", "text": "fourth"}"#.write(toFile: dir.path("notes/c.jsonl"), atomically: true, encoding: .utf8)
+        try "ignored".write(toFile: dir.path("notes/d.csv"), atomically: true, encoding: .utf8)
+        let files = try TrainingData.files(dir.path("notes"))
+        XCTAssertEqual(files.map { URL(fileURLWithPath: $0).lastPathComponent }, ["a.txt", "b.md", "c.jsonl"])
+        XCTAssertEqual(try TrainingData.documents(files), ["First note.\n", "# Second\n\nA markdown note.", "third", "fourth"])
+        XCTAssertThrowsError(try TrainingData.files(dir.path("notes/d.csv"))) { e in
+            XCTAssertTrue(e.localizedDescription.contains("not a .jsonl, .txt or .md file"), e.localizedDescription)
+        }
+        try "not json".write(toFile: dir.path("bad.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainingData.documents([dir.path("bad.jsonl")])) { e in
+            XCTAssertTrue(e.localizedDescription.contains("line 1"), e.localizedDescription)
+        }
+    }
 }
