@@ -48,13 +48,15 @@ struct AdaptListCommand: CLICommand {
             return 0
         }
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count + 1), withPad: " ", startingAt: 0) }
-        print(pad("NAME", 20) + pad("FORMAT", 7) + pad("RANK", 6) + pad("ALPHA", 7) + pad("TARGETS", 40) + "BASE MODEL")
+        // HELD-OUT PPL comes from the sidecar NAME.json that 'adapt train' writes ("-" without one).
+        print(pad("NAME", 20) + pad("FORMAT", 7) + pad("RANK", 6) + pad("ALPHA", 7) + pad("TARGETS", 40) + pad("HELD-OUT PPL", 13) + "BASE MODEL")
         var failed = false
         for n in names {
             do {
                 let a = try lib.load(n)
                 print(pad(n, 20) + pad(a.format.rawValue, 7) + pad(a.ranks.map(String.init).joined(separator: ","), 6)
                       + pad(a.alpha.map { String(format: "%g", $0) } ?? "-", 7) + pad(a.targets.joined(separator: ","), 40)
+                      + pad(AdapterSidecar.heldOutPerplexity(lib, n).map { String(format: "%.3f", $0) } ?? "-", 13)
                       + (a.baseModel ?? "unknown"))
             } catch {
                 failed = true
@@ -91,6 +93,18 @@ struct AdaptShowCommand: CLICommand {
         layers:      \(a.layers.count) (\(a.layers.map(String.init).joined(separator: ",")))
         parameters:  \(a.parameterCount) in \(a.pairs.count) pairs
         """)
+        let lib = AdapterWiring.library(args)
+        if let side = AdapterSidecar.read(lib, a.name) {
+            func number(_ k: String) -> Double? { (side[k] as? NSNumber)?.doubleValue }
+            if let ppl = number("held_out_perplexity"), let loss = number("held_out_loss") {
+                print(String(format: "held-out:    perplexity %.3f (loss %.4f) on %d sequences", ppl, loss, Int(number("held_out_sequences") ?? 0))
+                      + (number("base_held_out_perplexity").map { String(format: "; base model %.3f", $0) } ?? ""))
+            }
+            if let steps = number("steps"), let tokens = number("tokens_seen") {
+                print("trained:     \(Int(steps)) steps, \(Int(tokens)) tokens" + (number("final_train_loss").map { String(format: ", final train loss %.4f", $0) } ?? ""))
+            }
+            if let sha = side["base_model_sha256"] as? String { print("base sha256: \(sha)") }
+        }
         if let model = args.value("model") {
             guard FileManager.default.fileExists(atPath: model) else {
                 throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file")

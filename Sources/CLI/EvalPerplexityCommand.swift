@@ -6,12 +6,13 @@ struct EvalPerplexityCommand: CLICommand {
     static let name = "eval perplexity"
     static let summary = "perplexity of the model on a text (llama.cpp's method)"
     static let usage = """
-    Usage: strata eval perplexity [--model PATH] (--text FILE | --jsonl FILE) [--ctx 512] [--max-tokens N]
+    Usage: strata eval perplexity [--model PATH] [--adapter NAME[:S]]... (--text FILE | --jsonl FILE) [--ctx 512] [--max-tokens N]
 
     Splits the tokenized text into non-overlapping windows of --ctx tokens and scores the
     second half of each, as llama-perplexity does, so figures compare with llama.cpp's.
     --jsonl reads one JSON object per line and uses its "text" field (records joined by a
-    blank line). Prints per-chunk and final perplexity.
+    blank line). Prints per-chunk and final perplexity. --adapter measures the model with a
+    LoRA adapter applied (e.g. one from 'strata adapt train').
     """
     static let options: [OptionSpec] = [
         .value("model", "PATH", "GGUF model (default: \(ModelDefaults.path))"),
@@ -20,6 +21,8 @@ struct EvalPerplexityCommand: CLICommand {
         .value("ctx", "N", "window size in tokens (default 512)"),
         .value("max-tokens", "N", "use only the first N tokens of the text"),
         .value("threads", "T", "compute threads (default 2)"),
+        .value("adapter", "NAME[:S]", "apply LoRA adapter NAME scaled by S (default 1; repeatable)"),
+        adaptersOption,
     ]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -45,8 +48,11 @@ struct EvalPerplexityCommand: CLICommand {
         }
         var tokens = engine.perplexityTokens(text)
         if let m = maxTokens { tokens = Array(tokens.prefix(m)) }
+        var cache: [String: LoRAAdapter] = [:]
+        let adapters = try AdapterWiring.set(args.all("adapter").map { ($0, 1) }, engine: engine,
+                                             library: AdapterWiring.library(args), cache: &cache)
         let t0 = Date()
-        let r = try engine.perplexity(tokens: tokens, window: window)
+        let r = try engine.withAdapters(adapters) { try engine.perplexity(tokens: tokens, window: window) }
         var cumulative = 0.0
         for (i, nll) in r.chunkNLL.enumerated() {
             cumulative += nll
