@@ -1,5 +1,6 @@
 import Foundation
 import LLM
+import Prompts
 
 /// `--adapters DIR`, shared by the commands that find adapters by name.
 let adaptersOption = OptionSpec.value("adapters", "DIR", "adapter folder (default: $STRATA_ADAPTERS or ./adapters)")
@@ -8,6 +9,31 @@ let adaptersOption = OptionSpec.value("adapters", "DIR", "adapter folder (defaul
 enum AdapterWiring {
     static func library(_ args: ParsedArguments? = nil) -> AdapterLibrary {
         AdapterLibrary(directory: args?.value("adapters") ?? ProcessInfo.processInfo.environment["STRATA_ADAPTERS"] ?? "adapters")
+    }
+
+    /// The adapter to use when the user named none: the pack's default when this machine has it
+    /// and it was trained on this model, else "none" (the base model) with a note on stderr.
+    /// Packs are shared data while adapters are trained per site and per base model, so a pack
+    /// naming one must not make a fresh clone, or a run on another model, fail. An adapter named
+    /// with --adapter is not softened: that one loads or the command fails.
+    static func packDefault(_ pack: PromptPack, _ args: ParsedArguments) -> String? {
+        guard let name = pack.adapter else { return nil }
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        if model == "extractive" || model == "none" { return "none" }
+        let lib = library(args)
+        guard let path = try? lib.locate(name) else {
+            writeErr("note: pack '\(pack.name)' names adapter '\(name)', which is not in \(lib.directory.path)/ — using the base model (make it with 'strata adapt train --name \(name) …', or pass --adapter)\n")
+            return "none"
+        }
+        // Our training writes a sidecar naming the base model; another base means other shapes.
+        let sidecar = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
+        if let data = FileManager.default.contents(atPath: sidecar),
+           let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let base = info["base_model"] as? String, base != URL(fileURLWithPath: model).lastPathComponent {
+            writeErr("note: pack '\(pack.name)' names adapter '\(name)', trained on \(base), not on \(URL(fileURLWithPath: model).lastPathComponent) — using the base model\n")
+            return "none"
+        }
+        return name
     }
 
     /// Loads each `NAME[:SCALE]` (the spec's scale multiplies `scale`) and binds them to `engine`'s

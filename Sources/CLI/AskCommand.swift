@@ -125,7 +125,7 @@ struct AskCommand: CLICommand {
         var options = AskOptions()
         options.groups = args.groups
         options.layers = AssistantWiring.layers(args)
-        options.adapter = args.value("adapter")
+        options.adapter = args.value("adapter") ?? AdapterWiring.packDefault(qa.pack, args)
         options.k = try args.optionalInt("k")
         if let k = options.k, !(1...50).contains(k) { throw CLIError.usage("--k must be between 1 and 50", command: name) }
         // Stream to a terminal; scripts and --json get only the checked answer.

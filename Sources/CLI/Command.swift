@@ -118,3 +118,6 @@ enum StrataCLI {
 
 /// Writes to standard output at once (no buffering), for answers streamed as they are generated.
 func writeOut(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+
+/// Writes a note or warning to standard error at once.
+func writeErr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }

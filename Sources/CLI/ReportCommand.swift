@@ -81,6 +81,7 @@ struct ReportCommand: CLICommand {
             }
         }
         let pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
+        if options.adapter == nil { options.adapter = AdapterWiring.packDefault(pack, args) }
         let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
                                       audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
 

@@ -51,7 +51,9 @@ enum ServiceWiring {
     ]
 
     static func assistant(_ args: ParsedArguments) throws -> ServiceAssistant {
-        let pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
+        var pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
+        // The pack's own adapter when this machine has one for this model ("none": the base model).
+        if let a = AdapterWiring.packDefault(pack.pack, args) { pack.pack.adapter = a == "none" ? nil : a }
         guard pack.pack.scenario == .customerService else {
             throw CLIError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
         }

@@ -66,6 +66,32 @@ final class PacksAskTests: XCTestCase {
         XCTAssertTrue(log.stdout.contains("Q: How long do card refunds take?"), log.stdout)
     }
 
+    /// A pack may name an L2 adapter a site has not trained (or trained on another model): the
+    /// pack is shared data, so that means the base model and a note, never a failed answer. An
+    /// adapter the user names with --adapter must exist.
+    func testPackDefaultAdapterMissingFallsBackButAnExplicitOneMustExist() throws {
+        let model = StrataBinary.root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        guard FileManager.default.fileExists(atPath: model) else { throw XCTSkip("SmolLM2 model absent — run the model set-up") }
+        let packs = dir.appendingPathComponent("packs")
+        let pack = packs.appendingPathComponent("fin-qa")
+        try FileManager.default.createDirectory(at: packs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: StrataBinary.root.appendingPathComponent("Prompts/kb-qa"), to: pack)
+        let manifest = pack.appendingPathComponent("pack.json")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+            .replacingOccurrences(of: "\"name\": \"kb-qa\"", with: "\"name\": \"fin-qa\"")
+            .replacingOccurrences(of: "\"adapter\": null", with: "\"adapter\": \"finance-missing\"")
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        let args = ["--corpus", dir.appendingPathComponent("corpus.jsonl").path, "--db", dir.appendingPathComponent("t.db").path,
+                    "--packs", packs.path, "--pack", "fin-qa", "--model", model]
+        let env = ["STRATA_ADAPTERS": dir.appendingPathComponent("adapters").path]
+        let soft = try StrataBinary.run(["ask", "How long do card refunds take?"] + args, env: env)
+        XCTAssertEqual(soft.status, 0, soft.stderr)
+        XCTAssertTrue(soft.stderr.contains("note: pack 'fin-qa' names adapter 'finance-missing'") && soft.stderr.contains("using the base model"), soft.stderr)
+        let strict = try StrataBinary.run(["ask", "How long do card refunds take?", "--adapter", "finance-missing"] + args, env: env)
+        XCTAssertEqual(strict.status, 1, strict.stdout)
+        XCTAssertTrue(strict.stderr.contains("finance-missing"), strict.stderr)
+    }
+
     func testAskRefusesWithoutCitationsAndExplains() throws {
         let r = try StrataBinary.run(["ask", "What is the visitor parking policy?", "--explain"] + base)
         XCTAssertEqual(r.status, 0, r.stderr)
