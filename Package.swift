@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Embeddings", dependencies: ["Tensor", "GGUF", "Tokenizers"], swiftSettings: kernelFlags),
         .target(name: "Knowledge", dependencies: ["CSQLite", "Tensor"], swiftSettings: fastFlags),
         .target(name: "Prompts", swiftSettings: fastFlags),
-        .target(name: "Assistant", dependencies: ["Knowledge", "Prompts"], swiftSettings: fastFlags),
+        .target(name: "Assistant", dependencies: ["Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
         .executableTarget(name: "CLI",
                           dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
@@ -42,15 +42,15 @@ let package = Package(
         // Benchmarks: programs that print our figure beside the reference and the ratio.
         .executableTarget(name: "bench-llm", dependencies: ["LLM"], path: "bench/llm", swiftSettings: kernelFlags),
         // Benchmarks (programs, not tests): swift run -c release bench-<name>.
-        .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor"], path: "bench/embed",
+        .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor", "BenchSupport"], path: "bench/embed",
                           exclude: ["thresholds.json"], swiftSettings: kernelFlags),
-        .executableTarget(name: "bench-search", dependencies: ["Tensor"], path: "bench/search",
+        .executableTarget(name: "bench-search", dependencies: ["Tensor", "BenchSupport"], path: "bench/search",
                           exclude: ["thresholds.json"], swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure, the reference and the ratio.
-        .target(name: "BenchCorpus", path: "bench/corpus", swiftSettings: fastFlags),
-        .executableTarget(name: "bench-fts", dependencies: ["Knowledge", "BenchCorpus"], path: "bench/fts",
+        .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/support", swiftSettings: fastFlags),
+        .executableTarget(name: "bench-fts", dependencies: ["Knowledge", "BenchSupport"], path: "bench/fts",
                           exclude: ["thresholds.json"], swiftSettings: fastFlags),
-        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge", "BenchCorpus"], path: "bench/ingest", swiftSettings: fastFlags),
+        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge", "BenchSupport"], path: "bench/ingest", swiftSettings: fastFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Tokenizers", "GGUF", "Tensor"]),
         .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts"]),
-        .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Knowledge", "Prompts"]),
+        .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

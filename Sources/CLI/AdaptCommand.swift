@@ -11,19 +11,20 @@ enum AdapterWiring {
         AdapterLibrary(directory: args?.value("adapters") ?? ProcessInfo.processInfo.environment["STRATA_ADAPTERS"] ?? "adapters")
     }
 
-    /// The adapter to use when the user named none: the pack's default when this machine has it
-    /// and it was trained on this model, else "none" (the base model) with a note on stderr.
+    /// Settles a pack's default adapter when the pack is loaded: kept when this machine has it
+    /// and it was trained on this model, else cleared (the base model) with a note on stderr.
     /// Packs are shared data while adapters are trained per site and per base model, so a pack
     /// naming one must not make a fresh clone, or a run on another model, fail. An adapter named
-    /// with --adapter is not softened: that one loads or the command fails.
-    static func packDefault(_ pack: PromptPack, _ args: ParsedArguments) -> String? {
-        guard let name = pack.adapter else { return nil }
+    /// with --adapter is not softened (it overrides the default, and loads or the command fails).
+    static func settlePackDefault(_ pack: inout PromptPack, _ args: ParsedArguments) {
+        guard let name = pack.adapter, args.value("adapter") == nil else { return }
         let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
-        if model == "extractive" || model == "none" { return "none" }
+        if model == "extractive" || model == "none" { pack.adapter = nil; return }
         let lib = library(args)
         guard let path = try? lib.locate(name) else {
             writeErr("note: pack '\(pack.name)' names adapter '\(name)', which is not in \(lib.directory.path)/ — using the base model (make it with 'strata adapt train --name \(name) …', or pass --adapter)\n")
-            return "none"
+            pack.adapter = nil
+            return
         }
         // Our training writes a sidecar naming the base model; another base means other shapes.
         let sidecar = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
@@ -31,9 +32,8 @@ enum AdapterWiring {
            let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
            let base = info["base_model"] as? String, base != URL(fileURLWithPath: model).lastPathComponent {
             writeErr("note: pack '\(pack.name)' names adapter '\(name)', trained on \(base), not on \(URL(fileURLWithPath: model).lastPathComponent) — using the base model\n")
-            return "none"
+            pack.adapter = nil
         }
-        return name
     }
 
     /// Loads each `NAME[:SCALE]` (the spec's scale multiplies `scale`) and binds them to `engine`'s

@@ -82,7 +82,9 @@ enum AssistantWiring {
     }
 
     static func knowledgeQA(_ args: ParsedArguments) throws -> KnowledgeQA {
-        KnowledgeQA(pack: try pack(args), retriever: try retriever(args), generator: try generator(args),
+        var pack = try pack(args)
+        AdapterWiring.settlePackDefault(&pack, args)
+        return KnowledgeQA(pack: pack, retriever: try retriever(args), generator: try generator(args),
                     embedder: try embedder(args), audit: try audit(args))
     }
 
@@ -125,7 +127,7 @@ struct AskCommand: CLICommand {
         var options = AskOptions()
         options.groups = args.groups
         options.layers = AssistantWiring.layers(args)
-        options.adapter = args.value("adapter") ?? AdapterWiring.packDefault(qa.pack, args)
+        options.adapter = args.value("adapter")
         options.k = try args.optionalInt("k")
         if let k = options.k, !(1...50).contains(k) { throw CLIError.usage("--k must be between 1 and 50", command: name) }
         // Stream to a terminal; scripts and --json get only the checked answer.

@@ -21,9 +21,8 @@ struct ChatCommand: CLICommand {
         guard args.positionals.isEmpty else {
             throw CLIError.usage("chat takes no arguments; type the questions after it starts", command: name)
         }
-        let qa = try AssistantWiring.knowledgeQA(args)
-        let session = ChatSession(qa: qa, library: args.packLibrary, groups: args.groups,
-                                  adapter: args.value("adapter") ?? AdapterWiring.packDefault(qa.pack, args))
+        let session = ChatSession(qa: try AssistantWiring.knowledgeQA(args), library: args.packLibrary,
+                                  groups: args.groups, adapter: args.value("adapter"))
         session.layers = AssistantWiring.layers(args)
         let interactive = isatty(STDIN_FILENO) == 1
         let streaming = isatty(STDOUT_FILENO) == 1

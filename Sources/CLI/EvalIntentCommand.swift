@@ -1,6 +1,7 @@
 import Assistant
 import Embeddings
 import Foundation
+import Tensor
 import Knowledge
 
 /// `strata eval intent`: measures the intent classifier on a labelled corpus (BANKING77's

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Assistant
 
 struct EvalQACommand: CLICommand {
@@ -33,18 +34,6 @@ struct EvalQACommand: CLICommand {
         .flag("no-embedder", "lexical support check only (no sentence encoder)"),
     ]
 
-    /// SplitMix64: a fixed, documented generator so a seed means the same sample everywhere.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     struct Query { var id: String; var text: String; var answerable: Bool; var answers: [String]; var context: String }
 
     static func loadQueries(_ path: String) throws -> [Query] {
@@ -72,7 +61,7 @@ struct EvalQACommand: CLICommand {
         var queries = try loadQueries((dir as NSString).appendingPathComponent("queries.jsonl"))
 
         // Held-out passages: a seeded shuffle of the distinct gold contexts.
-        var rng = SplitMix64(state: UInt64(bitPattern: Int64(seed)))
+        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
         var contexts = Array(Set(queries.map(\.context))).sorted()
         contexts.shuffle(using: &rng)
         let heldOut = Set(contexts.prefix(Int(Double(contexts.count) * holdout)))

@@ -80,8 +80,8 @@ struct ReportCommand: CLICommand {
                 throw CLIError.failed("cannot write '\(out)': the folder '\(dir)' does not exist — create it or choose another path")
             }
         }
-        let pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
-        if options.adapter == nil { options.adapter = AdapterWiring.packDefault(pack, args) }
+        var pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
+        AdapterWiring.settlePackDefault(&pack, args)
         let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
                                       audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
 

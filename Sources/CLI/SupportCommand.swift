@@ -52,8 +52,7 @@ enum ServiceWiring {
 
     static func assistant(_ args: ParsedArguments) throws -> ServiceAssistant {
         var pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
-        // The pack's own adapter when this machine has one for this model ("none": the base model).
-        if let a = AdapterWiring.packDefault(pack.pack, args) { pack.pack.adapter = a == "none" ? nil : a }
+        AdapterWiring.settlePackDefault(&pack.pack, args)
         guard pack.pack.scenario == .customerService else {
             throw CLIError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
         }
@@ -93,11 +92,12 @@ enum ServiceWiring {
     /// nil when the database holds business tables only (made by an older 'data import'): those
     /// intents then refuse and offer a colleague.
     static func knowledge(_ args: ParsedArguments, encoder: any TextEmbedder, generator: (any TextGenerator)?) throws -> KnowledgeQA? {
-        let tables = Set(try Database(path: args.databasePath, mode: .readOnly)
-            .query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) })
-        guard tables.contains("chunks") else { return nil }
+        let store: KnowledgeStore
+        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError where e.code == 26 {
+            return nil   // business tables only: no chunks table
+        }
         let pack = try args.packLibrary.pack(named: "kb-qa")
-        let retriever = try StoreRetriever(store: try KnowledgeStore(path: args.databasePath, readOnly: true),
+        let retriever = try StoreRetriever(store: store,
                                            mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
                                            embedder: encoder, displayRoot: FileManager.default.currentDirectoryPath)
         return KnowledgeQA(pack: pack, retriever: retriever, generator: generator ?? ExtractiveGenerator(), embedder: encoder)

@@ -14,17 +14,10 @@ enum SmallGEMM {
     static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                     w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(k % 8 == 0 && m <= maxRows)
-        nonisolated(unsafe) let a = a, w = w, c = c
-        let parts = n >= 256 ? 2 : 1
-        // Workers claim 64-column slices from a counter rather than taking fixed halves: when
-        // another process holds one core, the other worker finishes the work instead of waiting.
-        let slice = 64
-        let slices = (n + slice - 1) / slice
-        let claim = SliceCounter()
-        DispatchQueue.concurrentPerform(iterations: parts) { _ in
-            while let s = claim.next(below: slices) {
-                block(m: m, n0: s * slice, n1: min(n, (s + 1) * slice), k: k, a: a, lda: lda, w: w, c: c, ldc: ldc)
-            }
+        // The pool hands out 64-column slices from one counter: when another process holds one
+        // core, the other thread finishes the work instead of waiting for a fixed half.
+        ThreadPool.shared(threads: n >= 256 ? 2 : 1).parallelFor(n, chunk: 64) { cols in
+            block(m: m, n0: cols.lowerBound, n1: cols.upperBound, k: k, a: a, lda: lda, w: w, c: c, ldc: ldc)
         }
     }
 
@@ -81,17 +74,5 @@ enum SmallGEMM {
             }
             j += 1
         }
-    }
-}
-
-/// Hands out slice numbers 0, 1, 2, … to the workers of one call.
-private final class SliceCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func next(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
     }
 }

@@ -141,30 +141,23 @@ public final class VectorIndex: @unchecked Sendable {
         guard count > 0, k > 0 else { return [] }
         let c = min(count, max(k, candidates))
         let d = dimension, n = count
-        // Two workers claim blocks of rows from a shared counter, each keeping its own candidate
-        // heap: when another process holds one core, the other worker takes over the blocks
-        // (a fixed half each would wait for the slow one).
-        let parts = n >= 65_536 ? 2 : 1
-        let block = 8192
-        let blocks = (n + block - 1) / block
-        let claim = BlockCounter()
-        nonisolated(unsafe) var heaps = [TopK](repeating: TopK(k: c), count: parts)
+        // The pool hands out blocks of rows from one counter, so when another process holds a
+        // core the other thread takes over the blocks; each thread keeps its own candidate heap.
+        let pool = ThreadPool.shared(threads: n >= 65_536 ? 2 : 1)
+        var heaps = [TopK](repeating: TopK(k: c), count: pool.threads)
         query.withUnsafeBufferPointer { qp in
             q.withCodes { codes, scales in
-                nonisolated(unsafe) let codes = codes, scales = scales, qb = qp.baseAddress!
-                let ids = self.ids
+                let ids = self.ids, qb = qp.baseAddress!
                 heaps.withUnsafeMutableBufferPointer { hp in
-                    nonisolated(unsafe) let hp = hp
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
-                        var heap = TopK(k: c)
-                        while let b = claim.next(below: blocks) {
-                            for r in (b * block)..<min(n, (b + 1) * block) {
-                                if let m = allowed, !m.allows(r) { continue }
-                                let s = QuantizedRows.fastScore(codes + r * d, qb, d) * scales[r]
-                                if s >= heap.threshold { heap.offer(score: s, row: Int32(r), key: ids[r]) }
-                            }
+                    pool.parallelFor(n, chunk: 8192) { rows, slot in
+                        var heap = TopK(k: 0)
+                        swap(&heap, &hp[slot])   // work on the slot's heap without copying it
+                        for r in rows {
+                            if let m = allowed, !m.allows(r) { continue }
+                            let s = QuantizedRows.fastScore(codes + r * d, qb, d) * scales[r]
+                            if s >= heap.threshold { heap.offer(score: s, row: Int32(r), key: ids[r]) }
                         }
-                        hp[part] = heap
+                        swap(&heap, &hp[slot])
                     }
                 }
             }
@@ -222,18 +215,6 @@ public final class VectorIndex: @unchecked Sendable {
         p.moveInitialize(from: storage, count: count * dimension)
         storage.deallocate()
         storage = p; capacity = newCapacity
-    }
-}
-
-/// Hands out block numbers 0, 1, 2, … to the scanning workers.
-private final class BlockCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func next(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
     }
 }
 

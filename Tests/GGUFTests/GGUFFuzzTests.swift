@@ -6,19 +6,6 @@ import Tensor
 /// Mutated copies of small real GGUF files must give a value or a GGUFError, never a crash,
 /// a hang or an out-of-file tensor.
 final class GGUFFuzzTests: XCTestCase {
-    /// SplitMix64: seeded, so a failing mutation can be replayed.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     /// SmolLM2's header, metadata and tensor table rewritten small: every key kept, arrays cut to
     /// 300 elements, every tensor kept with its name and type but one or two blocks of real data.
     func smallSmolLM2() throws -> [UInt8] {
@@ -71,7 +58,7 @@ final class GGUFFuzzTests: XCTestCase {
 
     func fuzz(_ original: [UInt8], seconds: Double, seed: UInt64) throws -> (ok: Int, errors: Int) {
         let structureEnd = try GGUFFile(bytes: original).dataOffset
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var ok = 0, errors = 0
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -105,4 +92,9 @@ final class GGUFFuzzTests: XCTestCase {
         XCTAssertGreaterThan(a.errors, 100); XCTAssertGreaterThan(a.ok, 10)
         XCTAssertGreaterThan(b.errors, 100); XCTAssertGreaterThan(b.ok, 10)
     }
+}
+
+extension SplitMix64 {
+    /// Uniform in 0..<n (seeded, so a failing mutation can be replayed).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 }

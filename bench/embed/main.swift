@@ -4,28 +4,10 @@
 // Workload as in ../shared/reference/minilm/README.md: the 2,000 passages of
 // bench_passages.json embedded in batches of 32 (sorted by length), and the query
 // "How do I reset my password?" embedded alone 200 times (median). Targets in thresholds.json.
+import BenchSupport
 import Foundation
 import Embeddings
 import Tensor
-
-func readJSON(_ path: String) -> [String: Any] {
-    guard let d = FileManager.default.contents(atPath: path),
-          let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else {
-        FileHandle.standardError.write(Data("cannot read \(path) — run from the project root with ../shared beside it\n".utf8))
-        exit(2)
-    }
-    return o
-}
-
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-/// User + system CPU seconds of this process: with other jobs on the machine, tokens per CPU
-/// second says more about our code than tokens per wall second.
-func cpuSeconds() -> Double {
-    var u = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
-    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
-}
 
 let args = CommandLine.arguments.dropFirst()
 let quick = args.contains("--quick")

@@ -1,4 +1,4 @@
-import BenchCorpus
+import BenchSupport
 import Foundation
 import Knowledge
 
@@ -28,8 +28,6 @@ let keep = ProcessInfo.processInfo.environment["BENCH_KEEP_DB"] != nil
 func cleanUp() { if !keep { for f in ["a.db", "b.db"] { for s in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: "\(tmp)-\(f)\(s)") } } } }
 cleanUp()
 
-func loadAverage() -> Double { var l = [0.0, 0, 0]; getloadavg(&l, 3); return l[0] }
-func cpuSeconds() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
 func timed<T>(_ body: () throws -> T) rethrows -> (T, wall: Double, cpu: Double) {
     let w = Date(), c = cpuSeconds()
     let r = try body()
@@ -67,7 +65,6 @@ let (chunks, buildWall, buildCPU) = try timed { () throws -> Int in
 }
 precondition(chunks == n, "expected one chunk per passage, got \(chunks)")
 
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count) * 0.95))] }
 
 struct Latency { var ours: [Double] = [], base: [Double] = [], oursCPU: [Double] = [], baseCPU: [Double] = [], hits = 0 }

@@ -1,4 +1,4 @@
-import BenchCorpus
+import BenchSupport
 import Foundation
 import Knowledge
 
@@ -35,8 +35,6 @@ for f in 0..<files {
 }
 let mb = Double(totalBytes) / 1_048_576
 print(String(format: "%d files, %.1f MB generated", files, mb))
-func loadAverage() -> Double { var l = [0.0, 0, 0]; getloadavg(&l, 3); return l[0] }
-func cpuSeconds() -> Double { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
 print(String(format: "load average at start: %.1f (2 cores)", loadAverage()))
 
 // Baseline: read every file, one row per file in fts5(body), one transaction.

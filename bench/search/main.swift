@@ -5,19 +5,9 @@
 // Data: uniform random directions (normalised Gaussian-like vectors from a fixed LCG; the
 // reference used numpy normal vectors, the same distribution of directions). Each call searches
 // one query for k = 10; medians over the queries. Targets in thresholds.json.
+import BenchSupport
 import Foundation
 import Tensor
-
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-func readJSON(_ path: String) -> [String: Any] {
-    guard let d = FileManager.default.contents(atPath: path),
-          let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else {
-        FileHandle.standardError.write(Data("cannot read \(path) — run from the project root with ../shared beside it\n".utf8))
-        exit(2)
-    }
-    return o
-}
 
 func rssMiB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -60,8 +50,6 @@ let nQueries = quick ? 30 : 200
 var gen = Gen(s: 42)
 var queries: [[Float]] = []
 for _ in 0..<nQueries { var q = [Float](repeating: 0, count: d); q.withUnsafeMutableBufferPointer { gen.fill($0.baseAddress!, rows: 1, d: d) }; queries.append(q) }
-
-func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
 
 let rss0 = rssMiB()
 let index = VectorIndex(dimension: d, reserve: 1_000_000)

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import GGUF
 
 /// The trainable LoRA weights of every adapted projection, kept in one flat float vector so
@@ -94,18 +95,3 @@ public final class LoRAParameters: @unchecked Sendable {
     }
 }
 
-/// SplitMix64: a small, fast generator whose whole state is one UInt64, so checkpoints can
-/// record it and a run is reproducible from its seed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    public mutating func nextUnit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}

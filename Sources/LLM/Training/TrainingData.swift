@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Tokenizers
 
 /// Training text: documents read from `.jsonl` (a "text" field per line), `.txt` or `.md`

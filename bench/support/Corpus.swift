@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// The corpus recipe of /work/shared/reference/minilm/tools/bench_fts.py, in Swift: whole words of
 /// the MiniLM vocabulary (id >= 1996, [a-z]{2,}, roughly frequency ordered), Zipf s = 1.07,
@@ -26,7 +27,7 @@ public struct Corpus {
     }
 
     public mutating func zipfWord() -> String {
-        let u = rng.unit()
+        let u = rng.nextUnitDouble()
         var lo = 0, hi = cdf.count - 1
         while lo < hi { let mid = (lo + hi) / 2; if cdf[mid] < u { lo = mid + 1 } else { hi = mid } }
         return words[lo]
@@ -41,17 +42,4 @@ public struct Corpus {
         let n = 2 + Int(rng.next() % 2)
         return (0..<n).map { _ in words[100 + Int(rng.next() % 4900)] }.joined(separator: " ")
     }
-}
-
-public struct SplitMix64 {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
