@@ -37,3 +37,10 @@ STRATA_DISPATCH(q8_0)
 STRATA_DISPATCH(q4_K)
 STRATA_DISPATCH(q5_K)
 STRATA_DISPATCH(q6_K)
+
+void strata_i8_dots(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (has_avx2()) { strata_i8_dots_avx2(d, x, rows, q, out); return; }
+#endif
+    strata_i8_dots_generic(d, x, rows, q, out);
+}

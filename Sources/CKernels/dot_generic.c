@@ -146,3 +146,11 @@ STRATA_GENERIC_ROWS(q8_0)
 STRATA_GENERIC_ROWS(q4_K)
 STRATA_GENERIC_ROWS(q5_K)
 STRATA_GENERIC_ROWS(q6_K)
+
+void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
+    for (int r = 0; r < rows; r++, x += d) {
+        int32_t s = 0;
+        for (int i = 0; i < d; i++) s += (int32_t)x[i] * q[i];
+        out[r] = s;
+    }
+}

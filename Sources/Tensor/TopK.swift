@@ -21,6 +21,9 @@ public struct TopK {
         scores.reserveCapacity(self.k); rows.reserveCapacity(self.k); keys.reserveCapacity(self.k)
     }
 
+    /// True once k entries are kept (from then on, a rejected entry was below `threshold`).
+    public var isFull: Bool { scores.count >= k }
+
     /// The score a new entry must beat (or tie with a smaller key) to enter, -inf until full.
     @inline(__always) public var threshold: Float { scores.count < k ? -.infinity : scores[0] }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Which rows of a `VectorIndex` a search may return (e.g. the chunks a user's access groups
@@ -14,7 +15,8 @@ public struct RowMask: Sendable {
 /// Scoring is one BLAS `sgemv` per query (`sgemm` for several), selection a size-k heap over the
 /// scores, never a full sort. Rows are appended and removed in place (a removal moves the last
 /// row into the hole), with the caller's ids kept beside. An optional int8 copy (one scale per
-/// row) gives a faster approximate scan whose candidates are rescored exactly.
+/// row, 25% more memory) makes a single-query search of a large index about three times
+/// cheaper: an integer scan picks candidates, float rescoring and an error bound keep it exact.
 ///
 /// Not thread-safe for mutation; concurrent searches without mutation are fine.
 public final class VectorIndex: @unchecked Sendable {
@@ -104,8 +106,20 @@ public final class VectorIndex: @unchecked Sendable {
         return RowMask(bits: bits, generation: generation, allowedCount: n)
     }
 
+    /// With an int8 copy, indexes at least this large are searched through it: below, the
+    /// float matrix is small enough that one BLAS pass costs about the same.
+    public static let prefilterMinRows = 16_384
+
     /// The k rows with the largest inner product with `query`, best first (ties: smaller id).
+    /// Always exact: with an int8 copy and at least `prefilterMinRows` rows it runs
+    /// `searchInt8`, whose result is proven equal to the float scan (or is the float scan).
     public func search(_ query: [Float], k: Int, allowed: RowMask? = nil) throws -> [VectorHit] {
+        if quantized != nil && count >= Self.prefilterMinRows { return try searchInt8(query, k: k, allowed: allowed).hits }
+        return try searchFloat(query, k: k, allowed: allowed)
+    }
+
+    /// The exact search as one BLAS `sgemv` over the float matrix and a size-k heap.
+    public func searchFloat(_ query: [Float], k: Int, allowed: RowMask? = nil) throws -> [VectorHit] {
         try check(query, allowed)
         guard count > 0, k > 0 else { return [] }
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -132,29 +146,52 @@ public final class VectorIndex: @unchecked Sendable {
         return (0..<nq).map { select(scores + $0 * count, k: k, allowed: allowed) }
     }
 
-    /// Approximate-then-exact search: scans the int8 copy for the best `candidates` rows, then
-    /// rescores those in float and returns the top k. Requires `enableQuantizedCopy()`.
-    public func searchQuantized(_ query: [Float], k: Int, candidates: Int = 4096,
-                                allowed: RowMask? = nil) throws -> [VectorHit] {
+    /// What `searchInt8` did: the hits, how many candidates it rescored in float, and whether
+    /// the int8 bound proved them the exact top k (false: it fell back to the float scan).
+    public struct Int8Search: Sendable {
+        public var hits: [VectorHit]
+        public var candidatesRescored: Int
+        public var provedExact: Bool
+    }
+
+    /// Exact top-k at the cost of an int8 scan: the query is quantized too, the int8 copy is
+    /// scanned with the integer kernel (a quarter of the float bytes) keeping the best
+    /// `candidates` rows, and those are rescored in float. `QuantizedRows.errorBound` limits how
+    /// far any int8 score is from its float score, so when the best int8 score left out, plus
+    /// that bound, is below the k-th float score, no row left out can belong to the top k and
+    /// the result is exact. When it cannot be proven (near-duplicate scores around the k-th,
+    /// too few candidates) the float scan answers instead. Requires `enableQuantizedCopy()`.
+    public func searchInt8(_ query: [Float], k: Int, candidates: Int = 256, allowed: RowMask? = nil) throws -> Int8Search {
         try check(query, allowed)
         guard let q = quantized else { throw VectorIndexError.noQuantizedCopy }
-        guard count > 0, k > 0 else { return [] }
+        guard count > 0, k > 0 else { return Int8Search(hits: [], candidatesRescored: 0, provedExact: true) }
         let c = min(count, max(k, candidates))
         let d = dimension, n = count
-        // The pool hands out blocks of rows from one counter, so when another process holds a
-        // core the other thread takes over the blocks; each thread keeps its own candidate heap.
-        let pool = ThreadPool.shared(threads: n >= 65_536 ? 2 : 1)
+        var qCodes = [Int8](repeating: 0, count: d)
+        let qScale = query.withUnsafeBufferPointer { qp in
+            qCodes.withUnsafeMutableBufferPointer { QuantizedRows.quantize(qp.baseAddress!, d, into: $0.baseAddress!) }
+        }
+        let bound = q.errorBound(queryScale: qScale, queryL1: query.reduce(0) { $0 + abs($1) })
+
+        // Blocks of rows from one counter: when another process holds a core, the other thread
+        // takes over its blocks. Each thread keeps its own candidate heap and score buffer.
+        let block = 8192
+        let pool = ThreadPool.shared(threads: n >= 32_768 ? 2 : 1)
         var heaps = [TopK](repeating: TopK(k: c), count: pool.threads)
-        query.withUnsafeBufferPointer { qp in
+        let dots = UnsafeMutablePointer<Int32>.allocate(capacity: pool.threads * block)
+        defer { dots.deallocate() }
+        qCodes.withUnsafeBufferPointer { qc in
             q.withCodes { codes, scales in
-                let ids = self.ids, qb = qp.baseAddress!
+                let ids = self.ids
                 heaps.withUnsafeMutableBufferPointer { hp in
-                    pool.parallelFor(n, chunk: 8192) { rows, slot in
+                    pool.parallelFor(n, chunk: block) { rows, slot in
                         var heap = TopK(k: 0)
                         swap(&heap, &hp[slot])   // work on the slot's heap without copying it
-                        for r in rows {
+                        let out = dots + slot * block
+                        strata_i8_dots(Int32(d), codes + rows.lowerBound * d, Int32(rows.count), qc.baseAddress!, out)
+                        for (j, r) in rows.enumerated() {
                             if let m = allowed, !m.allows(r) { continue }
-                            let s = QuantizedRows.fastScore(codes + r * d, qb, d) * scales[r]
+                            let s = Float(out[j]) * (scales[r] * qScale)
                             if s >= heap.threshold { heap.offer(score: s, row: Int32(r), key: ids[r]) }
                         }
                         swap(&heap, &hp[slot])
@@ -162,17 +199,24 @@ public final class VectorIndex: @unchecked Sendable {
                 }
             }
         }
-        // Exact rescoring of the candidates.
+        // The best int8 score of any row not kept: a thread whose heap is not full kept all its rows.
+        var leftOut = -Float.infinity
         var top = TopK(k: k)
+        var rescored = 0
         query.withUnsafeBufferPointer { qp in
             for h in heaps {
+                if h.isFull { leftOut = max(leftOut, h.threshold) }
                 for (row, _, key) in h.sorted() {
-                    let s = Self.dot(storage + Int(row) * d, qp.baseAddress!, d)
-                    top.offer(score: s, row: row, key: key)
+                    top.offer(score: Self.dot(storage + Int(row) * d, qp.baseAddress!, d), row: row, key: key)
+                    rescored += 1
                 }
             }
         }
-        return top.sorted().map { VectorHit(id: $0.key, score: $0.score) }
+        let proven = leftOut == -.infinity || (top.isFull && leftOut + bound < top.threshold)
+        guard proven else {
+            return Int8Search(hits: try searchFloat(query, k: k, allowed: allowed), candidatesRescored: rescored, provedExact: false)
+        }
+        return Int8Search(hits: top.sorted().map { VectorHit(id: $0.key, score: $0.score) }, candidatesRescored: rescored, provedExact: true)
     }
 
     // MARK: - Internals
@@ -228,7 +272,7 @@ public enum VectorIndexError: Error, LocalizedError, Equatable {
     case nonFiniteQuery
     /// The RowMask was built before the index last changed.
     case staleMask
-    /// `searchQuantized` was called without `enableQuantizedCopy()`.
+    /// `searchInt8` was called without `enableQuantizedCopy()`.
     case noQuantizedCopy
 
     public var errorDescription: String? {
@@ -237,7 +281,7 @@ public enum VectorIndexError: Error, LocalizedError, Equatable {
         case .nonFinite(let id): "vector for id \(id) contains NaN or infinity — re-embed that item"
         case .nonFiniteQuery: "query vector contains NaN or infinity — re-embed the query"
         case .staleMask: "the allowed-rows mask was built before the index changed — rebuild the mask"
-        case .noQuantizedCopy: "no int8 copy — call enableQuantizedCopy() before searchQuantized"
+        case .noQuantizedCopy: "no int8 copy — call enableQuantizedCopy() before searchInt8"
         }
     }
 }

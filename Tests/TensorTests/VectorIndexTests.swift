@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Tensor
 
@@ -60,11 +61,11 @@ final class VectorIndexTests: XCTestCase {
         let index = VectorIndex(dimension: 3)
         XCTAssertEqual(try index.search([1, 0, 0], k: 5), [])
         index.enableQuantizedCopy()
-        XCTAssertEqual(try index.searchQuantized([1, 0, 0], k: 5), [])
+        XCTAssertEqual(try index.searchInt8([1, 0, 0], k: 5).hits, [])
         try index.add(id: 1, vector: [1, 0, 0]); try index.add(id: 2, vector: [0, 1, 0])
         XCTAssertEqual(try index.search([1, 0, 0], k: 50).map(\.id), [1, 2])
         XCTAssertEqual(try index.search([1, 0, 0], k: 0), [])
-        XCTAssertEqual(try index.searchQuantized([1, 0, 0], k: 50).map(\.id), [1, 2])
+        XCTAssertEqual(try index.searchInt8([1, 0, 0], k: 50).hits.map(\.id), [1, 2])
     }
 
     func testFilterIsAppliedBeforeSelection() throws {
@@ -80,7 +81,7 @@ final class VectorIndexTests: XCTestCase {
             let q = randomUnit(d, &g)
             let expected = bruteForce(model, q, k: 10) { $0 % 2 == 0 }
             XCTAssertEqual(try index.search(q, k: 10, allowed: even).map(\.id), expected)
-            XCTAssertEqual(try index.searchQuantized(q, k: 10, candidates: 300, allowed: even).map(\.id), expected)
+            XCTAssertEqual(try index.searchInt8(q, k: 10, candidates: 20, allowed: even).hits.map(\.id), expected)
         }
         let none = index.mask { _ in false }
         XCTAssertEqual(try index.search(model[0]!, k: 10, allowed: none), [])
@@ -94,14 +95,42 @@ final class VectorIndexTests: XCTestCase {
         XCTAssertThrowsError(try index.add(id: 1, vector: [1, .nan, 0])) { XCTAssertEqual($0 as? VectorIndexError, .nonFinite(id: 1)) }
         XCTAssertThrowsError(try index.search([1, 2], k: 1))
         XCTAssertThrowsError(try index.search([1, .infinity, 0], k: 1)) { XCTAssertEqual($0 as? VectorIndexError, .nonFiniteQuery) }
-        XCTAssertThrowsError(try index.searchQuantized([1, 0, 0], k: 1)) { XCTAssertEqual($0 as? VectorIndexError, .noQuantizedCopy) }
+        XCTAssertThrowsError(try index.searchInt8([1, 0, 0], k: 1)) { XCTAssertEqual($0 as? VectorIndexError, .noQuantizedCopy) }
         XCTAssertEqual(index.count, 0)
     }
 
-    /// The fast int8 score against its plain reference, and recall of int8 scan + exact rescoring.
-    func testQuantizedScanRecall() throws {
+    /// The C integer kernel (generic and AVX2) against its Swift reference twin, on lengths that
+    /// are and are not multiples of 32 and row counts that are not multiples of 4.
+    func testInt8KernelMatchesSwiftReference() {
+        var g = RNG(s: 5)
+        for d in [1, 31, 32, 96, 100, 384] {
+            var rows = QuantizedRows(dimension: d)
+            for _ in 0..<7 { let v = randomUnit(d, &g); v.withUnsafeBufferPointer { rows.append($0.baseAddress!) } }
+            var q = [Int8](repeating: 0, count: d)
+            for i in 0..<d { q[i] = Int8(Int(g.next() % 255) - 127) }
+            let expected = (0..<7).map { rows.referenceDot($0, q) }
+            typealias Kernel = @convention(c) (Int32, UnsafePointer<Int8>?, Int32, UnsafePointer<Int8>?, UnsafeMutablePointer<Int32>?) -> Void
+            let kernels: [Kernel] = [strata_i8_dots, strata_i8_dots_generic] + (CPUFeatures.hasAVX2 ? [strata_i8_dots_avx2] : [])
+            for kernel in kernels {
+                var out = [Int32](repeating: 0, count: 7)
+                rows.withCodes { c, _ in kernel(Int32(d), c, 7, q, &out) }
+                XCTAssertEqual(out, expected, "d = \(d)")
+            }
+            // Extreme codes: every product 127·127 must not saturate the 16-bit pair sums.
+            var ones = QuantizedRows(dimension: d)
+            let v = [Float](repeating: -1, count: d)
+            v.withUnsafeBufferPointer { ones.append($0.baseAddress!) }
+            var out: [Int32] = [0]
+            ones.withCodes { c, _ in strata_i8_dots(Int32(d), c, 1, [Int8](repeating: -127, count: d), &out) }
+            XCTAssertEqual(out[0], Int32(127 * 127 * d))
+        }
+    }
+
+    /// The int8 search returns exactly what the float scan returns, proves it on random data,
+    /// and its error bound holds for every row.
+    func testInt8SearchIsExact() throws {
         var g = RNG(s: 3)
-        let d = 96, n = 70_000   // ≥ 65,536 so the two-part parallel scan runs; small d keeps the debug-built data generation quick
+        let d = 96, n = 40_000   // ≥ 32,768 so the two-thread scan runs; small d keeps debug-built data generation quick
         let index = VectorIndex(dimension: d, reserve: n)
         // Uniform in [-1, 1) per component, made with a bare LCG: Float.random is slow in debug builds.
         var flat = [Float](repeating: 0, count: n * d)
@@ -114,27 +143,44 @@ final class VectorIndexTests: XCTestCase {
         }
         try flat.withUnsafeBufferPointer { try index.add(ids: (0..<Int64(n)).map { $0 }, vectors: $0.baseAddress!) }
         index.enableQuantizedCopy()
-        var q8 = QuantizedRows(dimension: d)
-        let q = randomUnit(d, &g)
-        flat.withUnsafeBufferPointer { q8.append($0.baseAddress!) }
-        let ref = q.withUnsafeBufferPointer { q8.referenceScore(0, $0.baseAddress!) }
-        let fast = q8.withCodes { c, s in q.withUnsafeBufferPointer { QuantizedRows.fastScore(c, $0.baseAddress!, d) * s[0] } }
-        XCTAssertEqual(fast, ref, accuracy: 1e-5)
-        XCTAssertEqual(fast, Float(zip(flat.prefix(d), q).reduce(0) { $0 + $1.0 * $1.1 }), accuracy: 0.01)
-
-        var hits = 0, total = 0
-        for _ in 0..<10 {
+        var proved = 0
+        for i in 0..<12 {
             let q = randomUnit(d, &g)
-            let exact = Set(try index.search(q, k: 10).map(\.id))
-            let approx = try index.searchQuantized(q, k: 10, candidates: 1000)
-            hits += approx.filter { exact.contains($0.id) }.count; total += 10
-            // Rescored scores are exact float inner products (summation order may differ from BLAS by an ulp).
-            let e = try index.search(q, k: 10)
-            if Set(approx.map(\.id)) == exact {
-                XCTAssertEqual(approx.map(\.id), e.map(\.id))
-                for (a, b) in zip(approx, e) { XCTAssertEqual(a.score, b.score, accuracy: 1e-6) }
+            let float = try index.searchFloat(q, k: 10)
+            let int8 = try index.searchInt8(q, k: 10)
+            XCTAssertEqual(int8.hits.map(\.id), float.map(\.id))
+            // Rescored scores are float inner products (summation order may differ from BLAS by an ulp).
+            for (a, b) in zip(int8.hits, float) { XCTAssertEqual(a.score, b.score, accuracy: 1e-5) }
+            XCTAssertEqual(try index.search(q, k: 10).map(\.id), float.map(\.id), "search() takes the int8 path here")
+            if int8.provedExact { proved += 1 }
+            if i == 0 {  // the bound, checked row by row for one query
+                var rows = QuantizedRows(dimension: d)
+                flat.withUnsafeBufferPointer { p in for r in 0..<2000 { rows.append(p.baseAddress! + r * d) } }
+                var qc = [Int8](repeating: 0, count: d)
+                let qs = q.withUnsafeBufferPointer { qp in qc.withUnsafeMutableBufferPointer { QuantizedRows.quantize(qp.baseAddress!, d, into: $0.baseAddress!) } }
+                let bound = rows.errorBound(queryScale: qs, queryL1: q.reduce(0) { $0 + abs($1) })
+                for r in 0..<2000 {
+                    let exact = zip(flat[(r * d)..<((r + 1) * d)], q).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                    let approx = Float(rows.referenceDot(r, qc)) * rows.scales[r] * qs
+                    XCTAssertLessThanOrEqual(abs(exact - approx), bound)
+                }
             }
         }
-        XCTAssertGreaterThanOrEqual(Double(hits) / Double(total), 0.99)
+        XCTAssertEqual(proved, 12, "random data leaves a wide gap between the candidates and the rest")
+    }
+
+    /// When scores cannot be separated (many equal vectors), the int8 search says so and
+    /// answers with the float scan — still the exact result.
+    func testInt8SearchFallsBackWhenItCannotProve() throws {
+        let d = 32, n = 20_000
+        let index = VectorIndex(dimension: d, reserve: n)
+        var v = [Float](repeating: 0, count: d); v[0] = 0.6; v[1] = 0.8
+        for id in 0..<n { try index.add(id: Int64(id), vector: v) }
+        index.enableQuantizedCopy()
+        let q = v
+        let r = try index.searchInt8(q, k: 5, candidates: 50)
+        XCTAssertFalse(r.provedExact)
+        XCTAssertEqual(r.hits.map(\.id), [0, 1, 2, 3, 4])   // equal scores: smaller ids first
+        XCTAssertEqual(r.hits.map(\.id), try index.searchFloat(q, k: 5).map(\.id))
     }
 }

@@ -27,3 +27,33 @@ public func readJSON(_ path: String) -> [String: Any] {
     }
     return o
 }
+
+/// The Python named by `--reference-python PATH` (or $STRATA_REFERENCE_PYTHON): a Python with the
+/// reference stacks installed, so a benchmark can time them on this machine in the same run.
+public func referencePython(_ args: [String]) -> String? {
+    if let i = args.firstIndex(of: "--reference-python"), i + 1 < args.count { return args[i + 1] }
+    return ProcessInfo.processInfo.environment["STRATA_REFERENCE_PYTHON"]
+}
+
+/// Runs `python script args…` and returns the JSON object it prints last (nil, with a note on
+/// stderr, when it fails: the recorded references still stand).
+public func runReferenceScript(_ python: String, _ script: String, _ arguments: [String]) -> [String: Any]? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = [script] + arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    do { try p.run() } catch {
+        FileHandle.standardError.write(Data("reference: cannot run \(python): \(error.localizedDescription)\n".utf8)); return nil
+    }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+    guard p.terminationStatus == 0, let obj = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] else {
+        FileHandle.standardError.write(Data("reference: \(script) failed (exit \(p.terminationStatus)): \(errText.suffix(400))\n".utf8))
+        return nil
+    }
+    return obj
+}

@@ -10,6 +10,13 @@ int strata_cpu_supports_avx2_fma(void);
 static inline void strata_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+/// Σ q[i]·x[r][i] as int32 for rows [0, rows) of a row-major int8 matrix (rows `d` bytes
+/// apart), every value in [-127, 127] (the vector index's int8 copy against an int8 query).
+/// Portable and AVX2 variants as above; the Swift reference twin is QuantizedRows.referenceDot.
+void strata_i8_dots(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
+void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
+void strata_i8_dots_avx2(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
+
 #endif
 }
 
@@ -41,5 +48,12 @@ STRATA_DECLARE_ROWS(q8_0)
 STRATA_DECLARE_ROWS(q4_K)
 STRATA_DECLARE_ROWS(q5_K)
 STRATA_DECLARE_ROWS(q6_K)
+
+/// Σ q[i]·x[r][i] as int32 for rows [0, rows) of a row-major int8 matrix (rows `d` bytes
+/// apart), every value in [-127, 127] (the vector index's int8 copy against an int8 query).
+/// Portable and AVX2 variants as above; the Swift reference twin is QuantizedRows.referenceDot.
+void strata_i8_dots(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
+void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
+void strata_i8_dots_avx2(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
 
 #endif
