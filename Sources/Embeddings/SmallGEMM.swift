@@ -32,6 +32,32 @@ enum SmallGEMM {
         while j + 4 <= n1 {
             let w0 = w + j * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k
             var i = 0
+            // 3 rows × 4 columns: 12 independent accumulators cover the FMA latency, and 7 loads
+            // feed 12 FMAs (the 2 × 4 tile did 6 for 8).
+            while i + 3 <= m {
+                let x0 = a + i * lda, x1 = x0 + lda, x2 = x1 + lda
+                var s00 = SIMD8<Float>(), s01 = SIMD8<Float>(), s02 = SIMD8<Float>(), s03 = SIMD8<Float>()
+                var s10 = SIMD8<Float>(), s11 = SIMD8<Float>(), s12 = SIMD8<Float>(), s13 = SIMD8<Float>()
+                var s20 = SIMD8<Float>(), s21 = SIMD8<Float>(), s22 = SIMD8<Float>(), s23 = SIMD8<Float>()
+                var t = 0
+                while t < k {
+                    let a0 = load(x0 + t), a1 = load(x1 + t), a2 = load(x2 + t)
+                    let b0 = load(w0 + t)
+                    s00.addProduct(a0, b0); s10.addProduct(a1, b0); s20.addProduct(a2, b0)
+                    let b1 = load(w1 + t)
+                    s01.addProduct(a0, b1); s11.addProduct(a1, b1); s21.addProduct(a2, b1)
+                    let b2 = load(w2 + t)
+                    s02.addProduct(a0, b2); s12.addProduct(a1, b2); s22.addProduct(a2, b2)
+                    let b3 = load(w3 + t)
+                    s03.addProduct(a0, b3); s13.addProduct(a1, b3); s23.addProduct(a2, b3)
+                    t += 8
+                }
+                let r0 = c + i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc
+                r0[0] += s00.sum(); r0[1] += s01.sum(); r0[2] += s02.sum(); r0[3] += s03.sum()
+                r1[0] += s10.sum(); r1[1] += s11.sum(); r1[2] += s12.sum(); r1[3] += s13.sum()
+                r2[0] += s20.sum(); r2[1] += s21.sum(); r2[2] += s22.sum(); r2[3] += s23.sum()
+                i += 3
+            }
             while i + 2 <= m {
                 let x0 = a + i * lda, x1 = x0 + lda
                 var s00 = SIMD8<Float>(), s01 = SIMD8<Float>(), s02 = SIMD8<Float>(), s03 = SIMD8<Float>()
