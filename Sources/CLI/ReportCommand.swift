@@ -15,8 +15,8 @@ struct ReportCommand: CLICommand {
 
     Writes the report section by section: 2–4 searches per section, the best passages as numbered
     sources, the model's text kept only where a source supports it, key evidence quoted with its
-    citation, repeats removed; then an executive summary taken from the sections and one
-    references list. Progress and the quality figures go to stderr. Ctrl-C stops after writing
+    citation, repeats removed; then an executive summary the model writes from the sections' key
+    findings (each sentence checked against them) and one references list. Progress and the quality figures go to stderr. Ctrl-C stops after writing
     what is finished, marked incomplete. The run is recorded in the audit log (see 'strata log').
     """
     static let options: [OptionSpec] = [
@@ -33,6 +33,7 @@ struct ReportCommand: CLICommand {
         .value("pack", "NAME", "prompt pack (default research-report)"),
         packsOption,
         .flag("mark-unsupported", "keep unsupported model sentences, marked, instead of dropping them"),
+        .flag("extractive-summary", "make the executive summary from each section's best finding instead of having the model write it"),
         .flag("json", "print the structured report (sections, references, quality) as JSON"),
         .flag("no-audit", "do not record this report in the audit log"),
     ]
@@ -44,6 +45,7 @@ struct ReportCommand: CLICommand {
         options.groups = args.groups
         options.adapter = args.value("adapter")
         options.markUnsupported = args.has("mark-unsupported")
+        options.modelSummary = !args.has("extractive-summary")
         if let lang = args.value("lang") {
             guard ["zh", "en"].contains(lang) else { throw CLIError.usage("--lang takes zh or en, got '\(lang)'", command: name) }
             options.language = lang

@@ -52,6 +52,9 @@ public struct PromptPack: Sendable {
 
     /// The template roles every scenario needs.
     public static let requiredRoles = ["system", "user"]
+    /// Templates a scenario uses when the pack has them (research-report: `summary`, the system
+    /// prompt of the executive summary). Same variables as `system`.
+    public static let optionalRoles = ["summary"]
 
     /// The language to use for a question detected as `language`: itself if the pack has it.
     public func language(for language: String) -> String {
@@ -165,15 +168,17 @@ extension PromptPack {
         return GenerationSettings(temperature: temperature, maxTokens: maxTokens, stop: stop)
     }
 
-    /// Reads `role.md` and `role.LANG.md` for every required role; a role with neither is an error.
+    /// Reads `role.md` and `role.LANG.md` for every required and optional role; a required role
+    /// with neither is an error.
     private static func loadTemplates(_ dir: URL, pack: String, languages: [String]) throws -> [String: Template] {
         var out: [String: Template] = [:]
-        for role in requiredRoles {
+        for role in requiredRoles + optionalRoles {
             for stem in [role] + languages.map({ "\(role).\($0)" }) {
                 let file = "\(stem).md"
                 guard let bytes = FileManager.default.contents(atPath: dir.appendingPathComponent(file).path) else { continue }
                 out[stem] = try Template(String(decoding: bytes, as: UTF8.self), pack: pack, file: file)
             }
+            guard requiredRoles.contains(role) else { continue }
             let missing = languages.filter { out[role] == nil && out["\(role).\($0)"] == nil }
             if let lang = missing.first {
                 throw PackError.missingFile(pack: pack, file: "\(role).md",

@@ -68,7 +68,7 @@ public struct PackLibrary: Sendable {
                 var rendered: [String] = []
                 for lang in pack.languages {
                     let values = pack.scenario.sampleValues(language: lang, refusal: pack.refusal(language: lang))
-                    for role in PromptPack.requiredRoles {
+                    for role in PromptPack.requiredRoles + PromptPack.optionalRoles where pack.template(role, language: lang) != nil {
                         _ = try pack.render(role, language: lang, values: values)
                         rendered.append("\(role).\(lang)")
                     }

@@ -66,7 +66,7 @@ final class ReportWriterTests: XCTestCase {
         // One quote per section, so section 1 does not already quote the sentence section 2's model writes.
         var o = options(["Overview", "Risks"]); o.evidenceSentences = 1
         let r = try w.write(topic: "semiconductor", options: o)
-        XCTAssertEqual(gen.requests.count, 2)
+        XCTAssertEqual(gen.requests.count, 3, "two sections and the executive summary")
         XCTAssertTrue(r.complete)
         // The off-topic card FAQ never became evidence.
         XCTAssertFalse(r.sections.flatMap(\.evidenceChunkIDs).contains(3))
@@ -90,7 +90,8 @@ final class ReportWriterTests: XCTestCase {
     func testSectionWithoutEvidenceSaysSoInOneLine() throws {
         let (w, gen) = try makeWriter(["Global semiconductor sales reach USD 945 billion in 2026 [1]."])
         let r = try w.write(topic: "semiconductor", options: options(["Overview", "Dividend policy"]))
-        XCTAssertEqual(gen.requests.count, 1, "no model call for a section without evidence")
+        let sectionCalls = gen.requests.filter { !$0.messages[0].content.contains("executive summary") }
+        XCTAssertEqual(sectionCalls.count, 1, "no model call for a section without evidence")
         XCTAssertTrue(r.sections[1].empty)
         XCTAssertEqual(r.sections[1].text, "The knowledge base holds no material on “Dividend policy” for this topic; the section is left out.")
         XCTAssertEqual(r.quality.sectionsEmpty, 1)
@@ -132,6 +133,38 @@ final class ReportWriterTests: XCTestCase {
         let marked = try w2.write(topic: "semiconductor", options: o)
         XCTAssertTrue(marked.sections[0].text.contains("pizza every Friday [1] (not supported by the sources)"), marked.sections[0].text)
         XCTAssertLessThan(marked.quality.supportedShare, 1)
+    }
+
+    /// The model writes the summary from the sections' findings only; unsupported sentences are
+    /// dropped, the kept ones carry the report-wide numbers of the passages behind the findings.
+    func testExecutiveSummaryWrittenFromFindings() throws {
+        let (w, gen) = try makeWriter([
+            "Global semiconductor sales reach USD 945 billion in 2026 [1].",
+            "The main semiconductor risk is oversupply of mature-node capacity in China [1].",
+            "Semiconductor sales reach USD 945 billion in 2026. Oversupply of mature-node capacity in China is the main risk. The cafeteria serves pizza every Friday [1].",
+        ])
+        let r = try w.write(topic: "semiconductor", options: options(["Overview", "Risks"]))
+        XCTAssertEqual(gen.requests.count, 3)
+        let prompt = gen.requests[2].messages[0].content
+        XCTAssertTrue(prompt.hasPrefix("You are a research analyst. You write the executive summary"), prompt)
+        XCTAssertTrue(prompt.contains("(Overview) Global semiconductor sales reach USD 945 billion in 2026"), prompt)
+        XCTAssertFalse(prompt.contains("Knowledge/"), "findings, not passages, are the summary's sources")
+        XCTAssertEqual(r.quality.summaryModelSentences, 2)
+        XCTAssertFalse(r.summary.contains("pizza"))
+        let overviewN = r.references.first { $0.chunkID == 1 }!.number
+        let risksN = r.references.first { $0.chunkID == 2 }!.number
+        XCTAssertTrue(r.summary.contains("USD 945 billion in 2026 [\(overviewN)]."), r.summary)
+        XCTAssertTrue(r.summary.contains("is the main risk [\(risksN)]."), r.summary)
+        XCTAssertTrue(r.markdown.contains("## Executive summary\n\nSemiconductor sales"), r.markdown)
+        for n in cited(r.markdown) { XCTAssertTrue((1...r.references.count).contains(n)) }
+
+        // Nothing usable from the model: the best finding of each section, as bullets.
+        let (w2, _) = try makeWriter(["Global semiconductor sales reach USD 945 billion in 2026 [1].",
+                                      "The main semiconductor risk is oversupply of mature-node capacity in China [1].",
+                                      "The cafeteria serves pizza every Friday."])
+        let r2 = try w2.write(topic: "semiconductor", options: options(["Overview", "Risks"]))
+        XCTAssertEqual(r2.quality.summaryModelSentences, 0)
+        XCTAssertTrue(r2.summary.hasPrefix("- **Overview**: "), r2.summary)
     }
 
     func testCancelKeepsFinishedSectionsMarkedIncomplete() throws {

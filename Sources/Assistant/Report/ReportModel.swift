@@ -56,6 +56,9 @@ public struct ReportQuality: Sendable, Codable, Equatable {
     /// Model sentences the support check rejected (dropped, or kept marked with --mark-unsupported).
     public var modelSentencesUnsupported = 0
     public var evidenceSentences = 0
+    /// Sentences of the executive summary written by the model (0: the summary is the best
+    /// cited finding of each section).
+    public var summaryModelSentences = 0
     public var tokensGenerated = 0
     public var seconds = 0.0
 
@@ -66,7 +69,7 @@ public struct ReportQuality: Sendable, Codable, Equatable {
         func pct(_ x: Double) -> String { String(format: "%.0f%%", x * 100) }
         return """
         sections written \(sectionsWritten), empty \(sectionsEmpty)
-        characters \(characters) (Han \(hanCharacters)), sentences \(sentences) (model \(modelSentences), quoted evidence \(evidenceSentences), summary \(sentences - modelSentences - evidenceSentences))
+        characters \(characters) (Han \(hanCharacters)), sentences \(sentences) (model \(modelSentences), quoted evidence \(evidenceSentences), summary \(sentences - modelSentences - evidenceSentences), \(summaryModelSentences > 0 ? "written by the model" : "best finding per section"))
         model sentences rejected by the support check \(modelSentencesUnsupported)
         cited \(pct(citedShare)), supported \(pct(supportedShare)), distinct sources \(distinctSources), repeated sentences removed \(repeatedSentencesRemoved)
         tokens generated \(tokensGenerated) in \(String(format: "%.1f", seconds)) s

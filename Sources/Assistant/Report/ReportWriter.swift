@@ -21,6 +21,11 @@ public struct ReportOptions: Sendable {
     public var evidenceSentences = 16
     /// Keep unsupported model sentences, marked, instead of dropping them.
     public var markUnsupported = false
+    /// Have the model write the executive summary from the sections' key findings (when the
+    /// pack has a `summary` template); false, or too little survives the support check: the
+    /// best cited sentence of each section.
+    public var modelSummary = true
+    public var summaryMaxTokens = 240
     /// Extra evidence (a business table as Markdown), given to the section it fits best.
     public var extraEvidence: [RetrievedPassage] = []
     public var seed: UInt64 = 42
@@ -29,7 +34,7 @@ public struct ReportOptions: Sendable {
 
 /// Drafts a research report section by section: queries → retrieval → evidence selection →
 /// generation with numbered sources → support check → key evidence quotes → repeat removal,
-/// then an executive summary taken from the written sections and one references list.
+/// then an executive summary written from the sections' key findings and one references list.
 public struct ReportWriter: Sendable {
     public var pack: PromptPack
     public var retriever: any Retriever
@@ -79,7 +84,7 @@ public struct ReportWriter: Sendable {
         }
         report.complete = report.unwritten.isEmpty
         progress(.summary)
-        report.summary = summary(report.sections, state: &state)
+        report.summary = try summary(report, options: options, adapter: adapter, state: &state, shouldContinue: shouldContinue)
         report.references = state.references
         report.quality = state.quality(report.sections)
         report.quality.seconds = Date().timeIntervalSince(start)
@@ -148,6 +153,15 @@ public struct ReportWriter: Sendable {
         state.generationSeconds += result.generationSeconds
         progress(.sectionFinished(tokens: result.generatedTokens, seconds: result.generationSeconds))
 
+        // Findings for the executive summary: about the topic first, then the section, figures preferred.
+        let terms = TextAnalysis.keyTerms(topic + " " + section.title + " " + section.hints.joined(separator: " "))
+        let topicTerms = TextAnalysis.keyTerms(topic)
+        func findingScore(_ sentence: String) -> Double {
+            let own = TextAnalysis.keyTerms(sentence)
+            return 3 * TextAnalysis.coverage(topicTerms, in: own) + 0.5 * Double(min(3, own.intersection(terms).count))
+                + (TextAnalysis.numbers(sentence).isEmpty ? 0 : 1)
+        }
+
         // The model's prose, cut where it loops, each sentence checked against the passages.
         let (draft, looped) = ReportText.cutLoop(result.text)
         if looped { state.repeats += 1 }
@@ -167,23 +181,18 @@ public struct ReportWriter: Sendable {
             let note = v.supported ? "" : (zh ? "（未经资料证实）" : " (not supported by the sources)")
             prose.append(ReportText.attach(marks + note, to: body))
             state.sentences.append(.init(cited: !marks.isEmpty, supported: v.supported))
+            if v.supported && !marks.isEmpty { state.candidates.append((prose.last!, findingScore(body), section.title)) }
             out.modelSentences += 1
         }
 
         // Key evidence quoted from the passages: the section stays useful and cited when the model is weak.
-        let terms = TextAnalysis.keyTerms(topic + " " + section.title + " " + section.hints.joined(separator: " "))
-        let topicTerms = TextAnalysis.keyTerms(topic)
         var quotes: [String] = []
         for (sentence, source) in ReportText.keyEvidence(passages, terms: terms, limit: options.evidenceSentences) {
             guard state.filter.admit(sentence) else { continue }
             let verdict = try checker.check("\(sentence) [\(source)]", passages: passages).first
             quotes.append("- " + ReportText.attach("[\(state.number(for: passages[source - 1]))]", to: sentence))
             state.sentences.append(.init(cited: true, supported: verdict?.supported ?? false))
-            // Summary candidates: about the topic first, then the section, figures preferred.
-            let own = TextAnalysis.keyTerms(sentence)
-            let score = 3 * TextAnalysis.coverage(topicTerms, in: own) + 0.5 * Double(min(3, own.intersection(terms).count))
-                + (TextAnalysis.numbers(sentence).isEmpty ? 0 : 1)
-            state.candidates.append((String(quotes.last!.dropFirst(2)), score, section.title))
+            state.candidates.append((String(quotes.last!.dropFirst(2)), findingScore(sentence), section.title))
             out.evidenceSentences += 1
         }
         for p in extra {  // the business table itself, under the section it belongs to
@@ -229,18 +238,77 @@ public struct ReportWriter: Sendable {
             .prefix(options.passagesPerSection).map(\.passage)
     }
 
-    /// The executive summary: from each written section, its most informative cited sentence
-    /// (most topic and section terms, figures preferred). Nothing comes from the model's memory.
-    private func summary(_ sections: [ReportSection], state: inout RunState) -> String {
+    /// The executive summary, from the sections only (never the model's memory): the model
+    /// writes a paragraph from each section's best cited findings, every sentence is checked
+    /// against the findings it cites, and their report-wide citations carry over. When the run
+    /// was cancelled, the pack has no summary template, or fewer than two sentences survive,
+    /// the summary is the best finding of each section as bullets.
+    private func summary(_ report: Report, options: ReportOptions, adapter: String?, state: inout RunState,
+                         shouldContinue: () -> Bool) throws -> String {
         let zh = state.language == "zh"
-        var lines: [String] = []
-        for s in sections where !s.empty {
-            guard let best = state.candidates.filter({ $0.section == s.title }).max(by: { $0.score < $1.score }) else { continue }
-            lines.append("- **\(s.title)**\(zh ? "：" : ": ")\(best.sentence)")
-            // Repeats a section sentence on purpose, so it is counted as a sentence but not checked again.
-            state.sentences.append(.init(cited: true, supported: true))
+        let written = report.sections.filter { !$0.empty }
+        // Each section's findings, best first: the first feeds the bullets, two go to the model.
+        let findings = written.map { s in
+            state.candidates.filter { $0.section == s.title }.sorted { $0.score > $1.score }
         }
-        return lines.joined(separator: "\n")
+        let bullets = zip(written, findings).compactMap { s, f in
+            f.first.map { "- **\(s.title)**\(zh ? "：" : ": ")\($0.sentence)" }
+        }
+        func extractive(_ state: inout RunState) -> String {
+            // Repeats a section sentence on purpose, so it is counted as a sentence but not checked again.
+            for _ in bullets { state.sentences.append(.init(cited: true, supported: true)) }
+            return bullets.joined(separator: "\n")
+        }
+        let picked = zip(written, findings).flatMap { s, f in f.prefix(2).map { (section: s.title, sentence: $0.sentence) } }
+        guard options.modelSummary, report.complete, picked.count >= 2, shouldContinue(),
+              pack.template("summary", language: state.language) != nil else { return extractive(&state) }
+
+        // The findings as numbered sources; each keeps the report-wide numbers it already cites.
+        let sources = picked.enumerated().map { i, p in
+            RetrievedPassage(chunkID: Int64(-(i + 1)), documentPath: "", headingPath: p.section,
+                             text: TextAnalysis.stripCitations(p.sentence).trimmingCharacters(in: .whitespaces),
+                             startLine: 0, endLine: 0, charStart: 0, charEnd: 0, score: 1)
+        }
+        let marks = picked.map { TextAnalysis.citations($0.sentence) }
+        let values: [String: TemplateValue] = [
+            "question": .text(report.topic), "refusal": .text(pack.refusal(language: state.language)),
+            "language": .text(state.language), "has_sources": .flag(true), "refusal_rule": .flag(false),
+            "sources": .list(sources.enumerated().map { i, p in
+                ["index": .text(String(i + 1)), "path": .text(""), "heading": .text(p.headingPath), "lines": .text(""), "text": .text(p.text)]
+            }),
+        ]
+        let request = GenerationRequest(
+            messages: [ChatMessage(.system, try pack.render("summary", language: state.language, values: values)),
+                       ChatMessage(.user, try pack.render("user", language: state.language, values: values.merging(
+                           ["question": .text("\(report.topic) — \(zh ? "摘要" : "Executive summary")")]) { $1 }))],
+            maxTokens: options.summaryMaxTokens, temperature: pack.generation.temperature, seed: options.seed,
+            stop: pack.generation.stop, repeatPenalty: 1.1,
+            adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
+        var stopped = false
+        let result = try generator.generate(request) { _ in
+            if !shouldContinue() { stopped = true }
+            return !stopped
+        }
+        if stopped || result.stopReason == .cancelled { return extractive(&state) }
+        state.tokens += result.generatedTokens
+        state.generationSeconds += result.generationSeconds
+
+        var filter = RepetitionFilter()
+        var lines: [String] = []
+        var verdicts: [RunState.Sentence] = []
+        for v in try SupportChecker().check(ReportText.cutLoop(result.text).text, passages: sources) where !v.neutral && v.supported {
+            let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
+            guard ReportText.weight(body) >= 3, filter.admit(body) else { continue }
+            let local = v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited
+            var global: [Int] = []
+            for l in local { for n in marks[l - 1] where !global.contains(n) { global.append(n) } }
+            lines.append(ReportText.attach(global.map { "[\($0)]" }.joined(), to: body))
+            verdicts.append(.init(cited: !global.isEmpty, supported: true))
+        }
+        guard lines.count >= 2 else { return extractive(&state) }
+        state.sentences += verdicts
+        state.summaryModelSentences = lines.count
+        return lines.joined(separator: zh ? "" : " ")
     }
 }
 
@@ -255,6 +323,7 @@ struct RunState {
     var candidates: [(sentence: String, score: Double, section: String)] = []
     var evidenceIDs: [Int64] = []
     var repeats = 0
+    var summaryModelSentences = 0
     var tokens = 0
     var retrievalSeconds = 0.0, generationSeconds = 0.0
 
@@ -283,6 +352,7 @@ struct RunState {
         q.modelSentences = sections.map(\.modelSentences).reduce(0, +)
         q.evidenceSentences = sections.map(\.evidenceSentences).reduce(0, +)
         q.modelSentencesUnsupported = sections.map(\.unsupportedSentences).reduce(0, +)
+        q.summaryModelSentences = summaryModelSentences
         q.tokensGenerated = tokens
         return q
     }
