@@ -29,6 +29,14 @@ public struct EvidenceGate: Sendable {
         public var detail: String
     }
 
+    /// The share of the question's key terms found in its best passage (nil: no key terms, or
+    /// no passage) — the statistic `minCoverage` is a threshold on, exposed for calibration.
+    public static func coverage(query: String, passages: [RetrievedPassage]) -> Double? {
+        let terms = TextAnalysis.keyTerms(query)
+        guard !terms.isEmpty, !passages.isEmpty else { return nil }
+        return passages.map { TextAnalysis.coverage(terms, in: TextAnalysis.keyTerms($0.headingPath + " " + $0.text)) }.max()
+    }
+
     public func decide(query: String, passages: [RetrievedPassage]) -> Decision {
         guard let best = passages.map(\.score).max() else {
             return Decision(pass: false, reason: .noPassages, detail: "no passage visible to your groups matched the question")
@@ -38,7 +46,7 @@ public struct EvidenceGate: Sendable {
                             detail: String(format: "best retrieval score %.3f is below the pack's min_evidence %.3f", best, minScore))
         }
         let terms = TextAnalysis.keyTerms(query)
-        let cover = passages.map { TextAnalysis.coverage(terms, in: TextAnalysis.keyTerms($0.headingPath + " " + $0.text)) }.max() ?? 0
+        let cover = Self.coverage(query: query, passages: passages) ?? 0
         if minCoverage > 0, !terms.isEmpty, cover < minCoverage {
             return Decision(pass: false, reason: .lowCoverage,
                             detail: String(format: "the best passage holds %.0f%% of the question's key terms; the pack needs %.0f%%", cover * 100, minCoverage * 100))

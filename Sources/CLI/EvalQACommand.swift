@@ -7,6 +7,7 @@ struct EvalQACommand: CLICommand {
     static let summary = "measure answers, refusals and citations on a BEIR Q&A folder"
     static let usage = """
     Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive]
+           strata eval qa --beir DIR --gate-sweep [--limit N] [--seed S] [--holdout F]
 
     DIR holds corpus.jsonl and queries.jsonl (with answerable / answers / context_id, as in
     ../shared/datasets/squad2-dev/beir and cmrc2018-dev/beir). --holdout F leaves a share F of the
@@ -14,6 +15,11 @@ struct EvalQACommand: CLICommand {
     that have no unanswerable questions). Reports retrieval Recall@k of the gold passage, EM/F1
     (SQuAD normalisation, per character for Chinese), refusal precision/recall/F1, SQuAD 2.0
     overall EM/F1, citation accuracy and seconds per question. Nothing is written to the audit log.
+
+    --gate-sweep calibrates refusal layer 1 without a model: it retrieves for every question and
+    prints, per coverage threshold, the share of answerable questions the gate lets through and
+    its refusal precision / recall / F1 on the questions to refuse, then the threshold with the
+    best balance (Youden's J: refusal recall minus the share of answerable questions refused).
     """
     static let options: [OptionSpec] = [
         .value("beir", "DIR", "the BEIR folder"),
@@ -28,6 +34,7 @@ struct EvalQACommand: CLICommand {
         packsOption,
         .value("k", "N", "passages per question (default: the pack's)"),
         .flag("json", "print the figures as JSON"),
+        .flag("gate-sweep", "calibrate the evidence gate: retrieval only, every coverage threshold 0–0.9"),
         .value("min-coverage", "X", "override the pack's evidence-gate coverage threshold (for calibration)"),
         .value("min-evidence", "X", "override the pack's evidence-gate score threshold (for calibration)"),
         EmbedderOption.spec,
@@ -69,6 +76,9 @@ struct EvalQACommand: CLICommand {
         queries.shuffle(using: &rng)
         queries = Array(queries.prefix(limit))
 
+        if args.has("gate-sweep") {
+            return try gateSweep(queries: queries, heldOut: heldOut, retriever: retriever, ids: ids, args: args, dir: dir)
+        }
         var wiringArgs = args
         if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil {
             wiringArgs.values["model"] = ["extractive"]
@@ -120,6 +130,47 @@ struct EvalQACommand: CLICommand {
         print("eval qa on \(dir): \(s.questions) questions (\(s.answerable) answerable, \(s.unanswerable) to refuse), model \(qa.generator.modelID), pack \(qa.pack.name), k=\(options.k ?? qa.pack.retrieval.k), gate coverage \(qa.pack.retrieval.minCoverage), seed \(seed), holdout \(holdout)")
         for (k, v) in figures {
             print("  \(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(k == "seconds_per_question" ? String(format: "%.4f", v) : String(format: "%.3f", v))")
+        }
+        return 0
+    }
+
+    /// Refusal layer 1 alone, at every coverage threshold: what it lets through and what it refuses.
+    static func gateSweep(queries: [Query], heldOut: Set<String>, retriever: LexicalRetriever, ids: [String],
+                          args: ParsedArguments, dir: String) throws -> Int32 {
+        let pack = try AssistantWiring.pack(args)
+        let k = try args.optionalInt("k") ?? pack.retrieval.k
+        // Per question: should it be refused, and the gate's statistic (nil: nothing retrieved → always refused).
+        var rows: [(refuse: Bool, cover: Double?, goldRetrieved: Bool)] = []
+        for q in queries {
+            let passages = try retriever.retrieve(q.text, groups: [], k: k)
+            let cover = passages.isEmpty ? nil : (EvidenceGate.coverage(query: q.text, passages: passages) ?? 1)
+            rows.append((!(q.answerable && !heldOut.contains(q.context)), cover,
+                         passages.contains { ids[Int($0.chunkID) - 1] == q.context }))
+        }
+        let toRefuse = rows.filter(\.refuse).count, answerable = rows.count - toRefuse
+        print("gate sweep on \(dir): \(rows.count) questions (\(answerable) answerable, \(toRefuse) to refuse), k=\(k), pack \(pack.name) (now min_coverage \(pack.retrieval.minCoverage))")
+        print("  threshold  answerable passed  (gold retrieved, passed)  refusal P     R     F1    J")
+        var best: (t: Double, j: Double) = (0, -2)
+        var json: [[String: Double]] = []
+        for step in 0...18 {
+            let t = Double(step) * 0.05
+            let refused = rows.map { r in r.cover.map { $0 < t } ?? true }
+            let tp = zip(rows, refused).filter { $0.refuse && $1 }.count
+            let fp = zip(rows, refused).filter { !$0.refuse && $1 }.count
+            let passedGold = zip(rows, refused).filter { !$0.refuse && !$1 && $0.goldRetrieved }.count
+            let p = tp + fp == 0 ? 0 : Double(tp) / Double(tp + fp)
+            let r = toRefuse == 0 ? 0 : Double(tp) / Double(toRefuse)
+            let f1 = p + r == 0 ? 0 : 2 * p * r / (p + r)
+            let passed = answerable == 0 ? 0 : Double(answerable - fp) / Double(answerable)
+            let j = r - (answerable == 0 ? 0 : Double(fp) / Double(answerable))
+            if j > best.j + 1e-9 { best = (t, j) }
+            json.append(["threshold": t, "answerable_passed": passed, "refusal_precision": p, "refusal_recall": r, "refusal_f1": f1, "youden_j": j])
+            print(String(format: "  %9.2f  %17.3f  %24.3f  %9.3f %5.3f %5.3f %5.3f", t, passed,
+                         answerable == 0 ? 0 : Double(passedGold) / Double(answerable), p, r, f1, j))
+        }
+        print(String(format: "  best balance: min_coverage %.2f (J %.3f)", best.t, best.j))
+        if args.has("json") {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: ["sweep": json, "best_threshold": best.t], options: [.sortedKeys]), as: UTF8.self))
         }
         return 0
     }

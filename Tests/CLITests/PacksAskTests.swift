@@ -176,6 +176,22 @@ extension PacksAskTests {
         let bad = try StrataBinary.run(["eval", "qa", "--beir", dir.appendingPathComponent("none").path])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("queries.jsonl"), bad.stderr)
+
+        // The gate calibration: at the shipped 0.3 both answerable questions pass and the third is
+        // refused; a stricter threshold never lets more through nor refuses less.
+        let sweep = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--gate-sweep", "--json"])
+        XCTAssertEqual(sweep.status, 0, sweep.stderr)
+        XCTAssertTrue(sweep.stdout.contains("best balance: min_coverage"), sweep.stdout)
+        let json = try XCTUnwrap(sweep.stdout.split(separator: "\n").last)
+        let rows = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["sweep"] as? [[String: Double]])
+        XCTAssertEqual(rows.count, 19)
+        let at30 = try XCTUnwrap(rows.first { abs($0["threshold"]! - 0.3) < 1e-9 })
+        XCTAssertEqual(at30["answerable_passed"], 1)
+        XCTAssertEqual(at30["refusal_recall"], 1)
+        for (a, b) in zip(rows, rows.dropFirst()) {
+            XCTAssertGreaterThanOrEqual(a["answerable_passed"]!, b["answerable_passed"]!)
+            XCTAssertLessThanOrEqual(a["refusal_recall"]!, b["refusal_recall"]!)
+        }
     }
 }
 
