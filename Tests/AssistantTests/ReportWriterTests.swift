@@ -51,7 +51,8 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(w.outlines.classify("semiconductors"), .sector)
         XCTAssertEqual(w.outlines.classify("BYD vs Tesla"), .comparison)
         XCTAssertEqual(w.outlines.sections(for: .sector, language: "en").map(\.title),
-                       ["Overview", "Business and financials", "Industry and competition", "Risks", "Outlook"])
+                       ["Overview", "Business and financials", "Industry and competition", "Supply chain and localisation",
+                        "Key companies", "Risks", "Outlook"])
         XCTAssertEqual(w.outlines.sections(for: .company, language: "zh").first?.title, "公司概况")
         let qs = ReportOutline.queries(topic: "semiconductors", section: OutlineSection(title: "Risks", hints: ["risk", "oversupply"]))
         XCTAssertTrue((2...4).contains(qs.count), "\(qs)")
@@ -117,6 +118,16 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(loop.text, "Demand is strong and growing")
         XCTAssertFalse(ReportText.cutLoop("Sales rose 22% in 2026 and 10% in 2027.").cut)
         XCTAssertEqual(ReportText.cutLoop("需求强劲需求强劲需求强劲需求强劲").text, "需求强劲")
+    }
+
+    /// Headings, lead-ins and the echoed prompt line are not prose; short real sentences are.
+    func testFragmentsAreNotProse() {
+        XCTAssertTrue(ReportText.isFragment("出口管制", echo: ""))
+        XCTAssertTrue(ReportText.isFragment("这一背景下，公司的竞争优势在于：", echo: ""))
+        XCTAssertTrue(ReportText.isFragment("半导体行业 — 行业与竞争", echo: "半导体行业 — "))
+        XCTAssertTrue(ReportText.isFragment("Risks", echo: ""))
+        XCTAssertFalse(ReportText.isFragment("2026年全球半导体销售额预计9,450亿美元。", echo: "半导体行业 — "))
+        XCTAssertFalse(ReportText.isFragment("Sales rose 22% in 2026.", echo: "semiconductors — "))
     }
 
     func testUnsupportedSentenceDroppedOrMarked() throws {

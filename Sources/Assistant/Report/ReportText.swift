@@ -17,6 +17,17 @@ public enum ReportText {
         TextAnalysis.pieces(s).reduce(0) { $0 + ($1.han ? $1.text.count : 1) }
     }
 
+    /// A piece of model output that is not a sentence of prose: a heading or list label the
+    /// model copied ("出口管制", "Risks"), a lead-in cut at its colon or comma ("竞争优势在于："),
+    /// or the prompt's "topic — section" line echoed back (`echo`).
+    static func isFragment(_ body: String, echo: String) -> Bool {
+        let w = weight(body)
+        let han = body.unicodeScalars.filter(TextAnalysis.isHan).count
+        if w < 3 || (han * 2 >= w && w < 8) { return true }
+        if let last = body.last, "：:，,、；;".contains(last) { return true }
+        return !echo.isEmpty && body.contains(echo)
+    }
+
     /// The sentences of `passages` that best carry `terms` (topic + section), at most `limit`,
     /// each with the 1-based index of its passage. Table rows, headings-only lines and fragments
     /// are skipped; sentences stating figures are preferred because they are what a reader

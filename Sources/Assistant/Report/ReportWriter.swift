@@ -170,7 +170,7 @@ public struct ReportWriter: Sendable {
         for v in try checker.check(draft, passages: passages) where !v.neutral {
             let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
             // Small models echo the source header lines ("[2] Knowledge/… › …"): not prose.
-            guard ReportText.weight(body) >= 3, !body.contains("›"), !body.contains(".md") else { continue }
+            guard !ReportText.isFragment(body, echo: "\(topic) — "), !body.contains("›"), !body.contains(".md") else { continue }
             if !v.supported {
                 out.unsupportedSentences += 1
                 if !options.markUnsupported { continue }
@@ -298,7 +298,7 @@ public struct ReportWriter: Sendable {
         var verdicts: [RunState.Sentence] = []
         for v in try SupportChecker().check(ReportText.cutLoop(result.text).text, passages: sources) where !v.neutral && v.supported {
             let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
-            guard ReportText.weight(body) >= 3, filter.admit(body) else { continue }
+            guard !ReportText.isFragment(body, echo: "\(report.topic) — "), filter.admit(body) else { continue }
             let local = v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited
             var global: [Int] = []
             for l in local { for n in marks[l - 1] where !global.contains(n) { global.append(n) } }
