@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/support", swiftSettings: fastFlags),
         .executableTarget(name: "bench-fts", dependencies: ["Knowledge", "BenchSupport"], path: "bench/fts",
                           exclude: ["thresholds.json"], swiftSettings: fastFlags),
-        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge", "BenchSupport"], path: "bench/ingest", swiftSettings: fastFlags),
+        .executableTarget(name: "bench-ingest", dependencies: ["Knowledge", "Embeddings", "BenchSupport"], path: "bench/ingest", swiftSettings: fastFlags),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"]),

@@ -1,5 +1,6 @@
 import BenchSupport
 import Foundation
+import Embeddings
 import Knowledge
 
 // Ingest throughput of the keyword-only path (`strata ingest` without embeddings): files read,
@@ -7,9 +8,14 @@ import Knowledge
 // 10,000 generated Markdown documents (headings, paragraphs of Zipf English, one in five with a
 // Chinese section), ~1–2 KB each. No recorded reference exists for this path; the same-run
 // baseline is the bare minimum any ingest must do: read the same files and insert their whole text
-// into a plain `fts5(body)` table in one transaction. Usage: swift run bench-ingest [FILES]
+// into a plain `fts5(body)` table in one transaction.
+// With --embed, a third run ingests the same files into a new store with embeddings (all-MiniLM-L6-v2,
+// as `strata ingest --embed`) and reports chunks/s and the share of the time spent in the encoder.
+// Usage: swift run -c release bench-ingest [FILES] [--embed]
 
-let files = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
+let cliArgs = CommandLine.arguments.dropFirst()
+let withEmbeddings = cliArgs.contains("--embed")
+let files = cliArgs.first { !$0.hasPrefix("--") }.flatMap { Int($0) } ?? 10_000
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 var corpus = try Corpus(tokenizerJSON: root.appendingPathComponent("models/all-MiniLM-L6-v2/tokenizer.json").path, seed: 3)
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ingest-\(getpid())")
@@ -66,4 +72,26 @@ print(String(format: "baseline:  %6.2f s wall (%5.2f s CPU)  %6.2f MB/s  (read +
              baseWall, baseCPU, mb / baseWall))
 print(String(format: "ratio ours/baseline: %.2fx wall, %.2fx CPU", wall / baseWall, cpu / baseCPU))
 print(String(format: "re-run with nothing changed: %.2f s (%.0f files/s: read + SHA-256 + lookup)", rescan, Double(files) / rescan))
+
+if withEmbeddings {
+    let encoder = try SentenceEncoder(directory: root.appendingPathComponent("models/all-MiniLM-L6-v2").path)
+    var encoderSeconds = 0.0, embedded = 0, tokens = 0
+    var options = IngestOptions()
+    options.embedding = EmbeddingHook(modelID: encoder.modelID) { texts in
+        embedded += texts.count
+        tokens += texts.reduce(0) { $0 + encoder.tokenize($1).count }   // counted outside the timed part
+        let t = now()
+        defer { encoderSeconds += now() - t }
+        return try encoder.embed(texts)
+    }
+    let estore = try KnowledgeStore(path: dir.appendingPathComponent("e.db").path)
+    w = Date(); c = cpuSeconds()
+    let er = Ingestor(store: estore).ingest(paths: [docs.path], options: options)
+    let ewall = Date().timeIntervalSince(w), ecpu = cpuSeconds() - c
+    precondition(er.ingestedFiles == files && !er.hasFailures, er.summary)
+    print(String(format: "with embeddings: %6.2f s wall (%5.2f s CPU)  %6.0f chunks/s  %6.0f files/s; %d chunks embedded (%d tokens, %.0f tokens/s in the encoder)",
+                 ewall, ecpu, Double(er.chunkCount) / ewall, Double(files) / ewall, embedded, tokens, Double(tokens) / encoderSeconds))
+    print(String(format: "  time in the encoder: %.1f s = %.0f%% of the wall time (the keyword-only ingest above: %.2f s)",
+                 encoderSeconds, 100 * encoderSeconds / ewall, wall))
+}
 print(String(format: "load average at end: %.1f", loadAverage()))
