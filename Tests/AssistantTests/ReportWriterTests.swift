@@ -122,6 +122,9 @@ final class ReportWriterTests: XCTestCase {
 
     /// Headings, lead-ins and the echoed prompt line are not prose; short real sentences are.
     func testFragmentsAreNotProse() {
+        XCTAssertEqual(ReportText.dropUnfinished("规模约1.04万亿美元 [20]。估值回调：也可能出现类似2024"), "规模约1.04万亿美元 [20]。")
+        XCTAssertEqual(ReportText.dropUnfinished("Sales rose 22%. [1][2] Margins fell to"), "Sales rose 22%. [1][2]")
+        XCTAssertEqual(ReportText.dropUnfinished("no sentence end at all"), "")
         XCTAssertTrue(ReportText.isFragment("出口管制", echo: ""))
         XCTAssertTrue(ReportText.isFragment("这一背景下，公司的竞争优势在于：", echo: ""))
         XCTAssertTrue(ReportText.isFragment("半导体行业 — 行业与竞争", echo: "半导体行业 — "))

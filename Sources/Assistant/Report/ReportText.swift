@@ -70,6 +70,22 @@ public enum ReportText {
         return body + (marks.hasPrefix("（") ? "" : " ") + marks + end
     }
 
+    /// Text the model wrote until its token limit ends mid-sentence ("…也可能出现类似2024"): keep
+    /// it up to the last sentence end (and the citation marks right after it).
+    public static func dropUnfinished(_ text: String) -> String {
+        let c = Array(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let last = c.lastIndex(where: { ".。!！?？".contains($0) }) else { return "" }
+        var end = last + 1
+        while end < c.count {   // " [3][4]" after the full stop belongs to that sentence
+            var j = end
+            while j < c.count, c[j] == " " { j += 1 }
+            guard j < c.count, c[j] == "[", let close = c[j...].firstIndex(of: "]"),
+                  close > j + 1, c[(j + 1)..<close].allSatisfy(\.isNumber) else { break }
+            end = close + 1
+        }
+        return String(c[..<end])
+    }
+
     /// Cuts a generation loop: where any run of 2–60 characters repeats three times in a row,
     /// the text stops after its first occurrence. Returns the text and whether it was cut.
     public static func cutLoop(_ text: String) -> (text: String, cut: Bool) {

@@ -163,7 +163,8 @@ public struct ReportWriter: Sendable {
         }
 
         // The model's prose, cut where it loops, each sentence checked against the passages.
-        let (draft, looped) = ReportText.cutLoop(result.text)
+        let written = result.stopReason == .maxTokens ? ReportText.dropUnfinished(result.text) : result.text
+        let (draft, looped) = ReportText.cutLoop(written)
         if looped { state.repeats += 1 }
         let checker = SupportChecker()
         var prose: [String] = []
@@ -296,7 +297,8 @@ public struct ReportWriter: Sendable {
         var filter = RepetitionFilter()
         var lines: [String] = []
         var verdicts: [RunState.Sentence] = []
-        for v in try SupportChecker().check(ReportText.cutLoop(result.text).text, passages: sources) where !v.neutral && v.supported {
+        let text = result.stopReason == .maxTokens ? ReportText.dropUnfinished(result.text) : result.text
+        for v in try SupportChecker().check(ReportText.cutLoop(text).text, passages: sources) where !v.neutral && v.supported {
             let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
             guard !ReportText.isFragment(body, echo: "\(report.topic) — "), filter.admit(body) else { continue }
             let local = v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited
