@@ -126,6 +126,8 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(ReportText.dropUnfinished("Sales rose 22%. [1][2] Margins fell to"), "Sales rose 22%. [1][2]")
         XCTAssertEqual(ReportText.dropUnfinished("no sentence end at all"), "")
         XCTAssertTrue(ReportText.isFragment("出口管制", echo: ""))
+        XCTAssertTrue(ReportText.isFragment("半导体行业风险提示", echo: ""))
+        XCTAssertFalse(ReportText.isFragment("存储价格可能快速回落。", echo: ""))
         XCTAssertTrue(ReportText.isFragment("这一背景下，公司的竞争优势在于：", echo: ""))
         XCTAssertTrue(ReportText.isFragment("半导体行业 — 行业与竞争", echo: "半导体行业 — "))
         XCTAssertTrue(ReportText.isFragment("Risks", echo: ""))

@@ -18,12 +18,14 @@ public enum ReportText {
     }
 
     /// A piece of model output that is not a sentence of prose: a heading or list label the
-    /// model copied ("出口管制", "Risks"), a lead-in cut at its colon or comma ("竞争优势在于："),
+    /// model copied or wrote ("出口管制", "半导体行业风险提示", "Risks"), a lead-in cut at its colon or comma ("竞争优势在于："),
     /// or the prompt's "topic — section" line echoed back (`echo`).
     static func isFragment(_ body: String, echo: String) -> Bool {
         let w = weight(body)
         let han = body.unicodeScalars.filter(TextAnalysis.isHan).count
         if w < 3 || (han * 2 >= w && w < 8) { return true }
+        // A short Chinese line with no sentence end is a heading the model wrote ("半导体行业风险提示").
+        if han * 2 >= w, w < 16, let last = body.last, !"。！？.!?”）)".contains(last) { return true }
         if let last = body.last, "：:，,、；;".contains(last) { return true }
         return !echo.isEmpty && body.contains(echo)
     }
