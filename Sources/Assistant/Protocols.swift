@@ -33,6 +33,19 @@ public struct GenerationRequest: Sendable {
     }
 }
 
+/// Errors a `TextGenerator` reports in terms a scenario can act on.
+public enum GenerationError: Error, LocalizedError, Equatable {
+    /// The prompt plus the reply's token budget do not fit the model's context window.
+    case contextExceeded(needed: Int, context: Int)
+
+    public var errorDescription: String? {
+        switch self {
+        case .contextExceeded(let n, let c):
+            "the prompt and reply need \(n) tokens but the context holds \(c) — shorten the prompt or raise --ctx (up to the model's context length)"
+        }
+    }
+}
+
 /// What a generation produced, with counts and timings.
 public struct GenerationResult: Sendable {
     public enum StopReason: String, Sendable, Codable { case endOfSequence, stopString, maxTokens, cancelled }

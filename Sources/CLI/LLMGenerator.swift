@@ -45,7 +45,12 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         // The adapters apply to this request only: the same loaded model serves the next one bare.
         let set = try AdapterWiring.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
-        let r = try engine.withAdapters(set) { try engine.generate(messages: messages, parameters: p, onPiece: onPiece) }
+        let r: TextGenerationResult
+        do {
+            r = try engine.withAdapters(set) { try engine.generate(messages: messages, parameters: p, onPiece: onPiece) }
+        } catch EngineError.contextOverflow(let n, let c) {
+            throw GenerationError.contextExceeded(needed: n, context: c)   // a scenario may retry with less
+        }
         let reason: GenerationResult.StopReason = switch r.stats.stop {
         case .endOfSequence: .endOfSequence
         case .stopString: .stopString

@@ -183,6 +183,28 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertTrue(r2.summary.hasPrefix("- **Overview**: "), r2.summary)
     }
 
+    /// A model whose window holds one source: the section is written from the best passage.
+    func testPassagesDroppedUntilThePromptFits() throws {
+        final class SmallWindow: TextGenerator, @unchecked Sendable {
+            let modelID = "small-window"
+            var attempts = 0
+            func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+                attempts += 1
+                if request.messages.map(\.content).joined().contains("\n[2] ") { throw GenerationError.contextExceeded(needed: 5000, context: 4096) }
+                let text = "The main semiconductor risk is oversupply of mature-node capacity in China [1]."
+                return GenerationResult(text: text, promptTokens: 100, generatedTokens: 20, promptSeconds: 0, generationSeconds: 0, stopReason: .endOfSequence)
+            }
+        }
+        let gen = SmallWindow()
+        let pack = try PackLibrary(searchPaths: [PackLibrary.shippedPacks]).pack(named: "research-report")
+        let w = try ReportWriter(pack: pack, retriever: Self.retriever, generator: gen)
+        var o = options(["Risks"]); o.modelSummary = false
+        let r = try w.write(topic: "semiconductor", options: o)
+        XCTAssertEqual(gen.attempts, 2)
+        XCTAssertEqual(r.sections[0].evidenceChunkIDs, [2])
+        XCTAssertTrue(r.sections[0].text.contains("oversupply of mature-node capacity in China [1]"), r.sections[0].text)
+    }
+
     func testCancelKeepsFinishedSectionsMarkedIncomplete() throws {
         let (w, gen) = try makeWriter(["Global semiconductor sales reach USD 945 billion in 2026 [1].",
                                        "Export controls on semiconductor equipment are a second risk for wafer fabs [1]."])

@@ -111,7 +111,7 @@ public struct ReportWriter: Sendable {
         let queries = ReportOutline.queries(topic: topic, section: section)
         let t0 = Date()
         let sectionTerms = TextAnalysis.keyTerms(section.title + " " + section.hints.joined(separator: " "))
-        let passages = try selectEvidence(queries: queries, topic: topic, sectionTerms: sectionTerms, options: options, state: state) + extra
+        var passages = try selectEvidence(queries: queries, topic: topic, sectionTerms: sectionTerms, options: options, state: state) + extra
         state.retrievalSeconds += Date().timeIntervalSince(t0)
         progress(.evidence(count: passages.count, queries: queries))
         var out = ReportSection(title: section.title, queries: queries, evidenceChunkIDs: passages.map(\.chunkID), text: "",
@@ -124,28 +124,25 @@ public struct ReportWriter: Sendable {
             progress(.sectionFinished(tokens: 0, seconds: 0))
             return out
         }
-        for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID) }
-
-        let sources: [[String: TemplateValue]] = passages.enumerated().map { i, p in
-            ["index": .text(String(i + 1)), "path": .text(p.documentPath), "heading": .text(p.headingPath),
-             "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(p.text)]
-        }
-        let values: [String: TemplateValue] = [
-            "question": .text("\(topic) — \(section.title)"), "refusal": .text(pack.refusal(language: state.language)),
-            "language": .text(state.language), "sources": .list(sources), "has_sources": .flag(true), "refusal_rule": .flag(true),
-        ]
-        let request = GenerationRequest(
-            messages: [ChatMessage(.system, try pack.render("system", language: state.language, values: values)),
-                       ChatMessage(.user, try pack.render("user", language: state.language, values: values))],
-            maxTokens: options.maxTokens ?? pack.generation.maxTokens, temperature: pack.generation.temperature,
-            seed: options.seed, stop: pack.generation.stop,
-            repeatPenalty: 1.1,  // small models loop in long sections; a mild penalty keeps them moving
-            adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
         var stopped = false
-        let result = try generator.generate(request) { _ in
-            if !shouldContinue() { stopped = true }
-            return !stopped
+        var result: GenerationResult
+        while true {
+            do {
+                result = try generator.generate(try sectionRequest(passages, topic: topic, section: section, options: options,
+                                                                  adapter: adapter, language: state.language)) { _ in
+                    if !shouldContinue() { stopped = true }
+                    return !stopped
+                }
+                break
+            } catch GenerationError.contextExceeded where passages.count > 1 + extra.count {
+                // A small model's window cannot hold every passage (Chinese costs SmolLM2 about three
+                // tokens a character): the lowest-ranked quarter goes, the business table stays.
+                let drop = max(1, (passages.count - extra.count) / 4)
+                passages.removeSubrange((passages.count - extra.count - drop)..<(passages.count - extra.count))
+            }
         }
+        out.evidenceChunkIDs = passages.map(\.chunkID)
+        for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID) }
         if stopped || result.stopReason == .cancelled { return nil }
         out.generatedTokens = result.generatedTokens
         out.generationSeconds = result.generationSeconds
@@ -207,6 +204,26 @@ public struct ReportWriter: Sendable {
         }
         out.text = text
         return out
+    }
+
+    /// The prompt of one section: the passages as numbered sources.
+    private func sectionRequest(_ passages: [RetrievedPassage], topic: String, section: OutlineSection, options: ReportOptions,
+                                adapter: String?, language: String) throws -> GenerationRequest {
+        let sources: [[String: TemplateValue]] = passages.enumerated().map { i, p in
+            ["index": .text(String(i + 1)), "path": .text(p.documentPath), "heading": .text(p.headingPath),
+             "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(p.text)]
+        }
+        let values: [String: TemplateValue] = [
+            "question": .text("\(topic) — \(section.title)"), "refusal": .text(pack.refusal(language: language)),
+            "language": .text(language), "sources": .list(sources), "has_sources": .flag(true), "refusal_rule": .flag(true),
+        ]
+        return GenerationRequest(
+            messages: [ChatMessage(.system, try pack.render("system", language: language, values: values)),
+                       ChatMessage(.user, try pack.render("user", language: language, values: values))],
+            maxTokens: options.maxTokens ?? pack.generation.maxTokens, temperature: pack.generation.temperature,
+            seed: options.seed, stop: pack.generation.stop,
+            repeatPenalty: 1.1,  // small models loop in long sections; a mild penalty keeps them moving
+            adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
     }
 
     /// Merges the hits of every query (reciprocal-rank fusion), keeps passages about the topic,
