@@ -126,22 +126,28 @@ public struct ReportWriter: Sendable {
         }
         var stopped = false
         var result: GenerationResult
+        var fitted = passages   // what the model's window holds; quotes still come from every passage
         while true {
             do {
-                result = try generator.generate(try sectionRequest(passages, topic: topic, section: section, options: options,
+                result = try generator.generate(try sectionRequest(fitted, topic: topic, section: section, options: options,
                                                                   adapter: adapter, language: state.language)) { _ in
                     if !shouldContinue() { stopped = true }
                     return !stopped
                 }
                 break
-            } catch GenerationError.contextExceeded where passages.count > 1 + extra.count {
+            } catch GenerationError.contextExceeded where fitted.count > 1 + extra.count {
                 // A small model's window cannot hold every passage (Chinese costs SmolLM2 about three
-                // tokens a character): the lowest-ranked quarter goes, the business table stays.
-                let drop = max(1, (passages.count - extra.count) / 4)
-                passages.removeSubrange((passages.count - extra.count - drop)..<(passages.count - extra.count))
+                // tokens a character): its lowest-ranked quarter goes, the business table stays. The
+                // kept ones are a prefix of `passages`, so the model's [n] still point at the same ones.
+                let drop = max(1, (fitted.count - extra.count) / 4)
+                fitted.removeSubrange((fitted.count - extra.count - drop)..<(fitted.count - extra.count))
             }
         }
-        out.evidenceChunkIDs = passages.map(\.chunkID)
+        if fitted.count < passages.count, !extra.isEmpty {
+            // The table moved up when passages were dropped: put the dropped ones back after it.
+            passages = fitted + passages.filter { p in !fitted.contains { $0.chunkID == p.chunkID && $0.documentPath == p.documentPath } }
+            out.evidenceChunkIDs = passages.map(\.chunkID)
+        }
         for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID) }
         if stopped || result.stopReason == .cancelled { return nil }
         out.generatedTokens = result.generatedTokens
