@@ -183,6 +183,25 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertTrue(r2.summary.hasPrefix("- **Overview**: "), r2.summary)
     }
 
+    /// A company report keeps to passages naming the company, not another "… Commercial Bank".
+    func testCompanyReportKeepsToPassagesNamingTheCompany() throws {
+        let p = { (id: Int64, bank: String, text: String) in
+            Fixtures.passage(id, "Knowledge/research/\(id).md", "\(bank) > Overview", text)
+        }
+        let all = [p(41, "Jiangnan Commercial Bank", "Jiangnan Commercial Bank has RMB 1.86 trillion of assets."),
+                   p(42, "Jiangnan Commercial Bank", "The bank's net interest margin was 1.58% in the first nine months."),
+                   p(43, "Jiangnan Commercial Bank", "Its NPL ratio is 0.86% with provision coverage of 312%."),
+                   p(44, "Harbor Commercial Bank", "Harbor Commercial Bank was founded in 1998 and serves commercial clients.")]
+        let gen = ScriptedGenerator([])
+        let pack = try PackLibrary(searchPaths: [PackLibrary.shippedPacks]).pack(named: "research-report")
+        let w = try ReportWriter(pack: pack, retriever: ClosureRetriever { _ in all }, generator: gen)
+        var o = options(["Overview"]); o.modelSummary = false
+        let r = try w.write(topic: "Jiangnan Commercial Bank", options: o)
+        XCTAssertEqual(r.kind, .company)
+        XCTAssertEqual(Set(r.sections[0].evidenceChunkIDs), [41, 42, 43])
+        XCTAssertFalse(r.markdown.contains("1998"), r.markdown)
+    }
+
     /// A model whose window holds one source: the section is written from the best passage.
     func testPassagesDroppedUntilThePromptFits() throws {
         final class SmallWindow: TextGenerator, @unchecked Sendable {

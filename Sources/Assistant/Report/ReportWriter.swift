@@ -62,6 +62,7 @@ public struct ReportWriter: Sendable {
         let adapter = options.adapter == "none" ? nil : (options.adapter ?? pack.adapter)
 
         var state = RunState(language: language)
+        state.kind = kind
         var report = Report(topic: topic, language: language, kind: kind, summary: "", sections: [], references: [],
                             quality: ReportQuality(), model: generator.modelID, adapter: adapter, complete: true, unwritten: [])
         var tableHome: Int? = nil
@@ -253,6 +254,13 @@ public struct ReportWriter: Sendable {
             // Fresh passages first, so the sections spread over the sources instead of re-quoting one.
             (c.passage, state.evidenceIDs.contains(c.passage.chunkID) ? c.score * 0.3 : c.score)
         }
+        // A company is named: passages that name it win over ones that only share its generic words
+        // ("… Commercial Bank" in a note on another bank), when enough of them do.
+        if state.kind == .company {
+            let name = topic.lowercased()
+            let naming = candidates.filter { ($0.passage.documentPath + " " + $0.passage.headingPath + " " + $0.passage.text).lowercased().contains(name) }
+            if naming.count >= 3 { candidates = naming }
+        }
         let same = candidates.filter { TextAnalysis.detectLanguage($0.passage.text) == state.language }
         if same.count >= 3 { candidates = same }
         // Two chunks with the same text (a document ingested twice) are one piece of evidence.
@@ -341,6 +349,7 @@ public struct ReportWriter: Sendable {
 struct RunState {
     struct Sentence { var cited: Bool; var supported: Bool }
     let language: String
+    var kind = TopicKind.sector
     var references: [ReportReference] = []
     var keys: [String: Int] = [:]
     var filter = RepetitionFilter()
