@@ -127,6 +127,7 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(ReportText.dropUnfinished("no sentence end at all"), "")
         XCTAssertTrue(ReportText.isFragment("出口管制", echo: ""))
         XCTAssertTrue(ReportText.isFragment("半导体行业风险提示", echo: ""))
+        XCTAssertTrue(ReportText.isFragment("| 指标 | 2024年 | 2025年 | 2026年1–10月 | 2026年预测 | 2027年预测 |", echo: ""))
         XCTAssertFalse(ReportText.isFragment("存储价格可能快速回落。", echo: ""))
         XCTAssertTrue(ReportText.isFragment("这一背景下，公司的竞争优势在于：", echo: ""))
         XCTAssertTrue(ReportText.isFragment("半导体行业 — 行业与竞争", echo: "半导体行业 — "))

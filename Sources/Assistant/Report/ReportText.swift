@@ -21,6 +21,7 @@ public enum ReportText {
     /// model copied or wrote ("出口管制", "半导体行业风险提示", "Risks"), a lead-in cut at its colon or comma ("竞争优势在于："),
     /// or the prompt's "topic — section" line echoed back (`echo`).
     static func isFragment(_ body: String, echo: String) -> Bool {
+        if body.hasPrefix("|") { return true }   // a Markdown table row copied from a source
         let w = weight(body)
         let han = body.unicodeScalars.filter(TextAnalysis.isHan).count
         if w < 3 || (han * 2 >= w && w < 8) { return true }
