@@ -125,7 +125,7 @@ public struct KnowledgeQA: Sendable {
         let adapter = options.adapter == "none" ? nil : (options.adapter ?? pack.adapter)
         var timings = AnswerTimings()
 
-        let passages = try retriever.retrieve(query, groups: options.groups, k: options.k ?? pack.retrieval.k)
+        var passages = try retriever.retrieve(query, groups: options.groups, k: options.k ?? pack.retrieval.k)
         timings.retrieval = since(start)
         var answer = Answer(question: q, language: language, text: "", draft: "", refused: false, refusalReason: nil,
                             explanation: "", citations: [], sentences: [], passages: passages, pack: pack.name,
@@ -138,16 +138,22 @@ public struct KnowledgeQA: Sendable {
         if options.layers.evidenceGate && !gate.pass {
             Self.refuse(&answer, refusal, gate.reason!, "evidence gate: \(gate.detail)")
         } else {
-            let t0 = clock.now
-            let request = GenerationRequest(
-                messages: try messages(question: q, language: language, passages: passages,
-                                       promptRule: options.layers.promptRule, history: options.history),
-                maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
-                stop: pack.generation.stop, adapters: adapter.map { name -> [(name: String, scale: Float)] in [(name: name, scale: Float(1))] } ?? [])
-            timings.prompt = since(t0)
             let t1 = clock.now
-            let result = try generator.generate(request, onPiece: onPiece)
-            timings.generation = since(t1)
+            // The best passages the model's window holds (all k, unless a small model's is too small).
+            let (result, used) = try generator.generate(fitting: passages.count, build: { n in
+                let t0 = clock.now
+                defer { timings.prompt += since(t0) }
+                return GenerationRequest(
+                    messages: try messages(question: q, language: language, passages: Array(passages.prefix(n)),
+                                           promptRule: options.layers.promptRule, history: options.history),
+                    maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
+                    stop: pack.generation.stop, adapters: adapter.map { name -> [(name: String, scale: Float)] in [(name: name, scale: Float(1))] } ?? [])
+            }, onPiece: onPiece)
+            timings.generation = since(t1) - timings.prompt
+            if used < passages.count {
+                passages = Array(passages.prefix(used))
+                answer.passages = passages
+            }
             answer.draft = result.text
             answer.promptTokens = result.promptTokens
             answer.generatedTokens = result.generatedTokens

@@ -71,6 +71,26 @@ public protocol TextGenerator: Sendable {
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult
 }
 
+extension TextGenerator {
+    /// Generates from a prompt holding the first `count` of a ranked list of passages, with fewer
+    /// when the model's window cannot hold them all: each `contextExceeded` drops the
+    /// lowest-ranked quarter (at least one, never below `minimum`) and asks again — a small
+    /// model spends about three tokens per Chinese character, so k passages that fit an English
+    /// question can overflow a Chinese one. `build(n)` makes the request from the first n.
+    /// Returns the result and n.
+    public func generate(fitting count: Int, minimum: Int = 1, build: (Int) throws -> GenerationRequest,
+                         onPiece: (String) -> Bool) throws -> (result: GenerationResult, used: Int) {
+        var n = count
+        while true {
+            do {
+                return (try generate(try build(n), onPiece: onPiece), n)
+            } catch GenerationError.contextExceeded where n > minimum {
+                n = max(minimum, n - max(1, n / 4))
+            }
+        }
+    }
+}
+
 /// Texts in, L2-normalised vectors out.
 public protocol TextEmbedder: Sendable {
     var modelID: String { get }

@@ -154,10 +154,11 @@ struct EvalQACommand: CLICommand {
         var json: [[String: Double]] = []
         for step in 0...18 {
             let t = Double(step) * 0.05
-            let refused = rows.map { r in r.cover.map { $0 < t } ?? true }
-            let tp = zip(rows, refused).filter { $0.refuse && $1 }.count
-            let fp = zip(rows, refused).filter { !$0.refuse && $1 }.count
-            let passedGold = zip(rows, refused).filter { !$0.refuse && !$1 && $0.goldRetrieved }.count
+            var tp = 0, fp = 0, passedGold = 0
+            for r in rows {
+                let refused = r.cover.map { $0 < t } ?? true
+                if refused { if r.refuse { tp += 1 } else { fp += 1 } } else if !r.refuse && r.goldRetrieved { passedGold += 1 }
+            }
             let p = tp + fp == 0 ? 0 : Double(tp) / Double(tp + fp)
             let r = toRefuse == 0 ? 0 : Double(tp) / Double(toRefuse)
             let f1 = p + r == 0 ? 0 : 2 * p * r / (p + r)

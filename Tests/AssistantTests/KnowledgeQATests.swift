@@ -25,6 +25,28 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertEqual(gen.requests[0].stop, ["\nQuestion:", "\n问题："])
     }
 
+    /// A model whose window holds one source answers from the best one instead of failing.
+    func testPassagesThatDoNotFitTheWindowAreLeftOut() throws {
+        final class OneSourceWindow: TextGenerator, @unchecked Sendable {
+            let modelID = "one-source"
+            var prompts: [String] = []
+            func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+                let prompt = request.messages.map(\.content).joined()
+                prompts.append(prompt)
+                if prompt.contains("[2] ") { throw GenerationError.contextExceeded(needed: 5000, context: 4096) }
+                return GenerationResult(text: "Card refunds are returned to the original card within 5 working days [1].",
+                                        promptTokens: 50, generatedTokens: 12, promptSeconds: 0, generationSeconds: 0, stopReason: .endOfSequence)
+            }
+        }
+        let gen = OneSourceWindow()
+        let qa = KnowledgeQA(pack: try Fixtures.pack, retriever: Fixtures.retriever, generator: gen)
+        let a = try qa.ask("How long do card refunds take, and cash refunds?")
+        XCTAssertEqual(gen.prompts.count, 2)
+        XCTAssertFalse(a.refused, a.explanation)
+        XCTAssertEqual(a.passages.map(\.chunkID), [11])
+        XCTAssertEqual(a.citations.map(\.chunkID), [11])
+    }
+
     func testUnsupportedSentenceDroppedAndInventedNumberCaught() throws {
         let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. The office cafeteria serves pizza every Friday. Refunds above 900 EUR need a manager's approval [1]."])
         let a = try qa.ask("How long do card refunds take?")

@@ -69,21 +69,20 @@ for n in [100_000, 1_000_000] {
         nextID += Int64(chunk)
     }
     print(String(format: "n = %d: built in %.1f s", n, now() - t0))
-    func timed(_ body: ([Float]) throws -> Void) rethrows -> [Double] {
-        for q in queries.prefix(3) { try body(q) }   // warm-up
-        return try queries.map { q in let s = now(); try body(q); return (now() - s) * 1000 }
+    /// Runs `search` on every query after a 3-query warm-up: the results and the ms per query.
+    func timed<R>(_ search: ([Float]) throws -> R) rethrows -> (results: [R], ms: [Double]) {
+        for q in queries.prefix(3) { _ = try search(q) }
+        var results: [R] = [], ms: [Double] = []
+        for q in queries { let s = now(); results.append(try search(q)); ms.append((now() - s) * 1000) }
+        return (results, ms)
     }
     // 1. The float scan: one sgemv and a heap.
-    var floatTop: [[VectorHit]] = []
-    let floatMs = try timed { floatTop.append(try index.searchFloat($0, k: k)) }
-    floatTop = Array(floatTop.suffix(queries.count))
+    let (floatTop, floatMs) = try timed { try index.searchFloat($0, k: k) }
     // 2. The int8 scan with float rescoring (what `search` runs once the int8 copy is kept).
     let tq = now()
     index.enableQuantizedCopy()
     if n == 100_000 { print(String(format: "  int8 copy built in %.2f s (kept from now on)", now() - tq)) }
-    var int8Top: [VectorIndex.Int8Search] = []
-    let int8Ms = try timed { int8Top.append(try index.searchInt8($0, k: k, candidates: candidates)) }
-    int8Top = Array(int8Top.suffix(queries.count))
+    let (int8Top, int8Ms) = try timed { try index.searchInt8($0, k: k, candidates: candidates) }
     let same = zip(floatTop, int8Top).filter { $0.map(\.id) == $1.hits.map(\.id) }.count
     let hits = zip(floatTop, int8Top).reduce(0) { acc, p in acc + Set(p.0.map(\.id)).intersection(p.1.hits.map(\.id)).count }
     let proved = int8Top.filter(\.provedExact).count

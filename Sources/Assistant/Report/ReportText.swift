@@ -18,10 +18,13 @@ public enum ReportText {
     }
 
     /// A piece of model output that is not a sentence of prose: a heading or list label the
-    /// model copied or wrote ("出口管制", "半导体行业风险提示", "Risks"), a lead-in cut at its colon or comma ("竞争优势在于："),
-    /// or the prompt's "topic — section" line echoed back (`echo`).
+    /// model copied or wrote ("出口管制", "半导体行业风险提示", "Risks"), a table row or source
+    /// header line, a lead-in cut at its colon or comma ("竞争优势在于："), or the prompt's
+    /// "topic — section" line echoed back (`echo`).
     static func isFragment(_ body: String, echo: String) -> Bool {
         if body.hasPrefix("|") { return true }   // a Markdown table row copied from a source
+        // A source header line echoed back ("[2] Knowledge/… › …").
+        if body.contains("›") || body.contains(".md") { return true }
         let w = weight(body)
         let han = body.unicodeScalars.filter(TextAnalysis.isHan).count
         if w < 3 || (han * 2 >= w && w < 8) { return true }
@@ -87,6 +90,12 @@ public enum ReportText {
             end = close + 1
         }
         return String(c[..<end])
+    }
+
+    /// The model's text ready for checking: an unfinished last sentence dropped when the token
+    /// limit cut it, and cut where it loops (`cut`: a loop was found).
+    static func draft(_ result: GenerationResult) -> (text: String, cut: Bool) {
+        cutLoop(result.stopReason == .maxTokens ? dropUnfinished(result.text) : result.text)
     }
 
     /// Cuts a generation loop: where any run of 2–60 characters repeats three times in a row,

@@ -61,8 +61,7 @@ public struct ReportWriter: Sendable {
         if let n = options.maxSections { outline = Array(outline.prefix(max(0, n))) }
         let adapter = options.adapter == "none" ? nil : (options.adapter ?? pack.adapter)
 
-        var state = RunState(language: language)
-        state.kind = kind
+        var state = RunState(language: language, kind: kind)
         var report = Report(topic: topic, language: language, kind: kind, summary: "", sections: [], references: [],
                             quality: ReportQuality(), model: generator.modelID, adapter: adapter, complete: true, unwritten: [])
         var tableHome: Int? = nil
@@ -112,7 +111,8 @@ public struct ReportWriter: Sendable {
         let queries = ReportOutline.queries(topic: topic, section: section)
         let t0 = Date()
         let sectionTerms = TextAnalysis.keyTerms(section.title + " " + section.hints.joined(separator: " "))
-        var passages = try selectEvidence(queries: queries, topic: topic, sectionTerms: sectionTerms, options: options, state: state) + extra
+        let selected = try selectEvidence(queries: queries, topic: topic, sectionTerms: sectionTerms, options: options, state: state)
+        var passages = selected + extra
         state.retrievalSeconds += Date().timeIntervalSince(t0)
         progress(.evidence(count: passages.count, queries: queries))
         var out = ReportSection(title: section.title, queries: queries, evidenceChunkIDs: passages.map(\.chunkID), text: "",
@@ -125,28 +125,19 @@ public struct ReportWriter: Sendable {
             progress(.sectionFinished(tokens: 0, seconds: 0))
             return out
         }
+        // The business table is always in the prompt; passages that do not fit the model's window
+        // go after it, so the model's [n] and the full list agree and they still give quotes.
         var stopped = false
-        var result: GenerationResult
-        var fitted = passages   // what the model's window holds; quotes still come from every passage
-        while true {
-            do {
-                result = try generator.generate(try sectionRequest(fitted, topic: topic, section: section, options: options,
-                                                                  adapter: adapter, language: state.language)) { _ in
-                    if !shouldContinue() { stopped = true }
-                    return !stopped
-                }
-                break
-            } catch GenerationError.contextExceeded where fitted.count > 1 + extra.count {
-                // A small model's window cannot hold every passage (Chinese costs SmolLM2 about three
-                // tokens a character): its lowest-ranked quarter goes, the business table stays. The
-                // kept ones are a prefix of `passages`, so the model's [n] still point at the same ones.
-                let drop = max(1, (fitted.count - extra.count) / 4)
-                fitted.removeSubrange((fitted.count - extra.count - drop)..<(fitted.count - extra.count))
-            }
-        }
-        if fitted.count < passages.count, !extra.isEmpty {
-            // The table moved up when passages were dropped: put the dropped ones back after it.
-            passages = fitted + passages.filter { p in !fitted.contains { $0.chunkID == p.chunkID && $0.documentPath == p.documentPath } }
+        let (result, used) = try generator.generate(fitting: selected.count, minimum: min(1, selected.count), build: { n in
+            let shown = Array(selected.prefix(n)) + extra
+            return request(try sectionMessages(shown, topic: topic, section: section, language: state.language),
+                           maxTokens: options.maxTokens ?? pack.generation.maxTokens, options: options, adapter: adapter)
+        }, onPiece: { _ in
+            if !shouldContinue() { stopped = true }
+            return !stopped
+        })
+        if used < selected.count {
+            passages = Array(selected.prefix(used)) + extra + selected.dropFirst(used)
             out.evidenceChunkIDs = passages.map(\.chunkID)
         }
         for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID) }
@@ -167,15 +158,13 @@ public struct ReportWriter: Sendable {
         }
 
         // The model's prose, cut where it loops, each sentence checked against the passages.
-        let written = result.stopReason == .maxTokens ? ReportText.dropUnfinished(result.text) : result.text
-        let (draft, looped) = ReportText.cutLoop(written)
+        let (draft, looped) = ReportText.draft(result)
         if looped { state.repeats += 1 }
         let checker = SupportChecker()
         var prose: [String] = []
         for v in try checker.check(draft, passages: passages) where !v.neutral {
             let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
-            // Small models echo the source header lines ("[2] Knowledge/… › …"): not prose.
-            guard !ReportText.isFragment(body, echo: "\(topic) — "), !body.contains("›"), !body.contains(".md") else { continue }
+            guard !ReportText.isFragment(body, echo: "\(topic) — ") else { continue }
             if !v.supported {
                 out.unsupportedSentences += 1
                 if !options.markUnsupported { continue }
@@ -214,8 +203,8 @@ public struct ReportWriter: Sendable {
     }
 
     /// The prompt of one section: the passages as numbered sources.
-    private func sectionRequest(_ passages: [RetrievedPassage], topic: String, section: OutlineSection, options: ReportOptions,
-                                adapter: String?, language: String) throws -> GenerationRequest {
+    private func sectionMessages(_ passages: [RetrievedPassage], topic: String, section: OutlineSection,
+                                 language: String) throws -> [ChatMessage] {
         let sources: [[String: TemplateValue]] = passages.enumerated().map { i, p in
             ["index": .text(String(i + 1)), "path": .text(p.documentPath), "heading": .text(p.headingPath),
              "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(p.text)]
@@ -224,13 +213,16 @@ public struct ReportWriter: Sendable {
             "question": .text("\(topic) — \(section.title)"), "refusal": .text(pack.refusal(language: language)),
             "language": .text(language), "sources": .list(sources), "has_sources": .flag(true), "refusal_rule": .flag(true),
         ]
-        return GenerationRequest(
-            messages: [ChatMessage(.system, try pack.render("system", language: language, values: values)),
-                       ChatMessage(.user, try pack.render("user", language: language, values: values))],
-            maxTokens: options.maxTokens ?? pack.generation.maxTokens, temperature: pack.generation.temperature,
-            seed: options.seed, stop: pack.generation.stop,
-            repeatPenalty: 1.1,  // small models loop in long sections; a mild penalty keeps them moving
-            adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
+        return [ChatMessage(.system, try pack.render("system", language: language, values: values)),
+                ChatMessage(.user, try pack.render("user", language: language, values: values))]
+    }
+
+    /// A report request: the pack's sampling settings, the run's seed and adapter.
+    private func request(_ messages: [ChatMessage], maxTokens: Int, options: ReportOptions, adapter: String?) -> GenerationRequest {
+        GenerationRequest(messages: messages, maxTokens: maxTokens, temperature: pack.generation.temperature,
+                          seed: options.seed, stop: pack.generation.stop,
+                          repeatPenalty: 1.1,  // small models loop in long sections; a mild penalty keeps them moving
+                          adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
     }
 
     /// Merges the hits of every query (reciprocal-rank fusion), keeps passages about the topic,
@@ -302,25 +294,23 @@ public struct ReportWriter: Sendable {
                              startLine: 0, endLine: 0, charStart: 0, charEnd: 0, score: 1)
         }
         let marks = picked.map { TextAnalysis.citations($0.sentence) }
-        let values: [String: TemplateValue] = [
-            "question": .text(report.topic), "refusal": .text(pack.refusal(language: state.language)),
-            "language": .text(state.language), "has_sources": .flag(true), "refusal_rule": .flag(false),
-            "sources": .list(sources.enumerated().map { i, p in
-                ["index": .text(String(i + 1)), "path": .text(""), "heading": .text(p.headingPath), "lines": .text(""), "text": .text(p.text)]
-            }),
-        ]
-        let request = GenerationRequest(
-            messages: [ChatMessage(.system, try pack.render("summary", language: state.language, values: values)),
-                       ChatMessage(.user, try pack.render("user", language: state.language, values: values.merging(
-                           ["question": .text("\(report.topic) — \(zh ? "摘要" : "Executive summary")")]) { $1 }))],
-            maxTokens: options.summaryMaxTokens, temperature: pack.generation.temperature, seed: options.seed,
-            stop: pack.generation.stop, repeatPenalty: 1.1,
-            adapters: adapter.map { [(name: $0, scale: Float(1))] } ?? [])
         var stopped = false
-        let result = try generator.generate(request) { _ in
+        let (result, used) = try generator.generate(fitting: sources.count, minimum: 2, build: { n in
+            let values: [String: TemplateValue] = [
+                "question": .text(report.topic), "refusal": .text(pack.refusal(language: state.language)),
+                "language": .text(state.language), "has_sources": .flag(true), "refusal_rule": .flag(false),
+                "sources": .list(sources.prefix(n).enumerated().map { i, p in
+                    ["index": .text(String(i + 1)), "path": .text(""), "heading": .text(p.headingPath), "lines": .text(""), "text": .text(p.text)]
+                }),
+            ]
+            let user = values.merging(["question": .text("\(report.topic) — \(zh ? "摘要" : "Executive summary")")]) { $1 }
+            return request([ChatMessage(.system, try pack.render("summary", language: state.language, values: values)),
+                            ChatMessage(.user, try pack.render("user", language: state.language, values: user))],
+                           maxTokens: options.summaryMaxTokens, options: options, adapter: adapter)
+        }, onPiece: { _ in
             if !shouldContinue() { stopped = true }
             return !stopped
-        }
+        })
         if stopped || result.stopReason == .cancelled { return extractive(&state) }
         state.tokens += result.generatedTokens
         state.generationSeconds += result.generationSeconds
@@ -328,8 +318,8 @@ public struct ReportWriter: Sendable {
         var filter = RepetitionFilter()
         var lines: [String] = []
         var verdicts: [RunState.Sentence] = []
-        let text = result.stopReason == .maxTokens ? ReportText.dropUnfinished(result.text) : result.text
-        for v in try SupportChecker().check(ReportText.cutLoop(text).text, passages: sources) where !v.neutral && v.supported {
+        for v in try SupportChecker().check(ReportText.draft(result).text, passages: Array(sources.prefix(used)))
+        where !v.neutral && v.supported {
             let body = ReportText.plainLine(TextAnalysis.stripCitations(v.text)).trimmingCharacters(in: .whitespaces)
             guard !ReportText.isFragment(body, echo: "\(report.topic) — "), filter.admit(body) else { continue }
             let local = v.cited.isEmpty ? (v.source.map { [$0] } ?? []) : v.cited
@@ -349,7 +339,8 @@ public struct ReportWriter: Sendable {
 struct RunState {
     struct Sentence { var cited: Bool; var supported: Bool }
     let language: String
-    var kind = TopicKind.sector
+    /// Company, sector or comparison: a company report keeps to passages naming the company.
+    let kind: TopicKind
     var references: [ReportReference] = []
     var keys: [String: Int] = [:]
     var filter = RepetitionFilter()
@@ -361,7 +352,7 @@ struct RunState {
     var tokens = 0
     var retrievalSeconds = 0.0, generationSeconds = 0.0
 
-    init(language: String) { self.language = language }
+    init(language: String, kind: TopicKind) { self.language = language; self.kind = kind }
 
     /// The report-wide number of a passage: assigned when first cited, reused afterwards.
     mutating func number(for p: RetrievedPassage) -> Int {
