@@ -30,6 +30,16 @@ public struct RefusalLayers: Sendable, Equatable {
     public static let none: RefusalLayers = { var l = RefusalLayers(); l.evidenceGate = false; l.promptRule = false; l.supportCheck = false; return l }()
 }
 
+extension RefusalLayers: CustomStringConvertible {
+    /// "gate+prompt+support-check", "none", or a subset; "support-check(flag)" when unsupported
+    /// sentences are kept and flagged rather than dropped.
+    public var description: String {
+        let on = [evidenceGate ? "gate" : nil, promptRule ? "prompt" : nil,
+                  supportCheck ? (dropUnsupported ? "support-check" : "support-check(flag)") : nil].compactMap { $0 }
+        return on.isEmpty ? "none" : on.joined(separator: "+")
+    }
+}
+
 /// Per-question options.
 public struct AskOptions: Sendable {
     public var groups: [String] = []

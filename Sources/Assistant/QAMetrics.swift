@@ -45,21 +45,46 @@ public enum QAMetrics {
         }.max() ?? 0
     }
 
-    /// One evaluated question.
-    public struct Outcome: Sendable {
+    /// The refusal layer a refusal came from, so a table can show what each layer contributes.
+    public enum Layer: String, Sendable, Codable, CaseIterable {
+        case gate, prompt, supportCheck = "support-check", empty
+
+        public init(_ reason: RefusalReason) {
+            switch reason {
+            case .noPassages, .lowScore, .lowCoverage: self = .gate
+            case .modelDeclined: self = .prompt
+            case .unsupported: self = .supportCheck
+            case .empty: self = .empty
+            }
+        }
+    }
+
+    /// One evaluated question (also one line of `eval qa --records`, hence Codable).
+    public struct Outcome: Sendable, Codable, Equatable {
         public var answerable: Bool
         /// The gold passage was among the retrieved ones (answerable questions only).
         public var goldRetrieved: Bool
         public var refused: Bool
+        /// Which layer refused (nil when answered).
+        public var refusedBy: Layer?
+        /// A refusal printed with a citation marker or a Sources entry: must never happen.
+        public var refusedWithCitation: Bool
         public var em: Double
         public var f1: Double
         /// nil when the answer cites nothing (refused, or answerable without citations).
         public var citesGold: Bool?
         public var seconds: Double
-        public init(answerable: Bool, goldRetrieved: Bool, refused: Bool, em: Double, f1: Double, citesGold: Bool?, seconds: Double) {
+        public init(answerable: Bool, goldRetrieved: Bool, refused: Bool, refusedBy: Layer? = nil, refusedWithCitation: Bool = false,
+                    em: Double, f1: Double, citesGold: Bool?, seconds: Double) {
             self.answerable = answerable; self.goldRetrieved = goldRetrieved; self.refused = refused
+            self.refusedBy = refusedBy; self.refusedWithCitation = refusedWithCitation
             self.em = em; self.f1 = f1; self.citesGold = citesGold; self.seconds = seconds
         }
+    }
+
+    /// Refusals one layer made: how many, and how many of them were questions to refuse.
+    public struct LayerCount: Sendable, Equatable {
+        public var refused = 0, correct = 0
     }
 
     public struct Summary: Sendable, Equatable {
@@ -73,6 +98,8 @@ public enum QAMetrics {
         /// Among answers that cite, the share whose citations include the gold passage.
         public var citationAccuracy = 0.0
         public var secondsPerQuestion = 0.0
+        public var byLayer: [Layer: LayerCount] = [:]
+        public var refusedWithCitation = 0
     }
 
     public static func summarize(_ outcomes: [Outcome]) -> Summary {
@@ -93,6 +120,12 @@ public enum QAMetrics {
             : 2 * s.refusalPrecision * s.refusalRecall / (s.refusalPrecision + s.refusalRecall)
         s.citationAccuracy = mean(outcomes.compactMap(\.citesGold).map { $0 ? 1 : 0 })
         s.secondsPerQuestion = mean(outcomes.map(\.seconds))
+        for o in outcomes where o.refused {
+            let layer = o.refusedBy ?? .empty
+            s.byLayer[layer, default: LayerCount()].refused += 1
+            if !o.answerable { s.byLayer[layer, default: LayerCount()].correct += 1 }
+        }
+        s.refusedWithCitation = outcomes.filter(\.refusedWithCitation).count
         return s
     }
 }

@@ -21,8 +21,8 @@ final class QAMetricsTests: XCTestCase {
     func testSummary() {
         let o = [
             QAMetrics.Outcome(answerable: true, goldRetrieved: true, refused: false, em: 1, f1: 1, citesGold: true, seconds: 1),
-            QAMetrics.Outcome(answerable: true, goldRetrieved: false, refused: true, em: 0, f1: 0, citesGold: nil, seconds: 1),
-            QAMetrics.Outcome(answerable: false, goldRetrieved: false, refused: true, em: 1, f1: 1, citesGold: nil, seconds: 1),
+            QAMetrics.Outcome(answerable: true, goldRetrieved: false, refused: true, refusedBy: .gate, em: 0, f1: 0, citesGold: nil, seconds: 1),
+            QAMetrics.Outcome(answerable: false, goldRetrieved: false, refused: true, refusedBy: .supportCheck, em: 1, f1: 1, citesGold: nil, seconds: 1),
             QAMetrics.Outcome(answerable: false, goldRetrieved: false, refused: false, em: 0, f1: 0, citesGold: nil, seconds: 3),
         ]
         let s = QAMetrics.summarize(o)
@@ -34,6 +34,18 @@ final class QAMetricsTests: XCTestCase {
         XCTAssertEqual(s.refusalF1, 0.5)
         XCTAssertEqual(s.citationAccuracy, 1)
         XCTAssertEqual(s.secondsPerQuestion, 1.5)
+        XCTAssertEqual(s.byLayer[.gate], QAMetrics.LayerCount(refused: 1, correct: 0))
+        XCTAssertEqual(s.byLayer[.supportCheck], QAMetrics.LayerCount(refused: 1, correct: 1))
+        XCTAssertNil(s.byLayer[.prompt])
+        XCTAssertEqual(s.refusedWithCitation, 0)
+    }
+
+    func testRefusalReasonsMapToLayers() {
+        XCTAssertEqual(QAMetrics.Layer(.lowCoverage), .gate)
+        XCTAssertEqual(QAMetrics.Layer(.noPassages), .gate)
+        XCTAssertEqual(QAMetrics.Layer(.modelDeclined), .prompt)
+        XCTAssertEqual(QAMetrics.Layer(.unsupported), .supportCheck)
+        XCTAssertEqual(QAMetrics.Layer(.empty), .empty)
     }
 
     func testLexicalRetrieverRanksAndRespectsGroups() throws {

@@ -173,6 +173,38 @@ extension PacksAskTests {
         XCTAssertEqual(o["citation_accuracy"] as? Double, 1)
         let f1 = try XCTUnwrap(o["answerable_f1"] as? Double)
         XCTAssertGreaterThan(f1, 0.3); XCTAssertLessThan(f1, 1)
+        XCTAssertEqual(o["refused_with_citation"] as? Int, 0)
+        XCTAssertEqual(o["layers"] as? String, "gate+prompt+support-check")
+        let byLayer = try XCTUnwrap(o["refused_by"] as? [String: [String: Int]])
+        XCTAssertEqual(byLayer.values.reduce(0) { $0 + $1["to_refuse"]! }, 1, "\(byLayer)")
+
+        // --records: a second run resumes from the file and gives the same figures; a partial last
+        // line (a run killed mid-write) is dropped and that question asked again; another run's
+        // options are refused rather than mixed into one table.
+        let records = dir.appendingPathComponent("qa.jsonl").path
+        let first = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("refused_with_citation  0"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("refusals by layer"), first.stdout)
+        var lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(lines[0].hasPrefix("{\"run\":"), String(lines[0]))
+        try (lines.prefix(3).joined(separator: "\n") + "\n" + lines[3].prefix(20)).write(toFile: records, atomically: true, encoding: .utf8)
+        let again = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("2 of 3 questions already in"), again.stderr)
+        func figures(_ out: String) -> [Substring] { out.split(separator: "\n").filter { !$0.contains("seconds_per_question") } }
+        XCTAssertEqual(figures(again.stdout), figures(first.stdout))
+        lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        let recorded = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records"])
+        XCTAssertEqual(recorded.status, 0, recorded.stderr)
+        XCTAssertTrue(recorded.stderr.contains("figures of the 3 of 3 questions recorded so far"), recorded.stderr)
+        XCTAssertEqual(figures(recorded.stdout), figures(first.stdout))
+        let other = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--seed", "2"])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("seed: 1 in the file, 2 now"), other.stderr)
+
         let bad = try StrataBinary.run(["eval", "qa", "--beir", dir.appendingPathComponent("none").path])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("queries.jsonl"), bad.stderr)

@@ -1,0 +1,95 @@
+import Foundation
+import Assistant
+
+/// `eval qa --records FILE`: one JSON line per evaluated question after a header line naming
+/// the run, so a multi-hour evaluation survives an interruption and its answers can be read
+/// afterwards. Resuming checks the header: outcomes of a different run (another model, seed,
+/// sample size, layer set...) must never be mixed into a table.
+struct RecordsFile {
+    struct Run: Codable, Equatable {
+        var beir: String
+        var limit: Int
+        var seed: Int
+        var holdout: Double
+        var model: String
+        var pack: String
+        var k: Int
+        var layers: String
+        var minCoverage: Double
+        var minEvidence: Double
+    }
+
+    struct Record: Codable {
+        var id: String
+        var question: String
+        /// The text as `ask` would print it (the refusal sentence when refused).
+        var answer: String
+        var outcome: QAMetrics.Outcome
+    }
+
+    let path: String
+    /// Outcomes already recorded, by question id.
+    private(set) var done: [String: QAMetrics.Outcome] = [:]
+    private let handle: FileHandle
+
+    init(path: String, run: Run) throws {
+        self.path = path
+        let fm = FileManager.default
+        var data = Data()
+        if fm.fileExists(atPath: path) {
+            guard let existing = fm.contents(atPath: path) else {
+                throw CLIError.failed("cannot read \(path) — --records needs a readable file, or a new path")
+            }
+            data = existing
+        }
+        // A run killed while writing leaves a partial last line: cut it; the question is asked again.
+        if let last = data.last, last != 0x0A {
+            let keep = data.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            data = data.prefix(keep)
+            guard fm.createFile(atPath: path, contents: data) else {
+                throw CLIError.failed("cannot rewrite \(path) to drop its unfinished last line — check the file's permissions")
+            }
+        }
+        let lines = data.split(separator: 0x0A)
+        let decoder = JSONDecoder(), encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let header = lines.first {
+            guard let recorded = try? decoder.decode([String: Run].self, from: Data(header))["run"] else {
+                throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
+            }
+            guard recorded == run else {
+                throw CLIError.failed("\(path) holds another run (\(Self.differences(recorded, run))) — use a new --records file, or repeat that run's options to resume it")
+            }
+            for (i, line) in lines.dropFirst().enumerated() {
+                guard let r = try? decoder.decode(Record.self, from: Data(line)) else {
+                    throw CLIError.failed("\(path) line \(i + 2) is not a question record — the file was edited or damaged; move it aside and start again")
+                }
+                done[r.id] = r.outcome
+            }
+        } else {
+            guard fm.createFile(atPath: path, contents: try encoder.encode(["run": run]) + Data([0x0A])) else {
+                throw CLIError.failed("cannot create \(path) — check that its folder exists and is writable")
+            }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw CLIError.failed("cannot open \(path) for writing — check the file's permissions")
+        }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    /// Appends one question's record as a whole line.
+    func append(_ record: Record) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try handle.write(contentsOf: try encoder.encode(record) + Data([0x0A]))
+    }
+
+    /// "seed 1 here, 2 in the file"-style list of the fields that differ.
+    static func differences(_ recorded: Run, _ now: Run) -> String {
+        let mirrorA = Mirror(reflecting: recorded), mirrorB = Mirror(reflecting: now)
+        return zip(mirrorA.children, mirrorB.children).compactMap { a, b in
+            "\(a.value)" == "\(b.value)" ? nil : "\(a.label ?? "?"): \(a.value) in the file, \(b.value) now"
+        }.joined(separator: "; ")
+    }
+}
