@@ -140,7 +140,8 @@ struct EvalQACommand: CLICommand {
                 citesGold: a.refused || a.citations.isEmpty || !answerable ? nil : a.citations.contains { ids[Int($0.chunkID) - 1] == q.context },
                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
             outcomes.append(outcome)
-            try records?.append(RecordsFile.Record(id: q.id, question: q.text, answer: a.text, outcome: outcome))
+            try records?.append(RecordsFile.Record(id: q.id, question: q.text, answer: a.text, outcome: outcome,
+                                                      promptTokens: a.promptTokens, generatedTokens: a.generatedTokens))
         }
         if fromRecords {
             guard !outcomes.isEmpty else { throw CLIError.failed("\(records?.path ?? "") holds no question of this run yet — run without --from-records first") }

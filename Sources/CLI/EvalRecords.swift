@@ -25,6 +25,9 @@ struct RecordsFile {
         /// The text as `ask` would print it (the refusal sentence when refused).
         var answer: String
         var outcome: QAMetrics.Outcome
+        /// Prompt and reply tokens (0 when the gate refused before the model).
+        var promptTokens: Int?
+        var generatedTokens: Int?
     }
 
     let path: String

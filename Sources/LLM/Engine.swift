@@ -7,10 +7,13 @@ public struct TokenGeneration: Sendable {
     public enum Stop: String, Sendable { case endOfSequence, stopString, maxTokens, cancelled }
     public var tokens: [Int32]
     public var promptTokens: Int
+    /// Leading prompt tokens whose keys and values were still cached from the previous call.
+    public var reusedPromptTokens = 0
     public var promptSeconds: Double
     public var generationSeconds: Double
     public var stop: Stop
-    public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
+    /// Over the prompt tokens actually evaluated.
+    public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens - reusedPromptTokens) / promptSeconds : 0 }
     public var generationTokensPerSecond: Double { generationSeconds > 0 ? Double(tokens.count) / generationSeconds : 0 }
 }
 
@@ -31,6 +34,14 @@ public final class Engine: @unchecked Sendable {
     /// Prompt tokens evaluated per forward call (bounds the activation buffers).
     public let batchSize: Int
     private var state: DecoderState?
+    /// The tokens whose keys and values `state` holds, when `generate` left it (empty once anyone
+    /// else touched the state), and the adapter set they were computed under. A prompt that
+    /// starts the same way — the pack's system prompt, a chat's earlier turns, a report section
+    /// asked again with fewer passages — evaluates only what differs.
+    private var cachedTokens: [Int32] = []
+    private var cachedHook: AdapterSet?
+    /// Off: every prompt is evaluated from its first token (for parity checks and benchmarks).
+    public var reusesPromptPrefix = true
 
     /// Loads `path`, validating architecture, hyper-parameters, tensor shapes and types.
     public init(path: String, context requested: Int = 4096, threads: Int = 2, batchSize: Int = 512) throws {
@@ -48,12 +59,32 @@ public final class Engine: @unchecked Sendable {
         BLAS.setThreads(1)
     }
 
-    /// The reusable sequence state (KV cache and buffers), created on first use.
+    /// The reusable sequence state (KV cache and buffers), created on first use. The caller may
+    /// rewrite it, so `generate` forgets what it had cached there.
     public func sequence() -> DecoderState {
+        cachedTokens = []
+        return sharedState()
+    }
+
+    private func sharedState() -> DecoderState {
         if let s = state { return s }
         let s = DecoderState(config: config, context: context, maxBatch: batchSize, pool: pool)
         state = s
         return s
+    }
+
+    /// How many leading tokens of `prompt` the state already holds under the current adapters;
+    /// always leaves the last prompt token to evaluate, since its logits pick the first reply token.
+    /// Only an `AdapterSet` (immutable once bound, and kept alive here so its identity cannot be
+    /// reused) or no hook at all qualifies: another hook, such as training's, may change weights.
+    private func reusablePrefix(_ prompt: [Int32], state s: DecoderState) -> Int {
+        let hook = model.hook
+        guard reusesPromptPrefix, s.position == cachedTokens.count,
+              hook == nil ? cachedHook == nil : (hook as? AdapterSet).map { $0 === cachedHook } ?? false else { return 0 }
+        var n = 0
+        let limit = min(cachedTokens.count, prompt.count - 1)
+        while n < limit && cachedTokens[n] == prompt[n] { n += 1 }
+        return n
     }
 
     /// Appends `tokens` to `state` in batches; returns the logits of the rows from `logitsFrom`
@@ -93,10 +124,14 @@ public final class Engine: @unchecked Sendable {
         guard !prompt.isEmpty else { throw EngineError.emptyInput }
         guard maxTokens >= 0 else { throw EngineError.invalidParameter("the number of tokens to generate must be ≥ 0 (got \(maxTokens))") }
         guard prompt.count <= context else { throw EngineError.contextOverflow(tokens: prompt.count, context: context) }
-        let s = sequence()
-        s.reset()
+        let s = sharedState()
+        let reused = reusablePrefix(prompt, state: s)
+        s.truncate(to: reused)
+        // Until this call finishes, the state matches no token list (an error leaves it half-written).
+        cachedTokens = []
+        cachedHook = model.hook as? AdapterSet
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var logits = try evaluate(prompt, state: s)
+        var logits = try evaluate(Array(prompt[reused...]), state: s)
         let t1 = DispatchTime.now().uptimeNanoseconds
         var history = prompt
         history.reserveCapacity(prompt.count + maxTokens)
@@ -115,8 +150,11 @@ public final class Engine: @unchecked Sendable {
             logits = try token.withUnsafeBufferPointer { try model.forward($0, state: s, logitsFrom: 0) }
         }
         let t2 = DispatchTime.now().uptimeNanoseconds
-        return TokenGeneration(tokens: out, promptTokens: prompt.count, promptSeconds: Double(t1 - t0) / 1e9,
-                               generationSeconds: Double(t2 - t1) / 1e9, stop: stop)
+        // The state holds the prompt and every generated token fed back (all but the last); not
+        // reusable after a hook other than an adapter set changed the computation.
+        cachedTokens = model.hook == nil || model.hook is AdapterSet ? Array(history.prefix(s.position)) : []
+        return TokenGeneration(tokens: out, promptTokens: prompt.count, reusedPromptTokens: reused,
+                               promptSeconds: Double(t1 - t0) / 1e9, generationSeconds: Double(t2 - t1) / 1e9, stop: stop)
     }
 
     /// The index of the largest logit (greedy decoding; ties go to the lowest id, as llama.cpp).

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The grounded Q&A tables: `strata eval qa` on a fixed seeded sample of SQuAD 2.0 and of CMRC 2018
+# (half its passages held out, so their questions must be refused), for each model, with the
+# refusal layers on and off (--no-refusal).
+#
+#   scripts/eval-qa-tables.sh [--print] [RUN...]     RUN: smollm2-squad2 smollm2-cmrc qwen-squad2 qwen-cmrc
+#
+# Each run keeps one line per question in evals/RUN-{on,off}.jsonl and resumes from it, because
+# the Qwen runs are hours of CPU on 2 cores (~1 minute a question). The on and off runs of a pair
+# go side by side with one thread each, so an interrupted pair has answered about the same
+# questions. --print only prints the figures recorded so far. LIMIT and SEED override 300 and 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STRATA=.build/release/strata
+OUT=${EVAL_DIR:-evals}
+LIMIT=${LIMIT:-300}
+SEED=${SEED:-1}
+SMOL=models/SmolLM2-135M-Instruct.Q4_1.gguf
+QWEN=models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+SQUAD=../shared/datasets/squad2-dev/beir
+CMRC=../shared/datasets/cmrc2018-dev/beir
+
+print_only=0
+if [ "${1:-}" = "--print" ]; then print_only=1; shift; fi
+runs=("$@")
+[ ${#runs[@]} -gt 0 ] || runs=(smollm2-squad2 qwen-squad2 smollm2-cmrc qwen-cmrc)
+[ -x "$STRATA" ] || { echo "build first: swift build -c release --product strata" >&2; exit 1; }
+mkdir -p "$OUT"
+
+for run in "${runs[@]}"; do
+    case "$run" in
+        smollm2-*) model=$SMOL ;;
+        qwen-*) model=$QWEN ;;
+        *) echo "unknown run '$run' — use smollm2-squad2, smollm2-cmrc, qwen-squad2 or qwen-cmrc" >&2; exit 2 ;;
+    esac
+    case "$run" in
+        *-squad2) beir=$SQUAD holdout=0 ;;
+        *-cmrc) beir=$CMRC holdout=0.5 ;;
+        *) echo "unknown run '$run' — use smollm2-squad2, smollm2-cmrc, qwen-squad2 or qwen-cmrc" >&2; exit 2 ;;
+    esac
+    [ -f "$model" ] || { echo "$run: $model is missing (make models-qwen fetches Qwen) — skipped" >&2; continue; }
+    [ -d "$beir" ] || { echo "$run: $beir is missing (../shared/datasets beside the project) — skipped" >&2; continue; }
+    common=(eval qa --beir "$beir" --limit "$LIMIT" --seed "$SEED" --holdout "$holdout" --model "$model")
+    if [ $print_only = 0 ]; then
+        echo "== $run: asking (logs in $OUT/$run-{on,off}.log)"
+        "$STRATA" "${common[@]}" --threads 1 --records "$OUT/$run-on.jsonl" > "$OUT/$run-on.log" 2>&1 &
+        on=$!
+        "$STRATA" "${common[@]}" --threads 1 --records "$OUT/$run-off.jsonl" --no-refusal > "$OUT/$run-off.log" 2>&1 &
+        off=$!
+        wait $on || { echo "$run (refusal on) failed: see $OUT/$run-on.log" >&2; exit 1; }
+        wait $off || { echo "$run (refusal off) failed: see $OUT/$run-off.log" >&2; exit 1; }
+    fi
+    for layers in on off; do
+        flag=(); [ $layers = off ] && flag=(--no-refusal)
+        echo "== $run, refusal layers $layers"
+        [ -s "$OUT/$run-$layers.jsonl" ] || { echo "   (nothing recorded yet)"; continue; }
+        "$STRATA" "${common[@]}" --records "$OUT/$run-$layers.jsonl" --from-records "${flag[@]}" 2>&1 | grep -v "^eval qa: [0-9]*/"
+    done
+done
