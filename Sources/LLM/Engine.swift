@@ -78,9 +78,12 @@ public final class Engine: @unchecked Sendable {
     /// Only an `AdapterSet` (immutable once bound, and kept alive here so its identity cannot be
     /// reused) or no hook at all qualifies: another hook, such as training's, may change weights.
     private func reusablePrefix(_ prompt: [Int32], state s: DecoderState) -> Int {
-        let hook = model.hook
-        guard reusesPromptPrefix, s.position == cachedTokens.count,
-              hook == nil ? cachedHook == nil : (hook as? AdapterSet).map { $0 === cachedHook } ?? false else { return 0 }
+        let sameAdapters = switch model.hook {
+        case nil: cachedHook == nil
+        case let set as AdapterSet: set === cachedHook
+        default: false
+        }
+        guard reusesPromptPrefix, sameAdapters, s.position == cachedTokens.count else { return 0 }
         var n = 0
         let limit = min(cachedTokens.count, prompt.count - 1)
         while n < limit && cachedTokens[n] == prompt[n] { n += 1 }
