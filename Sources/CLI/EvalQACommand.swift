@@ -112,7 +112,7 @@ struct EvalQACommand: CLICommand {
         if args.has("no-refusal") { options.layers.dropUnsupported = false }
 
         let run = RecordsFile.Run(beir: dir, limit: limit, seed: seed, holdout: holdout, model: qa.generator.modelID,
-                                  pack: qa.pack.name, k: options.k ?? qa.pack.retrieval.k, layers: options.layers.description,
+                                  pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k, layers: options.layers.description,
                                   minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence)
         let records = try args.value("records").map { try RecordsFile(path: $0, run: run) }
         if let records, !records.done.isEmpty, !fromRecords {

@@ -1,5 +1,7 @@
 import Foundation
 import Assistant
+import Knowledge
+import Prompts
 
 /// `eval qa --records FILE`: one JSON line per evaluated question after a header line naming
 /// the run, so a multi-hour evaluation survives an interruption and its answers can be read
@@ -13,6 +15,8 @@ struct RecordsFile {
         var holdout: Double
         var model: String
         var pack: String
+        /// SHA-256 prefix over the pack folder's files: an edited template is another run.
+        var packDigest: String
         var k: Int
         var layers: String
         var minCoverage: Double
@@ -28,6 +32,19 @@ struct RecordsFile {
         /// Prompt and reply tokens (0 when the gate refused before the model).
         var promptTokens: Int?
         var generatedTokens: Int?
+    }
+
+    /// The first 12 hex digits of SHA-256 over the pack folder's file names and contents.
+    static func digest(of pack: PromptPack) -> String {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: pack.directory.path)) ?? []).sorted()
+        var bytes: [UInt8] = []
+        for name in names {
+            let url = pack.directory.appendingPathComponent(name)
+            guard let data = fm.contents(atPath: url.path) else { continue }   // folders: not part of a pack's text
+            bytes += Array(name.utf8) + [0] + Array(data) + [0]
+        }
+        return String(SHA256.hex(SHA256.digest(bytes)).prefix(12))
     }
 
     let path: String

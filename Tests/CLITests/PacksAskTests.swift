@@ -205,6 +205,19 @@ extension PacksAskTests {
         XCTAssertEqual(other.status, 1)
         XCTAssertTrue(other.stderr.contains("seed: 1 in the file, 2 now"), other.stderr)
 
+        // An edited template is another run too: records name the pack's digest.
+        let packs = dir.appendingPathComponent("packs")
+        try FileManager.default.createDirectory(at: packs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: StrataBinary.root.appendingPathComponent("Prompts/kb-qa"), to: packs.appendingPathComponent("kb-qa"))
+        let copied = dir.appendingPathComponent("copy.jsonl").path
+        let packArgs = ["eval", "qa", "--beir", beir.path, "--records", copied, "--packs", packs.path]
+        XCTAssertEqual(try StrataBinary.run(packArgs).status, 0)
+        let user = packs.appendingPathComponent("kb-qa/user.md")
+        try (try String(contentsOf: user, encoding: .utf8) + "Be brief.\n").write(to: user, atomically: true, encoding: .utf8)
+        let edited = try StrataBinary.run(packArgs)
+        XCTAssertEqual(edited.status, 1)
+        XCTAssertTrue(edited.stderr.contains("packDigest"), edited.stderr)
+
         let bad = try StrataBinary.run(["eval", "qa", "--beir", dir.appendingPathComponent("none").path])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("queries.jsonl"), bad.stderr)
