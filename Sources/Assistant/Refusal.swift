@@ -78,7 +78,7 @@ public struct SentenceVerdict: Sendable, Codable, Equatable {
 
 /// Refusal layer 3: every sentence must be backed by a passage — lexical overlap (bigrams for
 /// Chinese, words for English), embedding similarity when an embedder is given, and every
-/// number it states present in the passage it relies on.
+/// number and proper name it states present in the passage it relies on.
 public struct SupportChecker: Sendable {
     /// A sentence is supported when this share of its key terms appears in its source…
     public var minLexical: Double = 0.5
@@ -109,6 +109,7 @@ public struct SupportChecker: Sendable {
             let plain = TextAnalysis.stripCitations(sentence)
             let terms = TextAnalysis.keyTerms(plain)
             let numbers = TextAnalysis.numbers(plain)
+            let names = TextAnalysis.names(plain)
             // Small models often copy a source's header line ("[1] Refunds > Card refunds"):
             // it is not an answer, even though every word of it is in the source.
             let key = TextAnalysis.normalized(plain)
@@ -127,9 +128,12 @@ public struct SupportChecker: Sendable {
             func judge(_ n: Int) -> (lex: Double, sem: Double?, ok: Bool, invented: String?) {
                 let lex = TextAnalysis.coverage(terms, in: passageTerms[n - 1])
                 let sem = sims.map { $0[i][n - 1] }
+                // A stated number or name the source does not hold was made up, however much of
+                // the rest of the sentence is copied ("… was from the English city of London").
                 let invented = numbers.first { !passageNumbers[n - 1].contains($0) }
-                let ok = (lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)) && invented == nil
-                return (lex, sem, ok, invented)
+                    ?? names.first { !TextAnalysis.mentions(passages[n - 1].headingPath + " " + passages[n - 1].text, name: $0) }
+                let termsOK = lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)
+                return (lex, sem, termsOK && invented == nil, termsOK ? invented : nil)
             }
             func rank(_ ns: [Int]) -> Int? {
                 ns.max { a, b in
@@ -152,7 +156,7 @@ public struct SupportChecker: Sendable {
             }
             let v = judge(source)
             if !v.ok {
-                let why = v.invented.map { "the number \($0) does not appear in [\(source)]" }
+                let why = v.invented.map { "\($0.first!.isNumber ? "the number" : "the name") \($0) does not appear in [\(source)]" }
                     ?? String(format: "only %.0f%% of its key terms appear in [%d]", v.lex * 100, source)
                 note = note.map { "\($0); \(why)" } ?? why
             }

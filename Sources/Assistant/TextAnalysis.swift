@@ -111,6 +111,29 @@ public enum TextAnalysis {
         return out
     }
 
+    /// Proper names a sentence states: Latin words that start with a capital letter, except the
+    /// sentence's first word (capitalised anyway) and "I". Chinese has no capitals; its names
+    /// are left to the bigram overlap.
+    public static func names(_ sentence: String) -> [String] {
+        var out: [String] = []
+        var first = true
+        for word in stripCitations(sentence).split(whereSeparator: { !($0.isLetter || $0 == "-" || $0 == "'") }) {
+            let w = word.trimmingCharacters(in: CharacterSet(charactersIn: "-'"))
+            guard let c = w.unicodeScalars.first else { continue }
+            defer { first = false }
+            if first || w == "I" || w.count < 2 { continue }
+            if c.isASCII && CharacterSet.uppercaseLetters.contains(c), !out.contains(w) { out.append(w) }
+        }
+        return out
+    }
+
+    /// Whether `name` occurs in `text`, allowing an English ending to differ ("English" is
+    /// in a text that says "England"): its first max(4, length − 3) letters, case-folded.
+    public static func mentions(_ text: String, name: String) -> Bool {
+        let folded = name.lowercased()
+        return text.lowercased().contains(String(folded.prefix(max(4, folded.count - 3))))
+    }
+
     static let citationPattern = try! NSRegularExpression(pattern: #"\[(\d+(?:\s*[,，]\s*\d+)*)\]"#)
 
     /// Source numbers cited as [n], [n, m] or [n][m], in order of appearance, without repeats.

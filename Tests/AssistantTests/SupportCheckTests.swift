@@ -20,6 +20,19 @@ final class SupportCheckTests: XCTestCase {
         XCTAssertEqual(v[0].note, "the number 7 does not appear in [1]")
     }
 
+    /// Qwen's answer to a SQuAD 2.0 question the paragraph cannot answer: four of its five key
+    /// terms are in the source, the city is not.
+    func testInventedNameIsCaught() throws {
+        let source = [Fixtures.passage(1, "h.md", "Huguenot", "In that city they purchased plantations from the British Landgrave Edmund Bellinger of England.")]
+        let v = try SupportChecker().check("Edmund Bellinger was from the English city of London. [1]", passages: source)
+        XCTAssertFalse(v[0].supported)
+        XCTAssertEqual(v[0].note, "the name London does not appear in [1]")
+        // "English" is there as "England"; a name at the start of a sentence is not checked.
+        XCTAssertTrue(try SupportChecker().check("Edmund Bellinger was an English landgrave. [1]", passages: source)[0].supported)
+        XCTAssertEqual(TextAnalysis.names("The Huguenots settled in Charleston, South Carolina, and I saw it."), ["Huguenots", "Charleston", "South", "Carolina"])
+        XCTAssertEqual(TextAnalysis.names("光荣属于 HBM 与 Huaxin"), ["HBM", "Huaxin"])
+    }
+
     func testNumberMustBeInTheCitedPassageNotAnother() throws {
         // 5 exists in [1] but the sentence relies on [2], and [1] does not support the rest.
         let v = try SupportChecker().check("Refunds carry no processing fee, and 5 percent is kept [2].", passages: passages)
