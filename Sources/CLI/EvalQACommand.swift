@@ -22,7 +22,9 @@ struct EvalQACommand: CLICommand {
     same command again after an interruption and only the missing questions are asked. A 1.5B model
     takes ~1 minute a question on 2 cores, so a 300-question table is a multi-hour run.
     --from-records prints the figures of the questions recorded so far and asks nothing; with
-    --threads 1, a run with and one without the refusal layers advance side by side.
+    --threads 1, a run with and one without the refusal layers advance side by side. The sample
+    is a seeded shuffle cut to --limit, so a file can grow from --limit 100 to 300, and
+    --from-records --limit 100 prints the first 100 of a longer run.
 
     --gate-sweep calibrates refusal layer 1 without a model: it retrieves for every question and
     prints, per coverage threshold, the share of answerable questions the gate lets through and
@@ -111,7 +113,7 @@ struct EvalQACommand: CLICommand {
         options.layers = args.has("no-refusal") ? .none : AssistantWiring.layers(args)
         if args.has("no-refusal") { options.layers.dropUnsupported = false }
 
-        let run = RecordsFile.Run(beir: dir, limit: limit, seed: seed, holdout: holdout, model: qa.generator.modelID,
+        let run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k, layers: options.layers.description,
                                   minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence)
         let records = try args.value("records").map { try RecordsFile(path: $0, run: run) }

@@ -8,9 +8,11 @@ import Prompts
 /// afterwards. Resuming checks the header: outcomes of a different run (another model, seed,
 /// sample size, layer set...) must never be mixed into a table.
 struct RecordsFile {
+    /// What makes two runs comparable. Not the sample size: the sample is a seeded shuffle cut
+    /// to --limit, so a run's first 100 questions are the first 100 of its 300-question run, and
+    /// a file can grow from one to the other.
     struct Run: Codable, Equatable {
         var beir: String
-        var limit: Int
         var seed: Int
         var holdout: Double
         var model: String

@@ -201,6 +201,10 @@ extension PacksAskTests {
         XCTAssertEqual(recorded.status, 0, recorded.stderr)
         XCTAssertTrue(recorded.stderr.contains("figures of the 3 of 3 questions recorded so far"), recorded.stderr)
         XCTAssertEqual(figures(recorded.stdout), figures(first.stdout))
+        // The sample is a prefix of the seeded shuffle: the first two of the three recorded.
+        let prefix = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records", "--limit", "2"])
+        XCTAssertEqual(prefix.status, 0, prefix.stderr)
+        XCTAssertTrue(prefix.stderr.contains("figures of the 2 of 2 questions recorded so far"), prefix.stderr)
         let other = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--seed", "2"])
         XCTAssertEqual(other.status, 1)
         XCTAssertTrue(other.stderr.contains("seed: 1 in the file, 2 now"), other.stderr)
