@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+/// `strata ask` end to end as a user runs it: the bundled knowledge base ingested with the real
+/// sentence encoder, answered by the real SmolLM2 through the kb-qa pack.
+final class AskRealModelTests: XCTestCase {
+    func testAnswersFromTheRightDocumentAndRefusesWhatTheKnowledgeBaseDoesNotCover() throws {
+        let root = StrataBinary.root
+        for model in ["models/all-MiniLM-L6-v2/model.safetensors", "models/SmolLM2-135M-Instruct.Q4_1.gguf"]
+        where !FileManager.default.fileExists(atPath: root.appendingPathComponent(model).path) {
+            throw XCTSkip("\(model) is absent — run 'make setup'")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-ask-real-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = ["--db", dir.appendingPathComponent("k.db").path]
+        // The demo's public folders (not research: its long Chinese notes only cost encoder time here).
+        let ingest = try StrataBinary.run(db + ["ingest", "--embed", "Knowledge/about.md", "Knowledge/faq", "Knowledge/policies"], cwd: root)
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+
+        func ask(_ q: String) throws -> [String: Any] {
+            let r = try StrataBinary.run(db + ["ask", q, "--json"], cwd: root)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        }
+        let answered = try ask("How long does a card refund take?")
+        XCTAssertEqual(answered["refused"] as? Bool, false, "\(answered)")
+        let cited = (answered["citations"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        XCTAssertFalse(cited.isEmpty, "\(answered)")
+        XCTAssertTrue(cited.allSatisfy { $0.contains("refunds") || $0.contains("credit-cards") || $0.contains("debit-cards") || $0.contains("disputes") }, "\(cited)")
+        XCTAssertTrue(cited.contains { $0.contains("refunds") }, "\(cited)")
+
+        let refused = try ask("What is the gold price forecast for 2027?")
+        XCTAssertEqual(refused["refused"] as? Bool, true, "\(refused)")
+        XCTAssertEqual(refused["text"] as? String, "I cannot find this in the knowledge base.")
+        XCTAssertEqual((refused["citations"] as? [Any])?.count, 0, "a refusal never cites")
+    }
+}
