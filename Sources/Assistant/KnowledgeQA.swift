@@ -211,6 +211,9 @@ public struct KnowledgeQA: Sendable {
             } else if !seen.insert(key).inserted {
                 verdicts[i].supported = false
                 verdicts[i].note = "repeats an earlier sentence"
+            } else if TextAnalysis.declines(plain) {
+                verdicts[i].supported = false
+                verdicts[i].note = "says the sources do not hold the answer: not an answer"
             } else if !asked.isEmpty, terms.isDisjoint(with: asked) {
                 verdicts[i].supported = false
                 verdicts[i].note = "shares no term with the question: it does not answer it"
@@ -225,6 +228,10 @@ public struct KnowledgeQA: Sendable {
         if draft.isEmpty { refuse(.empty, "the model produced no text"); return }
         if !refusalKey.isEmpty, TextAnalysis.normalized(draft).contains(refusalKey) {
             refuse(.modelDeclined, "the model answered with the refusal sentence: the sources do not hold the answer")
+            return
+        }
+        if let first = TextAnalysis.sentences(draft).first, TextAnalysis.declines(first) {
+            refuse(.modelDeclined, "the model said in its own words that the sources do not hold the answer: “\(first)”")
             return
         }
         var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages)

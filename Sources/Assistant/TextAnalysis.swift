@@ -134,6 +134,27 @@ public enum TextAnalysis {
         return text.lowercased().contains(String(folded.prefix(max(4, folded.count - 3))))
     }
 
+    /// How models say in their own words that the sources do not hold the answer, when the pack
+    /// told them to reply with its exact refusal sentence ("The sources do not contain the answer
+    /// to the question of …", SmolLM2 on SQuAD 2.0). Only phrases about the sources or the
+    /// information: "if you cannot find your card" is an answer in a bank's FAQ.
+    static let declinePhrases = [
+        "sources do not", "sources don't", "sources does not", "source does not", "source doesn't",
+        "sources provided do not", "not mentioned in the source", "not stated in the source",
+        "not provided in the source", "not found in the source", "not given in the source",
+        "no information about", "no information on", "no information in the source",
+        "do not provide information", "does not provide information", "not enough information",
+        "the text does not", "the passage does not", "the context does not",
+        "资料中没有", "资料没有", "资料中未", "资料未", "没有相关信息", "无法回答",
+    ]
+
+    /// The sentence says the sources do not hold the answer instead of answering.
+    public static func declines(_ sentence: String) -> Bool {
+        let text = stripCitations(sentence).lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            .replacingOccurrences(of: "’", with: "'")
+        return declinePhrases.contains { text.contains($0) }
+    }
+
     static let citationPattern = try! NSRegularExpression(pattern: #"\[(\d+(?:\s*[,，]\s*\d+)*)\]"#)
 
     /// Source numbers cited as [n], [n, m] or [n][m], in order of appearance, without repeats.

@@ -105,6 +105,26 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertTrue(a.citations.isEmpty)
     }
 
+    /// SmolLM2 on SQuAD 2.0 paraphrased the refusal sentence; the paraphrase shares enough terms
+    /// with a source to pass the support check, and was printed with a citation.
+    func testARefusalInTheModelsOwnWordsIsARefusal() throws {
+        let (qa, _) = try makeQA(["The sources do not contain the answer to the question of how long card refunds take [1]."])
+        let a = try qa.ask("How long do card refunds take?")
+        XCTAssertTrue(a.refused)
+        XCTAssertEqual(a.refusalReason, .modelDeclined)
+        XCTAssertTrue(a.citations.isEmpty)
+        let (zh, _) = try makeQA(["资料中没有提到信用卡退款的时间。"])
+        XCTAssertEqual(try zh.ask("信用卡退款需要多久？").refusalReason, .modelDeclined)
+        // Later in an answer, such a sentence is dropped and the answer stands.
+        let (mixed, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. The sources do not say whether weekends count [1]."])
+        let m = try mixed.ask("How long do card refunds take?")
+        XCTAssertFalse(m.refused)
+        XCTAssertEqual(m.text, "Card refunds are returned to the original card within 5 working days [1].")
+        // A bank's answer about a customer who cannot find a card is not a refusal.
+        XCTAssertFalse(TextAnalysis.declines("If you cannot find your card, freeze it in the app [2]."))
+        XCTAssertTrue(TextAnalysis.declines("The passage doesn’t say. The text does not mention it."))
+    }
+
     func testAnswerWithNoSupportBecomesRefusal() throws {
         let (qa, _) = try makeQA(["Refunds are processed by the moon office within 42 days [1]."])
         let a = try qa.ask("How long do card refunds take?")
