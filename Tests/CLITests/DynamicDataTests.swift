@@ -6,12 +6,8 @@ import XCTest
 final class DynamicDataTests: XCTestCase {
     func testAPromotionChangeReachesTheNextAnswer() throws {
         let root = StrataBinary.root
-        for model in ["models/all-MiniLM-L6-v2/model.safetensors", "models/SmolLM2-135M-Instruct.Q4_1.gguf"]
-        where !FileManager.default.fileExists(atPath: root.appendingPathComponent(model).path) {
-            throw XCTSkip("\(model) is absent — run 'make setup'")
-        }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-dynamic-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try StrataBinary.requireDefaultModels()
+        let dir = try StrataBinary.temporaryFolder("strata-dynamic")
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("s.db").path
         let csv = dir.appendingPathComponent("products.csv")

@@ -19,6 +19,21 @@ enum StrataBinary {
         fatalError("Package.swift not found above \(#filePath)")
     }()
 
+    /// Skips the calling test unless the default models the set-up fetches are present.
+    static func requireDefaultModels() throws {
+        for model in ["models/all-MiniLM-L6-v2/model.safetensors", "models/SmolLM2-135M-Instruct.Q4_1.gguf"]
+        where !FileManager.default.fileExists(atPath: root.appendingPathComponent(model).path) {
+            throw XCTSkip("\(model) is absent — run 'make setup'")
+        }
+    }
+
+    /// A fresh folder under the temporary directory; the caller removes it.
+    static func temporaryFolder(_ prefix: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     /// The `strata` executable built beside this test bundle (debug or release, whichever ran).
     static var url: URL {
         let bundle = Bundle(for: Marker.self).bundleURL
