@@ -36,8 +36,8 @@ public final class Engine: @unchecked Sendable {
     private var state: DecoderState?
     /// The tokens whose keys and values `state` holds, when `generate` left it (empty once anyone
     /// else touched the state), and the adapter set they were computed under. A prompt that
-    /// starts the same way — the pack's system prompt, a chat's earlier turns, a report section
-    /// asked again with fewer passages — evaluates only what differs.
+    /// starts the same way — the pack's system prompt, a chat's earlier turns, the next section
+    /// of a report — evaluates only what differs.
     private var cachedTokens: [Int32] = []
     private var cachedHook: AdapterSet?
     /// Off: every prompt is evaluated from its first token (for parity checks and benchmarks).
