@@ -148,6 +148,7 @@ public struct KnowledgeQA: Sendable {
         if options.layers.evidenceGate && !gate.pass {
             Self.refuse(&answer, refusal, gate.reason!, "evidence gate: \(gate.detail)")
         } else {
+            let adapters = adapter.map { [(name: $0, scale: Float(1))] } ?? []
             let t1 = clock.now
             // The best passages the model's window holds (all k, unless a small model's is too small).
             let (result, used) = try generator.generate(fitting: passages.count, build: { n in
@@ -157,7 +158,7 @@ public struct KnowledgeQA: Sendable {
                     messages: try messages(question: q, language: language, passages: Array(passages.prefix(n)),
                                            promptRule: options.layers.promptRule, history: options.history),
                     maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
-                    stop: pack.generation.stop, adapters: adapter.map { name -> [(name: String, scale: Float)] in [(name: name, scale: Float(1))] } ?? [])
+                    stop: pack.generation.stop, adapters: adapters)
             }, onPiece: onPiece)
             timings.generation = since(t1) - timings.prompt
             if used < passages.count {
@@ -211,9 +212,6 @@ public struct KnowledgeQA: Sendable {
             } else if !seen.insert(key).inserted {
                 verdicts[i].supported = false
                 verdicts[i].note = "repeats an earlier sentence"
-            } else if TextAnalysis.declines(plain) {
-                verdicts[i].supported = false
-                verdicts[i].note = "says the sources do not hold the answer: not an answer"
             } else if !asked.isEmpty, terms.isDisjoint(with: asked) {
                 verdicts[i].supported = false
                 verdicts[i].note = "shares no term with the question: it does not answer it"

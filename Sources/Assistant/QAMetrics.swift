@@ -84,7 +84,7 @@ public enum QAMetrics {
 
     /// Refusals one layer made: how many, and how many of them were questions to refuse.
     public struct LayerCount: Sendable, Equatable {
-        public var refused = 0, correct = 0
+        public var refused = 0, toRefuse = 0
     }
 
     public struct Summary: Sendable, Equatable {
@@ -123,7 +123,7 @@ public enum QAMetrics {
         for o in outcomes where o.refused {
             let layer = o.refusedBy ?? .empty
             s.byLayer[layer, default: LayerCount()].refused += 1
-            if !o.answerable { s.byLayer[layer, default: LayerCount()].correct += 1 }
+            if !o.answerable { s.byLayer[layer, default: LayerCount()].toRefuse += 1 }
         }
         s.refusedWithCitation = outcomes.filter(\.refusedWithCitation).count
         return s

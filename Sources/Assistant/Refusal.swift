@@ -92,6 +92,7 @@ public struct SupportChecker: Sendable {
     public func check(_ answer: String, passages: [RetrievedPassage]) throws -> [SentenceVerdict] {
         let passageTerms = passages.map { TextAnalysis.keyTerms($0.headingPath + " " + $0.text) }
         let passageNumbers = passages.map { Set(TextAnalysis.numbers($0.text)) }
+        let passageFolded = passages.map { ($0.headingPath + " " + $0.text).lowercased() }
         let sentences = TextAnalysis.sentences(answer)
         var sims: [[Double]]? = nil
         if let embedder, !sentences.isEmpty, !passages.isEmpty {
@@ -121,6 +122,12 @@ public struct SupportChecker: Sendable {
                 return SentenceVerdict(text: sentence, cited: cited, source: echoed + 1, lexical: 0, semantic: nil,
                                        supported: false, note: "repeats the header of source [\(echoed + 1)], not an answer", neutral: true)
             }
+            // A model told to answer with the refusal sentence often says so in its own words
+            // ("The sources do not contain …"); that copies the question's terms but answers nothing.
+            if TextAnalysis.declines(plain) {
+                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
+                                       supported: false, note: "says the sources do not hold the answer: not an answer", neutral: true)
+            }
             if terms.isEmpty && numbers.isEmpty {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: true, note: note, neutral: true)
@@ -131,13 +138,14 @@ public struct SupportChecker: Sendable {
                 // A stated number or name the source does not hold was made up, however much of
                 // the rest of the sentence is copied ("… was from the English city of London").
                 let invented = numbers.first { !passageNumbers[n - 1].contains($0) }
-                    ?? names.first { !TextAnalysis.mentions(passages[n - 1].headingPath + " " + passages[n - 1].text, name: $0) }
+                    ?? names.first { !TextAnalysis.mentions(folded: passageFolded[n - 1], name: $0) }
                 let termsOK = lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)
                 return (lex, sem, termsOK && invented == nil, termsOK ? invented : nil)
             }
+            let judged = all.map(judge)   // once per source: ranking compares them many times
             func rank(_ ns: [Int]) -> Int? {
                 ns.max { a, b in
-                    let x = judge(a), y = judge(b)
+                    let x = judged[a - 1], y = judged[b - 1]
                     return (x.ok ? 1 : 0, x.lex + (x.sem ?? 0)) < (y.ok ? 1 : 0, y.lex + (y.sem ?? 0))
                 }
             }
@@ -149,12 +157,12 @@ public struct SupportChecker: Sendable {
             // sentence another source fully supports is re-attributed rather than dropped.
             var source = cited.isEmpty ? anyBest : rank(cited)!
             var keptCitations = cited
-            if !cited.isEmpty, !judge(source).ok, judge(anyBest).ok {
+            if !cited.isEmpty, !judged[source - 1].ok, judged[anyBest - 1].ok {
                 note = "cites \(cited.map { "[\($0)]" }.joined()) but [\(anyBest)] supports it; re-attributed"
                 source = anyBest
                 keptCitations = [anyBest]
             }
-            let v = judge(source)
+            let v = judged[source - 1]
             if !v.ok {
                 let why = v.invented.map { "\($0.first!.isNumber ? "the number" : "the name") \($0) does not appear in [\(source)]" }
                     ?? String(format: "only %.0f%% of its key terms appear in [%d]", v.lex * 100, source)

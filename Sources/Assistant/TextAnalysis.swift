@@ -115,23 +115,21 @@ public enum TextAnalysis {
     /// sentence's first word (capitalised anyway) and "I". Chinese has no capitals; its names
     /// are left to the bigram overlap.
     public static func names(_ sentence: String) -> [String] {
+        let words = stripCitations(sentence).split(whereSeparator: { !($0.isLetter || $0 == "-" || $0 == "'") })
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "-'")) }.filter { !$0.isEmpty }
         var out: [String] = []
-        var first = true
-        for word in stripCitations(sentence).split(whereSeparator: { !($0.isLetter || $0 == "-" || $0 == "'") }) {
-            let w = word.trimmingCharacters(in: CharacterSet(charactersIn: "-'"))
-            guard let c = w.unicodeScalars.first else { continue }
-            defer { first = false }
-            if first || w == "I" || w.count < 2 { continue }
-            if c.isASCII && CharacterSet.uppercaseLetters.contains(c), !out.contains(w) { out.append(w) }
+        for w in words.dropFirst() where w.count >= 2 && w != "I" && !out.contains(w) {
+            if let c = w.unicodeScalars.first, c.isASCII, CharacterSet.uppercaseLetters.contains(c) { out.append(w) }
         }
         return out
     }
 
-    /// Whether `name` occurs in `text`, allowing an English ending to differ ("English" is
-    /// in a text that says "England"): its first max(4, length − 3) letters, case-folded.
-    public static func mentions(_ text: String, name: String) -> Bool {
-        let folded = name.lowercased()
-        return text.lowercased().contains(String(folded.prefix(max(4, folded.count - 3))))
+    /// Whether `name` occurs in `folded` (a text already lower-cased: a checker folds each source
+    /// once), allowing an English ending to differ ("English" is in a text that says "England"):
+    /// its first max(4, length − 3) letters.
+    public static func mentions(folded: String, name: String) -> Bool {
+        let n = name.lowercased()
+        return folded.contains(String(n.prefix(max(4, n.count - 3))))
     }
 
     /// How models say in their own words that the sources do not hold the answer, when the pack

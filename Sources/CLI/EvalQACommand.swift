@@ -163,7 +163,7 @@ struct EvalQACommand: CLICommand {
             obj["model"] = qa.generator.modelID; obj["pack"] = qa.pack.name; obj["holdout"] = holdout; obj["seed"] = seed
             obj["layers"] = options.layers.description
             obj["refused_with_citation"] = s.refusedWithCitation
-            obj["refused_by"] = Dictionary(uniqueKeysWithValues: layers.map { ($0.0.rawValue, ["refused": $0.1.refused, "to_refuse": $0.1.correct]) })
+            obj["refused_by"] = Dictionary(uniqueKeysWithValues: layers.map { ($0.0.rawValue, ["refused": $0.1.refused, "to_refuse": $0.1.toRefuse]) })
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return 0
         }
@@ -173,7 +173,7 @@ struct EvalQACommand: CLICommand {
         }
         print("  refused_with_citation  \(s.refusedWithCitation)")
         print("  refusals by layer      " + (layers.isEmpty ? "none"
-            : layers.map { "\($0.0.rawValue) \($0.1.refused) (\($0.1.correct) to refuse)" }.joined(separator: ", ")))
+            : layers.map { "\($0.0.rawValue) \($0.1.refused) (\($0.1.toRefuse) to refuse)" }.joined(separator: ", ")))
         return 0
     }
 

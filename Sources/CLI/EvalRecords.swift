@@ -51,7 +51,7 @@ struct RecordsFile {
 
     let path: String
     /// Outcomes already recorded, by question id.
-    private(set) var done: [String: QAMetrics.Outcome] = [:]
+    let done: [String: QAMetrics.Outcome]
     private let handle: FileHandle
 
     init(path: String, run: Run) throws {
@@ -75,6 +75,7 @@ struct RecordsFile {
         let lines = data.split(separator: 0x0A)
         let decoder = JSONDecoder(), encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        var done: [String: QAMetrics.Outcome] = [:]
         if let header = lines.first {
             guard let recorded = try? decoder.decode([String: Run].self, from: Data(header))["run"] else {
                 throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
@@ -93,6 +94,7 @@ struct RecordsFile {
                 throw CLIError.failed("cannot create \(path) — check that its folder exists and is writable")
             }
         }
+        self.done = done
         guard let h = FileHandle(forWritingAtPath: path) else {
             throw CLIError.failed("cannot open \(path) for writing — check the file's permissions")
         }

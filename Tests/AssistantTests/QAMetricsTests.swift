@@ -34,8 +34,8 @@ final class QAMetricsTests: XCTestCase {
         XCTAssertEqual(s.refusalF1, 0.5)
         XCTAssertEqual(s.citationAccuracy, 1)
         XCTAssertEqual(s.secondsPerQuestion, 1.5)
-        XCTAssertEqual(s.byLayer[.gate], QAMetrics.LayerCount(refused: 1, correct: 0))
-        XCTAssertEqual(s.byLayer[.supportCheck], QAMetrics.LayerCount(refused: 1, correct: 1))
+        XCTAssertEqual(s.byLayer[.gate], QAMetrics.LayerCount(refused: 1, toRefuse: 0))
+        XCTAssertEqual(s.byLayer[.supportCheck], QAMetrics.LayerCount(refused: 1, toRefuse: 1))
         XCTAssertNil(s.byLayer[.prompt])
         XCTAssertEqual(s.refusedWithCitation, 0)
     }

@@ -33,6 +33,15 @@ final class SupportCheckTests: XCTestCase {
         XCTAssertEqual(TextAnalysis.names("光荣属于 HBM 与 Huaxin"), ["HBM", "Huaxin"])
     }
 
+    /// The checker itself, not only `ask`, treats "the sources do not say" as no answer, so report
+    /// sections drop it too.
+    func testASentenceSayingTheSourcesDoNotAnswerIsNoSupport() throws {
+        let v = try SupportChecker().check("The sources do not mention card refunds [1].", passages: passages)
+        XCTAssertFalse(v[0].supported)
+        XCTAssertTrue(v[0].neutral)
+        XCTAssertEqual(v[0].note, "says the sources do not hold the answer: not an answer")
+    }
+
     func testNumberMustBeInTheCitedPassageNotAnother() throws {
         // 5 exists in [1] but the sentence relies on [2], and [1] does not support the rest.
         let v = try SupportChecker().check("Refunds carry no processing fee, and 5 percent is kept [2].", passages: passages)
