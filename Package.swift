@@ -43,9 +43,9 @@ let package = Package(
         .executableTarget(name: "bench-llm", dependencies: ["LLM"], path: "bench/llm", swiftSettings: kernelFlags),
         // Benchmarks (programs, not tests): swift run -c release bench-<name>.
         .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor", "BenchSupport"], path: "bench/embed",
-                          exclude: ["thresholds.json"], swiftSettings: kernelFlags),
+                          exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),
         .executableTarget(name: "bench-search", dependencies: ["Tensor", "CKernels", "BenchSupport"], path: "bench/search",
-                          exclude: ["thresholds.json"], swiftSettings: kernelFlags),
+                          exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure, the reference and the ratio.
         .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/support", swiftSettings: fastFlags),
         .executableTarget(name: "bench-fts", dependencies: ["Knowledge", "BenchSupport"], path: "bench/fts",

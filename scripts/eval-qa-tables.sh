@@ -8,7 +8,8 @@
 # Each run keeps one line per question in evals/RUN-{on,off}.jsonl and resumes from it, because
 # the Qwen runs are hours of CPU on 2 cores (~1 minute a question). The on and off runs of a pair
 # go side by side with one thread each, so an interrupted pair has answered about the same
-# questions. --print only prints the figures recorded so far. LIMIT and SEED override 300 and 1.
+# questions. --print only prints the figures recorded so far, the on run's with on minus off and its
+# 95% interval. LIMIT and SEED override 300 and 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STRATA=.build/release/strata
@@ -29,15 +30,11 @@ mkdir -p "$OUT"
 
 for run in "${runs[@]}"; do
     case "$run" in
-        smollm2-*) model=$SMOL ;;
-        qwen-*) model=$QWEN ;;
+        smollm2-squad2|smollm2-cmrc|qwen-squad2|qwen-cmrc) ;;
         *) echo "unknown run '$run' — use smollm2-squad2, smollm2-cmrc, qwen-squad2 or qwen-cmrc" >&2; exit 2 ;;
     esac
-    case "$run" in
-        *-squad2) beir=$SQUAD holdout=0 ;;
-        *-cmrc) beir=$CMRC holdout=0.5 ;;
-        *) echo "unknown run '$run' — use smollm2-squad2, smollm2-cmrc, qwen-squad2 or qwen-cmrc" >&2; exit 2 ;;
-    esac
+    case "$run" in smollm2-*) model=$SMOL ;; *) model=$QWEN ;; esac
+    case "$run" in *-squad2) beir=$SQUAD holdout=0 ;; *) beir=$CMRC holdout=0.5 ;; esac
     [ -f "$model" ] || { echo "$run: $model is missing (make models-qwen fetches Qwen) — skipped" >&2; continue; }
     [ -d "$beir" ] || { echo "$run: $beir is missing (../shared/datasets beside the project) — skipped" >&2; continue; }
     common=(eval qa --beir "$beir" --limit "$LIMIT" --seed "$SEED" --holdout "$holdout" --model "$model")
@@ -50,8 +47,10 @@ for run in "${runs[@]}"; do
         wait $on || { echo "$run (refusal on) failed: see $OUT/$run-on.log" >&2; exit 1; }
         wait $off || { echo "$run (refusal off) failed: see $OUT/$run-off.log" >&2; exit 1; }
     fi
-    for layers in on off; do
+    # The on run's figures end with on minus off on the questions both answered (paired bootstrap).
+    for layers in off on; do
         flag=(); [ $layers = off ] && flag=(--no-refusal)
+        [ $layers = on ] && [ -s "$OUT/$run-off.jsonl" ] && flag=(--paired "$OUT/$run-off.jsonl")
         echo "== $run, refusal layers $layers"
         [ -s "$OUT/$run-$layers.jsonl" ] || { echo "   (nothing recorded yet)"; continue; }
         "$STRATA" "${common[@]}" --records "$OUT/$run-$layers.jsonl" --from-records "${flag[@]}" 2>&1 | grep -v "^eval qa: [0-9]*/"

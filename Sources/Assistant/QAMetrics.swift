@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// SQuAD-style answer scoring, and the aggregate figures `strata eval qa` reports.
 public enum QAMetrics {
@@ -127,5 +128,35 @@ public enum QAMetrics {
         }
         s.refusedWithCitation = outcomes.filter(\.refusedWithCitation).count
         return s
+    }
+
+    /// A difference between two runs on the same questions (refusal layers on minus off), with a
+    /// 95% percentile interval from a paired bootstrap: questions are resampled with replacement,
+    /// each keeping both runs' scores, so question difficulty cancels out. 300 questions give an
+    /// interval of roughly ±0.05 on an overall F1 difference; 28 give ±0.2.
+    public struct PairedDifference: Sendable, Equatable {
+        public var questions: Int
+        public var mean: Double
+        public var low: Double, high: Double
+    }
+
+    /// Paired bootstrap over per-question differences `a[i] − b[i]` (seeded: the same input gives
+    /// the same interval). nil for no pairs.
+    public static func pairedDifference(_ a: [Double], _ b: [Double], resamples: Int = 10_000, seed: UInt64 = 1) -> PairedDifference? {
+        precondition(a.count == b.count, "pairedDifference: one score per question in each run")
+        let d = zip(a, b).map { $0 - $1 }
+        guard !d.isEmpty, resamples > 0 else { return nil }
+        var rng = SplitMix64(seed: seed)
+        var means = [Double](repeating: 0, count: resamples)
+        for r in 0..<resamples {
+            var sum = 0.0
+            for _ in 0..<d.count { sum += d[Int(rng.next() % UInt64(d.count))] }
+            means[r] = sum / Double(d.count)
+        }
+        means.sort()
+        // Percentile interval: as many resampled means below it as above it (2.5% each side).
+        let tail = resamples / 40
+        return PairedDifference(questions: d.count, mean: d.reduce(0, +) / Double(d.count),
+                                low: means[tail], high: means[resamples - 1 - tail])
     }
 }

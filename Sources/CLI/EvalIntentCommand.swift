@@ -146,7 +146,9 @@ struct EvalIntentCommand: CLICommand {
         let start = Date()
         let flat = try encoder.embedFlat(texts)
         embedMillisecondsPerUtterance = Date().timeIntervalSince(start) * 1000 / Double(max(texts.count, 1))
-        FileManager.default.createFile(atPath: path, contents: flat.withUnsafeBufferPointer { Data(buffer: $0) })
+        if !FileManager.default.createFile(atPath: path, contents: flat.withUnsafeBufferPointer { Data(buffer: $0) }) {
+            printErr("could not write the embedding cache \(path) (continuing; the next run embeds again) — check that its folder is writable")
+        }
         return (0..<texts.count).map { Array(flat[($0 * dim)..<(($0 + 1) * dim)]) }
     }
 }

@@ -7,6 +7,7 @@ struct EvalQACommand: CLICommand {
     static let summary = "measure answers, refusals and citations on a BEIR Q&A folder"
     static let usage = """
     Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive] [--records FILE]
+           strata eval qa --beir DIR [...] --records FILE --from-records [--paired OTHER]
            strata eval qa --beir DIR --gate-sweep [--limit N] [--seed S] [--holdout F]
 
     DIR holds corpus.jsonl and queries.jsonl (with answerable / answers / context_id, as in
@@ -24,7 +25,10 @@ struct EvalQACommand: CLICommand {
     --from-records prints the figures of the questions recorded so far and asks nothing; with
     --threads 1, a run with and one without the refusal layers advance side by side. The sample
     is a seeded shuffle cut to --limit, so a file can grow from --limit 100 to 300, and
-    --from-records --limit 100 prints the first 100 of a longer run.
+    --from-records --limit 100 prints the first 100 of a longer run. With --paired OTHER (the
+    records of the same sample with other refusal layers, e.g. --no-refusal) it also prints this
+    run minus the other on the questions both answered: overall EM and F1 and answerable F1, each
+    with a 95% paired-bootstrap interval, so "on beats off" comes with its uncertainty.
 
     --gate-sweep calibrates refusal layer 1 without a model: it retrieves for every question and
     prints, per coverage threshold, the share of answerable questions the gate lets through and
@@ -46,6 +50,7 @@ struct EvalQACommand: CLICommand {
         .flag("json", "print the figures as JSON"),
         .value("records", "FILE", "one JSON line per question; resume from it when it exists"),
         .flag("from-records", "print the figures of the questions in --records FILE, ask nothing"),
+        .value("paired", "FILE", "with --from-records: this run minus another run's records on the same questions, with 95% intervals"),
         .value("threads", "N", "threads for the model (default 2)"),
         .flag("gate-sweep", "calibrate the evidence gate: retrieval only, every coverage threshold 0–0.9"),
         .value("min-coverage", "X", "override the pack's evidence-gate coverage threshold (for calibration)"),
@@ -116,16 +121,26 @@ struct EvalQACommand: CLICommand {
         let run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k, layers: options.layers.description,
                                   minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence)
-        let records = try args.value("records").map { try RecordsFile(path: $0, run: run) }
-        if let records, !records.done.isEmpty, !fromRecords {
-            printErr("eval qa: \(records.done.count) of \(queries.count) questions already in \(records.path), asking the rest")
+        // --from-records only reads: the file may belong to a run still writing it.
+        let records = fromRecords ? nil : try args.value("records").map { try RecordsFile(path: $0, run: run) }
+        var done = records?.done ?? [:]
+        if let records, !done.isEmpty {
+            printErr("eval qa: \(done.count) of \(queries.count) questions already in \(records.path), asking the rest")
+        }
+        if fromRecords, let path = args.value("records") {
+            let recorded = try RecordsFile.read(path)
+            guard recorded.run == run else {
+                throw CLIError.failed("\(path) holds another run (\(RecordsFile.differences(recorded.run, run))) — repeat that run's options")
+            }
+            done = recorded.done
         }
 
+        if args.value("paired") != nil, !fromRecords { throw CLIError.usage("--paired needs --from-records (it compares recorded runs)", command: name) }
         var outcomes: [QAMetrics.Outcome] = []
         let clock = ContinuousClock()
         for (i, q) in queries.enumerated() {
             defer { if (i + 1) % 50 == 0 { printErr("eval qa: \(i + 1)/\(queries.count)") } }
-            if let done = records?.done[q.id] { outcomes.append(done); continue }
+            if let d = done[q.id] { outcomes.append(d); continue }
             if fromRecords { continue }
             let answerable = q.answerable && !heldOut.contains(q.context)
             let golds = answerable ? q.answers : []
@@ -146,7 +161,7 @@ struct EvalQACommand: CLICommand {
                                                       promptTokens: a.promptTokens, generatedTokens: a.generatedTokens))
         }
         if fromRecords {
-            guard !outcomes.isEmpty else { throw CLIError.failed("\(records?.path ?? "") holds no question of this run yet — run without --from-records first") }
+            guard !outcomes.isEmpty else { throw CLIError.failed("\(args.value("records")!) holds no question of this run yet — run without --from-records first") }
             printErr("eval qa: figures of the \(outcomes.count) of \(queries.count) questions recorded so far")
         }
         let s = QAMetrics.summarize(outcomes)
@@ -157,8 +172,16 @@ struct EvalQACommand: CLICommand {
             ("refusal_recall", s.refusalRecall), ("refusal_f1", s.refusalF1), ("citation_accuracy", s.citationAccuracy),
             ("seconds_per_question", s.secondsPerQuestion),
         ]
+        let paired = try args.value("paired").map { try pairedFigures(queries.map(\.id), done, otherPath: $0, run: run) }
         if args.has("json") {
             var obj: [String: Any] = Dictionary(uniqueKeysWithValues: figures.map { ($0.0, $0.1) })
+            if let paired {
+                var p: [String: Any] = ["file": paired.path, "layers": paired.layers]
+                for (name, d) in paired.figures {
+                    p[name] = ["questions": d.questions, "difference": d.mean, "ci95_low": d.low, "ci95_high": d.high]
+                }
+                obj["paired"] = p
+            }
             obj["questions"] = s.questions; obj["answerable"] = s.answerable; obj["unanswerable"] = s.unanswerable
             obj["model"] = qa.generator.modelID; obj["pack"] = qa.pack.name; obj["holdout"] = holdout; obj["seed"] = seed
             obj["layers"] = options.layers.description
@@ -174,7 +197,37 @@ struct EvalQACommand: CLICommand {
         print("  refused_with_citation  \(s.refusedWithCitation)")
         print("  refusals by layer      " + (layers.isEmpty ? "none"
             : layers.map { "\($0.0.rawValue) \($0.1.refused) (\($0.1.toRefuse) to refuse)" }.joined(separator: ", ")))
+        if let paired {
+            print("  minus \(paired.path) (refusal layers \(paired.layers)) on the questions both answered, with a 95% paired-bootstrap interval:")
+            for (name, d) in paired.figures {
+                print(String(format: "    %@ %+.3f  [%+.3f, %+.3f]  %d questions", name.padding(toLength: 20, withPad: " ", startingAt: 0),
+                             d.mean, d.low, d.high, d.questions))
+            }
+        }
         return 0
+    }
+
+    /// This run minus another run of the same sample (another layer set), question by question:
+    /// the difference of overall EM/F1 and of answerable F1, each with a paired-bootstrap interval.
+    static func pairedFigures(_ sample: [String], _ mine: [String: QAMetrics.Outcome], otherPath: String,
+                              run: RecordsFile.Run) throws -> (path: String, layers: String, figures: [(String, QAMetrics.PairedDifference)]) {
+        let other = try RecordsFile.read(otherPath)
+        var comparable = other.run
+        comparable.layers = run.layers
+        guard comparable == run else {
+            throw CLIError.failed("--paired \(otherPath) is not the same sample (\(RecordsFile.differences(comparable, run))) — pair runs that differ in refusal layers only")
+        }
+        let both = sample.compactMap { id in mine[id].flatMap { a in other.done[id].map { (a, $0) } } }
+        guard !both.isEmpty else { throw CLIError.failed("--paired \(otherPath) holds none of the questions recorded here yet") }
+        let answerable = both.filter { $0.0.answerable }
+        var figures: [(String, QAMetrics.PairedDifference)] = []
+        for (name, pairs, score) in [("overall_f1", both, \QAMetrics.Outcome.f1), ("overall_em", both, \QAMetrics.Outcome.em),
+                                     ("answerable_f1", answerable, \QAMetrics.Outcome.f1)] {
+            if let d = QAMetrics.pairedDifference(pairs.map { $0.0[keyPath: score] }, pairs.map { $0.1[keyPath: score] }) {
+                figures.append((name, d))
+            }
+        }
+        return (otherPath, other.run.layers, figures)
     }
 
     /// Refusal layer 1 alone, at every coverage threshold: what it lets through and what it refuses.

@@ -72,24 +72,15 @@ struct RecordsFile {
                 throw CLIError.failed("cannot rewrite \(path) to drop its unfinished last line — check the file's permissions")
             }
         }
-        let lines = data.split(separator: 0x0A)
-        let decoder = JSONDecoder(), encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var done: [String: QAMetrics.Outcome] = [:]
-        if let header = lines.first {
-            guard let recorded = try? decoder.decode([String: Run].self, from: Data(header))["run"] else {
-                throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
-            }
+        if let (recorded, outcomes) = try Self.parse(data, path: path) {
             guard recorded == run else {
                 throw CLIError.failed("\(path) holds another run (\(Self.differences(recorded, run))) — use a new --records file, or repeat that run's options to resume it")
             }
-            for (i, line) in lines.dropFirst().enumerated() {
-                guard let r = try? decoder.decode(Record.self, from: Data(line)) else {
-                    throw CLIError.failed("\(path) line \(i + 2) is not a question record — the file was edited or damaged; move it aside and start again")
-                }
-                done[r.id] = r.outcome
-            }
+            done = outcomes
         } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
             guard fm.createFile(atPath: path, contents: try encoder.encode(["run": run]) + Data([0x0A])) else {
                 throw CLIError.failed("cannot create \(path) — check that its folder exists and is writable")
             }
@@ -100,6 +91,37 @@ struct RecordsFile {
         }
         h.seekToEndOfFile()
         handle = h
+    }
+
+    /// Another run's file, read only (`--paired`): its header and outcomes. A partial last line,
+    /// from a run still writing or killed, is left out.
+    static func read(_ path: String) throws -> (run: Run, done: [String: QAMetrics.Outcome]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError.failed("cannot read \(path) — pass an eval qa --records file")
+        }
+        let whole = data.last == 0x0A ? data : data.prefix(data.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+        guard let parsed = try parse(whole, path: path) else {
+            throw CLIError.failed("\(path) is empty — pass an eval qa --records file that holds questions")
+        }
+        return parsed
+    }
+
+    /// The header and records of whole lines; nil for no lines at all.
+    private static func parse(_ data: Data, path: String) throws -> (run: Run, done: [String: QAMetrics.Outcome])? {
+        let lines = data.split(separator: 0x0A)
+        guard let header = lines.first else { return nil }
+        let decoder = JSONDecoder()
+        guard let run = try? decoder.decode([String: Run].self, from: Data(header))["run"] else {
+            throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
+        }
+        var done: [String: QAMetrics.Outcome] = [:]
+        for (i, line) in lines.dropFirst().enumerated() {
+            guard let r = try? decoder.decode(Record.self, from: Data(line)) else {
+                throw CLIError.failed("\(path) line \(i + 2) is not a question record — the file was edited or damaged; move it aside and start again")
+            }
+            done[r.id] = r.outcome
+        }
+        return (run, done)
     }
 
     /// Appends one question's record as a whole line.

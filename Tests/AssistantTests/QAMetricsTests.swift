@@ -69,4 +69,26 @@ final class QAMetricsTests: XCTestCase {
         let none = try gen.generate(GenerationRequest(messages: [ChatMessage(.user, "Sources:\n[1] A\nThe sky is blue.\n\nQuestion: Who won the cup?")])) { _ in true }
         XCTAssertEqual(none.text, "")
     }
+
+    func testPairedDifference() throws {
+        // Every question 0.25 better: the interval is that point.
+        let same = try XCTUnwrap(QAMetrics.pairedDifference([0.5, 1, 0.25], [0.25, 0.75, 0]))
+        XCTAssertEqual(same.mean, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(same.low, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(same.high, 0.25, accuracy: 1e-12)
+        // Half the questions won (+1), half tied, 400 of them: mean 0.5, and the bootstrap's 95%
+        // interval matches the normal one, 0.5 ± 1.96·sqrt(0.25/400) = ±0.049, within resampling noise.
+        let a = (0..<400).map { Double($0 % 2) }, b = [Double](repeating: 0, count: 400)
+        let d = try XCTUnwrap(QAMetrics.pairedDifference(a, b))
+        XCTAssertEqual(d.questions, 400)
+        XCTAssertEqual(d.mean, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(d.low, 0.451, accuracy: 0.01)
+        XCTAssertEqual(d.high, 0.549, accuracy: 0.01)
+        // Seeded: the same input gives the same interval; swapping the runs mirrors it.
+        XCTAssertEqual(QAMetrics.pairedDifference(a, b), d)
+        let swapped = try XCTUnwrap(QAMetrics.pairedDifference(b, a))
+        XCTAssertEqual(swapped.mean, -0.5, accuracy: 1e-12)
+        XCTAssertEqual(swapped.high, -d.low, accuracy: 1e-12)
+        XCTAssertNil(QAMetrics.pairedDifference([], []))
+    }
 }

@@ -205,6 +205,42 @@ extension PacksAskTests {
         let prefix = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records", "--limit", "2"])
         XCTAssertEqual(prefix.status, 0, prefix.stderr)
         XCTAssertTrue(prefix.stderr.contains("figures of the 2 of 2 questions recorded so far"), prefix.stderr)
+        // --from-records only reads: a partial last line (a run still writing) is skipped, not cut.
+        let writing = dir.appendingPathComponent("writing.jsonl").path
+        let partial = try String(contentsOfFile: records, encoding: .utf8) + "{\"answer\":\"The sou"
+        try partial.write(toFile: writing, atomically: true, encoding: .utf8)
+        let reading = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", writing, "--from-records"])
+        XCTAssertEqual(reading.status, 0, reading.stderr)
+        XCTAssertEqual(try String(contentsOfFile: writing, encoding: .utf8), partial)
+
+        // --paired: this run minus the same sample without refusal layers, question by question.
+        let off = dir.appendingPathComponent("off.jsonl").path
+        let offRun = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", off, "--no-refusal", "--json"])
+        XCTAssertEqual(offRun.status, 0, offRun.stderr)
+        let pairedRun = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records", "--paired", off, "--json"])
+        XCTAssertEqual(pairedRun.status, 0, pairedRun.stderr)
+        let on = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(pairedRun.stdout.utf8)) as? [String: Any])
+        let offFigures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(offRun.stdout.utf8)) as? [String: Any])
+        let paired = try XCTUnwrap(on["paired"] as? [String: Any])
+        XCTAssertEqual(paired["layers"] as? String, "none")
+        let overall = try XCTUnwrap(paired["overall_f1"] as? [String: Any])
+        XCTAssertEqual(overall["questions"] as? Int, 3)
+        let difference = try XCTUnwrap(overall["difference"] as? Double)
+        XCTAssertEqual(difference, (on["overall_f1"] as! Double) - (offFigures["overall_f1"] as! Double), accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(overall["ci95_low"] as! Double, difference)
+        XCTAssertGreaterThanOrEqual(overall["ci95_high"] as! Double, difference)
+        XCTAssertEqual((paired["answerable_f1"] as? [String: Any])?["questions"] as? Int, 2)
+        let text = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records", "--paired", off])
+        XCTAssertTrue(text.stdout.contains("95% paired-bootstrap interval"), text.stdout)
+        let notPaired = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--paired", off])
+        XCTAssertEqual(notPaired.status, 64)
+        XCTAssertTrue(notPaired.stderr.contains("--paired needs --from-records"), notPaired.stderr)
+        let otherSample = dir.appendingPathComponent("seed3.jsonl").path
+        XCTAssertEqual(try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", otherSample, "--seed", "3", "--no-refusal"]).status, 0)
+        let mismatched = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records", "--paired", otherSample])
+        XCTAssertEqual(mismatched.status, 1)
+        XCTAssertTrue(mismatched.stderr.contains("not the same sample (seed: 3 in the file, 1 now)"), mismatched.stderr)
+
         let other = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--seed", "2"])
         XCTAssertEqual(other.status, 1)
         XCTAssertTrue(other.stderr.contains("seed: 1 in the file, 2 now"), other.stderr)
