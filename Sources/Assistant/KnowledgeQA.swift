@@ -90,6 +90,14 @@ public struct Answer: Sendable, Codable {
 /// The grounded knowledge-base Q&A pipeline: language → retrieval → evidence gate → prompt →
 /// generation (streamed) → support check → answer with sources → audit.
 public struct KnowledgeQA: Sendable {
+    /// The revision of what the pipeline decides around the model: prompt assembly, the refusal
+    /// layers, the support check, the focus on the answer. `eval qa --records` stores it, so a
+    /// multi-session table never mixes answers of two revisions. Bump it with any change that can
+    /// alter what `ask` prints for the same retrieved passages and model output.
+    /// 1: stop 12's pipeline (refusal rule repeated after the question, invented names and
+    /// paraphrased refusals caught by the support check).
+    public static let revision = 1
+
     public var pack: PromptPack
     public var retriever: any Retriever
     public var generator: any TextGenerator

@@ -120,7 +120,8 @@ struct EvalQACommand: CLICommand {
 
         let run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k, layers: options.layers.description,
-                                  minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence)
+                                  minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence,
+                                  pipeline: KnowledgeQA.revision)
         // --from-records only reads: the file may belong to a run still writing it.
         let records = fromRecords ? nil : try args.value("records").map { try RecordsFile(path: $0, run: run) }
         var done = records?.done ?? [:]

@@ -23,6 +23,9 @@ struct RecordsFile {
         var layers: String
         var minCoverage: Double
         var minEvidence: Double
+        /// `KnowledgeQA.revision` of the build that asked. Files from before this field were
+        /// written by revision 1.
+        var pipeline: Int?
     }
 
     struct Record: Codable {
@@ -111,9 +114,10 @@ struct RecordsFile {
         let lines = data.split(separator: 0x0A)
         guard let header = lines.first else { return nil }
         let decoder = JSONDecoder()
-        guard let run = try? decoder.decode([String: Run].self, from: Data(header))["run"] else {
+        guard var run = try? decoder.decode([String: Run].self, from: Data(header))["run"] else {
             throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
         }
+        run.pipeline = run.pipeline ?? 1
         var done: [String: QAMetrics.Outcome] = [:]
         for (i, line) in lines.dropFirst().enumerated() {
             guard let r = try? decoder.decode(Record.self, from: Data(line)) else {
@@ -134,8 +138,12 @@ struct RecordsFile {
     /// "seed 1 here, 2 in the file"-style list of the fields that differ.
     static func differences(_ recorded: Run, _ now: Run) -> String {
         let mirrorA = Mirror(reflecting: recorded), mirrorB = Mirror(reflecting: now)
+        func show(_ value: Any) -> String {   // 2, not Optional(2)
+            let m = Mirror(reflecting: value)
+            return m.displayStyle == .optional ? m.children.first.map { "\($0.value)" } ?? "none" : "\(value)"
+        }
         return zip(mirrorA.children, mirrorB.children).compactMap { a, b in
-            "\(a.value)" == "\(b.value)" ? nil : "\(a.label ?? "?"): \(a.value) in the file, \(b.value) now"
+            show(a.value) == show(b.value) ? nil : "\(a.label ?? "?"): \(show(a.value)) in the file, \(show(b.value)) now"
         }.joined(separator: "; ")
     }
 }
