@@ -6,6 +6,8 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(String)
     case unsupportedType(String)
     case empty
+    /// Text, but none left to index once extracted: only headings, markup or non-string JSON.
+    case noText
     case binary(offset: Int)
     case invalidUTF8(offset: Int)
     case tooLarge(bytes: Int, limit: Int)
@@ -19,6 +21,7 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreadable: "unreadable"
         case .unsupportedType: "unsupported"
         case .empty: "empty"
+        case .noText: "no text"
         case .binary: "binary"
         case .invalidUTF8: "invalid UTF-8"
         case .tooLarge: "too large"
@@ -34,6 +37,7 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedType(let ext):
             "unsupported file type '\(ext.isEmpty ? "(none)" : "." + ext)' — convert it to .md, .txt, .csv, .json, .jsonl or .html"
         case .empty: "file is empty (nothing but whitespace) — add content or remove it"
+        case .noText: "no text to index once extracted (only headings, markup or non-string fields) — add body text or remove it"
         case .binary(let o): "binary file (NUL byte at offset \(o)) — only text formats are ingested; export it as text first"
         case .invalidUTF8(let o): "invalid UTF-8 at byte \(o) — re-save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)"
         case .tooLarge(let b, let l):

@@ -169,7 +169,7 @@ public final class Ingestor {
             }
             let extracted = try Extractor.extract(bytes, type: type, fileName: (path as NSString).lastPathComponent)
             let chunks = DocumentChunker.chunks(of: extracted, source: bytes, options: options.chunking)
-            if chunks.isEmpty { return .skipped(.empty) }
+            if chunks.isEmpty { return .skipped(.noText) }
             let doc = NewDocument(path: path, title: extracted.title, sourceType: type.rawValue, sha256: sha,
                                   byteSize: bytes.count, modifiedAt: mtime, groups: groups)
             let hook = options.embedding

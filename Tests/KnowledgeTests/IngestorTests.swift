@@ -65,6 +65,8 @@ final class IngestorTests: XCTestCase {
         try d.write("bin.txt", Data([0x61, 0x00, 0x62]))
         try d.write("latin1.txt", Data([0x63, 0x61, 0x66, 0xE9]))              // "café" in Latin-1
         try d.write("empty.md", " \n\n ")
+        try d.write("headings.md", "# Title\n\n## Section\n")                  // text, but nothing under the headings
+        try d.write("tags.html", "<html><body><p> </p></body></html>")
         try d.write("bad.json", "{\"a\": ")
         try d.write("big.txt", String(repeating: "x ", count: 600_000))        // 1.2 MB, over a 1 MB limit
         let store = try KnowledgeStore(path: ":memory:")
@@ -77,11 +79,13 @@ final class IngestorTests: XCTestCase {
         XCTAssertEqual(byName["bin.txt"], .binary(offset: 1))
         XCTAssertEqual(byName["latin1.txt"], .invalidUTF8(offset: 3))
         XCTAssertEqual(byName["empty.md"], .empty)
+        XCTAssertEqual(byName["headings.md"], .noText)
+        XCTAssertEqual(byName["tags.html"], .noText)
         XCTAssertEqual(byName["missing.md"], .missingPath)
         XCTAssertEqual(byName["big.txt"], .tooLarge(bytes: 1_200_000, limit: 1_048_576))
         guard case .malformed(let why)? = byName["bad.json"] else { return XCTFail("\(r.problems)") }
         XCTAssertTrue(why.contains("invalid JSON"), why)
-        XCTAssertEqual(r.failureCount, 6)
+        XCTAssertEqual(r.failureCount, 8)
         XCTAssertTrue(r.hasFailures)
         XCTAssertEqual(r.ingestedFiles, 1, "good.md found in the folder and named again is processed once")
         XCTAssertEqual(r.outcomes.filter { $0.path.hasSuffix("good.md") }.count, 1)
