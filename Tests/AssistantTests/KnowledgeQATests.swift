@@ -141,10 +141,16 @@ final class KnowledgeQATests: XCTestCase {
     func testPromptRuleSwitch() throws {
         let (qa, gen) = try makeQA(["x", "x"])
         _ = try qa.ask("How long do card refunds take?")
-        XCTAssertTrue(gen.requests[0].messages[0].content.contains("I cannot find this in the knowledge base."))
+        let on = gen.requests[0].messages
+        XCTAssertTrue(on.last!.content.hasSuffix("reply with exactly: I cannot find this in the knowledge base.\n"), on.last!.content)
         var o = AskOptions(); o.layers.promptRule = false
         _ = try qa.ask("How long do card refunds take?", options: o)
-        XCTAssertFalse(gen.requests[1].messages[0].content.contains("I cannot find this"))
+        let without = gen.requests[1].messages
+        XCTAssertFalse(without.map(\.content).joined().contains("I cannot find this"))
+        // The rule is the only difference, at the very end: the prompt without it is a prefix of
+        // the prompt with it (what `eval qa --also-off` relies on to reuse the first evaluation).
+        XCTAssertEqual(without.dropLast().map(\.content), on.dropLast().map(\.content))
+        XCTAssertTrue(on.last!.content.hasPrefix(without.last!.content), without.last!.content)
     }
 
     func testRestrictedPassageNeverReachesAnOutsidersPrompt() throws {
@@ -173,7 +179,7 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertFalse(a.refused, a.explanation)
         XCTAssertEqual(a.citations.map(\.chunkID), [31])
         XCTAssertTrue(gen.lastPrompt.contains("问题：信用卡退款需要多久？"), gen.lastPrompt)
-        XCTAssertTrue(gen.requests[0].messages[0].content.contains("知识库中没有找到相关信息。"))
+        XCTAssertTrue(gen.requests[0].messages.last!.content.contains("如果资料中没有答案，只回复：知识库中没有找到相关信息。"))
         let r = try qa.ask("火星基地的停车政策是什么？")
         XCTAssertTrue(r.refused)
         XCTAssertEqual(r.text, "知识库中没有找到相关信息。")
