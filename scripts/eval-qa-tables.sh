@@ -6,10 +6,12 @@
 #   scripts/eval-qa-tables.sh [--print] [RUN...]     RUN: smollm2-squad2 smollm2-cmrc qwen-squad2 qwen-cmrc
 #
 # Each run keeps one line per question in evals/RUN-{on,off}.jsonl and resumes from it, because
-# the Qwen runs are hours of CPU on 2 cores (~1 minute a question). The on and off runs of a pair
-# go side by side with one thread each, so an interrupted pair has answered about the same
-# questions. --print only prints the figures recorded so far, the on run's with on minus off and its
-# 95% interval. LIMIT and SEED override 300 and 1.
+# the Qwen runs are hours of CPU on 2 cores. One process asks each question with the refusal layers
+# on, then off (--also-off): the off prompt is the on prompt without the refusal rule's sentence
+# after the question, so the engine reuses everything before it and the pair costs about one run.
+# An interrupted pair has answered the same questions. --print only prints the figures recorded so
+# far, the on run's with on minus off and its 95% interval. LIMIT, SEED and THREADS override
+# 300, 1 and 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STRATA=.build/release/strata
@@ -39,13 +41,9 @@ for run in "${runs[@]}"; do
     [ -d "$beir" ] || { echo "$run: $beir is missing (../shared/datasets beside the project) — skipped" >&2; continue; }
     common=(eval qa --beir "$beir" --limit "$LIMIT" --seed "$SEED" --holdout "$holdout" --model "$model")
     if [ $print_only = 0 ]; then
-        echo "== $run: asking (logs in $OUT/$run-{on,off}.log)"
-        "$STRATA" "${common[@]}" --threads 1 --records "$OUT/$run-on.jsonl" > "$OUT/$run-on.log" 2>&1 &
-        on=$!
-        "$STRATA" "${common[@]}" --threads 1 --records "$OUT/$run-off.jsonl" --no-refusal > "$OUT/$run-off.log" 2>&1 &
-        off=$!
-        wait $on || { echo "$run (refusal on) failed: see $OUT/$run-on.log" >&2; exit 1; }
-        wait $off || { echo "$run (refusal off) failed: see $OUT/$run-off.log" >&2; exit 1; }
+        echo "== $run: asking (log in $OUT/$run.log)"
+        "$STRATA" "${common[@]}" --threads "${THREADS:-2}" --records "$OUT/$run-on.jsonl" --also-off "$OUT/$run-off.jsonl" \
+            > "$OUT/$run.log" 2>&1 || { echo "$run failed: see $OUT/$run.log" >&2; exit 1; }
     fi
     # The on run's figures end with on minus off on the questions both answered (paired bootstrap).
     for layers in off on; do

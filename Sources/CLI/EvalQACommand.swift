@@ -7,6 +7,7 @@ struct EvalQACommand: CLICommand {
     static let summary = "measure answers, refusals and citations on a BEIR Q&A folder"
     static let usage = """
     Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive] [--records FILE]
+           strata eval qa --beir DIR [...] --records FILE --also-off OFF
            strata eval qa --beir DIR [...] --records FILE --from-records [--paired OTHER]
            strata eval qa --beir DIR --gate-sweep [--limit N] [--seed S] [--holdout F]
 
@@ -30,6 +31,12 @@ struct EvalQACommand: CLICommand {
     run minus the other on the questions both answered: overall EM and F1 and answerable F1, each
     with a 95% paired-bootstrap interval, so "on beats off" comes with its uncertainty.
 
+    --also-off OFF asks every question a second time right after, with the refusal layers off,
+    and records that run in OFF (as --no-refusal --records OFF would). The two prompts differ only
+    where the pack puts its refusal rule, and the engine reuses the keys and values of everything
+    before it, so the pair costs little more than one run when the rule comes after the sources.
+    OFF's seconds per question are then those of the second, shorter evaluation.
+
     --gate-sweep calibrates refusal layer 1 without a model: it retrieves for every question and
     prints, per coverage threshold, the share of answerable questions the gate lets through and
     its refusal precision / recall / F1 on the questions to refuse, then the threshold with the
@@ -51,6 +58,7 @@ struct EvalQACommand: CLICommand {
         .value("records", "FILE", "one JSON line per question; resume from it when it exists"),
         .flag("from-records", "print the figures of the questions in --records FILE, ask nothing"),
         .value("paired", "FILE", "with --from-records: this run minus another run's records on the same questions, with 95% intervals"),
+        .value("also-off", "FILE", "ask each question again with the refusal layers off, right after, and record that run in FILE"),
         .value("threads", "N", "threads for the model (default 2)"),
         .flag("gate-sweep", "calibrate the evidence gate: retrieval only, every coverage threshold 0–0.9"),
         .value("min-coverage", "X", "override the pack's evidence-gate coverage threshold (for calibration)"),
@@ -111,22 +119,38 @@ struct EvalQACommand: CLICommand {
         guard (1...64).contains(threads) else { throw CLIError.usage("--threads takes 1 to 64", command: name) }
         let fromRecords = args.has("from-records")
         if fromRecords, args.value("records") == nil { throw CLIError.usage("--from-records needs --records FILE", command: name) }
+        if args.value("paired") != nil, !fromRecords { throw CLIError.usage("--paired needs --from-records (it compares recorded runs)", command: name) }
+        if args.value("also-off") != nil, fromRecords || args.has("no-refusal") || args.value("records") == nil {
+            throw CLIError.usage("--also-off FILE goes with --records FILE, without --from-records and --no-refusal", command: name)
+        }
         let qa = KnowledgeQA(pack: pack, retriever: retriever, generator: try AssistantWiring.generator(wiringArgs, threads: threads),
                              embedder: try AssistantWiring.embedder(args))
         var options = AskOptions()
         options.k = try args.optionalInt("k")
         options.layers = args.has("no-refusal") ? .none : AssistantWiring.layers(args)
         if args.has("no-refusal") { options.layers.dropUnsupported = false }
+        var offOptions = options
+        offOptions.layers = .none
+        offOptions.layers.dropUnsupported = false
 
-        let run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
-                                  pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k, layers: options.layers.description,
-                                  minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence,
-                                  pipeline: KnowledgeQA.revision)
+        func runHeader(_ o: AskOptions) -> RecordsFile.Run {
+            RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
+                            pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: o.k ?? qa.pack.retrieval.k, layers: o.layers.description,
+                            minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence,
+                            pipeline: KnowledgeQA.revision)
+        }
+        let run = runHeader(options)
         // --from-records only reads: the file may belong to a run still writing it.
         let records = fromRecords ? nil : try args.value("records").map { try RecordsFile(path: $0, run: run) }
         var done = records?.done ?? [:]
         if let records, !done.isEmpty {
             printErr("eval qa: \(done.count) of \(queries.count) questions already in \(records.path), asking the rest")
+        }
+        // The same question without refusal layers, asked right after: the two prompts differ
+        // only where the refusal rule is, so the engine reuses everything before it.
+        let offRecords = try args.value("also-off").map { try RecordsFile(path: $0, run: runHeader(offOptions)) }
+        if let offRecords, !offRecords.done.isEmpty {
+            printErr("eval qa: \(offRecords.done.count) of \(queries.count) questions already in \(offRecords.path)")
         }
         if fromRecords, let path = args.value("records") {
             let recorded = try RecordsFile.read(path)
@@ -136,17 +160,14 @@ struct EvalQACommand: CLICommand {
             done = recorded.done
         }
 
-        if args.value("paired") != nil, !fromRecords { throw CLIError.usage("--paired needs --from-records (it compares recorded runs)", command: name) }
         var outcomes: [QAMetrics.Outcome] = []
         let clock = ContinuousClock()
-        for (i, q) in queries.enumerated() {
-            defer { if (i + 1) % 50 == 0 { printErr("eval qa: \(i + 1)/\(queries.count)") } }
-            if let d = done[q.id] { outcomes.append(d); continue }
-            if fromRecords { continue }
+        /// One question through the whole pipeline, scored, and its record line.
+        func evaluate(_ q: Query, _ o: AskOptions) throws -> (QAMetrics.Outcome, RecordsFile.Record) {
             let answerable = q.answerable && !heldOut.contains(q.context)
             let golds = answerable ? q.answers : []
             let start = clock.now
-            let a = try qa.ask(q.text, options: options)
+            let a = try qa.ask(q.text, options: o)
             let elapsed = clock.now - start
             let prediction = a.refused ? "" : TextAnalysis.stripCitations(a.text).replacingOccurrences(of: " (unsupported)", with: "")
             let retrieved = a.passages.map { ids[Int($0.chunkID) - 1] }
@@ -157,9 +178,20 @@ struct EvalQACommand: CLICommand {
                 em: QAMetrics.exactMatch(prediction, golds), f1: QAMetrics.f1(prediction, golds),
                 citesGold: a.refused || a.citations.isEmpty || !answerable ? nil : a.citations.contains { ids[Int($0.chunkID) - 1] == q.context },
                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-            outcomes.append(outcome)
-            try records?.append(RecordsFile.Record(id: q.id, question: q.text, answer: a.text, outcome: outcome,
-                                                      promptTokens: a.promptTokens, generatedTokens: a.generatedTokens))
+            return (outcome, RecordsFile.Record(id: q.id, question: q.text, answer: a.text, outcome: outcome,
+                                                promptTokens: a.promptTokens, generatedTokens: a.generatedTokens))
+        }
+        for (i, q) in queries.enumerated() {
+            defer { if (i + 1) % 50 == 0 { printErr("eval qa: \(i + 1)/\(queries.count)") } }
+            if let d = done[q.id] { outcomes.append(d) }
+            else if !fromRecords {
+                let (outcome, record) = try evaluate(q, options)
+                outcomes.append(outcome)
+                try records?.append(record)
+            }
+            if let offRecords, offRecords.done[q.id] == nil {
+                try offRecords.append(try evaluate(q, offOptions).1)
+            }
         }
         if fromRecords {
             guard !outcomes.isEmpty else { throw CLIError.failed("\(args.value("records")!) holds no question of this run yet — run without --from-records first") }

@@ -235,6 +235,23 @@ extension PacksAskTests {
         let notPaired = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--paired", off])
         XCTAssertEqual(notPaired.status, 64)
         XCTAssertTrue(notPaired.stderr.contains("--paired needs --from-records"), notPaired.stderr)
+        // --also-off: one process asks each question with the layers on, then off, into two files
+        // that read back like the two separate runs.
+        let (jointOn, jointOff) = (dir.appendingPathComponent("joint-on.jsonl").path, dir.appendingPathComponent("joint-off.jsonl").path)
+        let joint = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", jointOn, "--also-off", jointOff])
+        XCTAssertEqual(joint.status, 0, joint.stderr)
+        XCTAssertEqual(figures(joint.stdout), figures(first.stdout))
+        let jointOffFigures = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", jointOff, "--from-records", "--no-refusal"])
+        let separateOffFigures = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", off, "--from-records", "--no-refusal"])
+        XCTAssertEqual(jointOffFigures.status, 0, jointOffFigures.stderr)
+        XCTAssertEqual(figures(jointOffFigures.stdout), figures(separateOffFigures.stdout))
+        let resumedJoint = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", jointOn, "--also-off", jointOff])
+        XCTAssertTrue(resumedJoint.stderr.contains("3 of 3 questions already in \(jointOff)"), resumedJoint.stderr)
+        XCTAssertEqual(try String(contentsOfFile: jointOff, encoding: .utf8).split(separator: "\n").count, 4, "nothing asked twice")
+        let alsoOffAlone = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--also-off", jointOff, "--no-refusal", "--records", jointOn])
+        XCTAssertEqual(alsoOffAlone.status, 64)
+        XCTAssertTrue(alsoOffAlone.stderr.contains("--also-off FILE goes with --records FILE"), alsoOffAlone.stderr)
+
         let otherSample = dir.appendingPathComponent("seed3.jsonl").path
         XCTAssertEqual(try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", otherSample, "--seed", "3", "--no-refusal"]).status, 0)
         let mismatched = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records, "--from-records", "--paired", otherSample])
