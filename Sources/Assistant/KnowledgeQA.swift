@@ -93,9 +93,9 @@ public struct KnowledgeQA: Sendable {
     /// The revision of what the pipeline decides around the model: prompt assembly, the refusal
     /// layers, the support check, the focus on the answer. `eval qa --records` stores it, so a
     /// multi-session table never mixes answers of two revisions. Bump it with any change that can
-    /// alter what `ask` prints for the same retrieved passages and model output.
-    /// 1: stop 12's pipeline (refusal rule repeated after the question, invented names and
-    /// paraphrased refusals caught by the support check).
+    /// alter what `ask` prints for the same retrieved passages and model output. (Pack edits need
+    /// no bump: records carry the pack's digest.)
+    /// 1: the support check catches invented names and refusals in the model's own words.
     public static let revision = 1
 
     public var pack: PromptPack

@@ -128,36 +128,35 @@ struct EvalQACommand: CLICommand {
         var options = AskOptions()
         options.k = try args.optionalInt("k")
         options.layers = args.has("no-refusal") ? .none : AssistantWiring.layers(args)
-        if args.has("no-refusal") { options.layers.dropUnsupported = false }
         var offOptions = options
         offOptions.layers = .none
-        offOptions.layers.dropUnsupported = false
 
-        func runHeader(_ o: AskOptions) -> RecordsFile.Run {
-            RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
-                            pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: o.k ?? qa.pack.retrieval.k, layers: o.layers.description,
-                            minCoverage: qa.pack.retrieval.minCoverage, minEvidence: qa.pack.retrieval.minEvidence,
-                            pipeline: KnowledgeQA.revision)
-        }
-        let run = runHeader(options)
-        // --from-records only reads: the file may belong to a run still writing it.
-        let records = fromRecords ? nil : try args.value("records").map { try RecordsFile(path: $0, run: run) }
-        var done = records?.done ?? [:]
-        if let records, !done.isEmpty {
-            printErr("eval qa: \(done.count) of \(queries.count) questions already in \(records.path), asking the rest")
-        }
-        // The same question without refusal layers, asked right after: the two prompts differ
-        // only where the refusal rule is, so the engine reuses everything before it.
-        let offRecords = try args.value("also-off").map { try RecordsFile(path: $0, run: runHeader(offOptions)) }
-        if let offRecords, !offRecords.done.isEmpty {
-            printErr("eval qa: \(offRecords.done.count) of \(queries.count) questions already in \(offRecords.path)")
-        }
+        let run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
+                                  pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k,
+                                  layers: options.layers.description, minCoverage: qa.pack.retrieval.minCoverage,
+                                  minEvidence: qa.pack.retrieval.minEvidence, pipeline: KnowledgeQA.revision)
+        var records: RecordsFile? = nil, offRecords: RecordsFile? = nil
+        var done: [String: QAMetrics.Outcome] = [:]
         if fromRecords, let path = args.value("records") {
+            // Only read: the file may belong to a run still writing it.
             let recorded = try RecordsFile.read(path)
             guard recorded.run == run else {
                 throw CLIError.failed("\(path) holds another run (\(RecordsFile.differences(recorded.run, run))) — repeat that run's options")
             }
             done = recorded.done
+        } else if let path = args.value("records") {
+            let file = try RecordsFile(path: path, run: run)
+            records = file
+            done = file.done
+            if !done.isEmpty { printErr("eval qa: \(done.count) of \(queries.count) questions already in \(path), asking the rest") }
+            // The same question without refusal layers, asked right after: the two prompts differ
+            // only where the refusal rule is, so the engine reuses everything before it.
+            if let offPath = args.value("also-off") {
+                var offRun = run
+                offRun.layers = offOptions.layers.description
+                offRecords = try RecordsFile(path: offPath, run: offRun)
+                if let n = offRecords?.done.count, n > 0 { printErr("eval qa: \(n) of \(queries.count) questions already in \(offPath)") }
+            }
         }
 
         var outcomes: [QAMetrics.Outcome] = []
