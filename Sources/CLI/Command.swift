@@ -37,6 +37,9 @@ nonisolated(unsafe) var stderrStream = StandardError()
 
 func printErr(_ s: String) { print(s, to: &stderrStream) }
 
+/// "1 question", "2 questions": counts in messages read as English.
+func counted(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+
 enum StrataCLI {
     static func run(_ argv: [String]) -> Int32 {
         guard let first = argv.first, first != "--help", first != "-h", first != "help" else {

@@ -148,14 +148,14 @@ struct EvalQACommand: CLICommand {
             let file = try RecordsFile(path: path, run: run)
             records = file
             done = file.done
-            if !done.isEmpty { printErr("eval qa: \(done.count) of \(queries.count) questions already in \(path), asking the rest") }
+            if !done.isEmpty { printErr("eval qa: \(done.count) of \(counted(queries.count, "question")) already in \(path), asking the rest") }
             // The same question without refusal layers, asked right after: the two prompts differ
             // only where the refusal rule is, so the engine reuses everything before it.
             if let offPath = args.value("also-off") {
                 var offRun = run
                 offRun.layers = offOptions.layers.description
                 offRecords = try RecordsFile(path: offPath, run: offRun)
-                if let n = offRecords?.done.count, n > 0 { printErr("eval qa: \(n) of \(queries.count) questions already in \(offPath)") }
+                if let n = offRecords?.done.count, n > 0 { printErr("eval qa: \(n) of \(counted(queries.count, "question")) already in \(offPath)") }
             }
         }
 
@@ -194,7 +194,7 @@ struct EvalQACommand: CLICommand {
         }
         if fromRecords {
             guard !outcomes.isEmpty else { throw CLIError.failed("\(args.value("records")!) holds no question of this run yet — run without --from-records first") }
-            printErr("eval qa: figures of the \(outcomes.count) of \(queries.count) questions recorded so far")
+            printErr("eval qa: figures of the \(outcomes.count) of \(counted(queries.count, "question")) recorded so far")
         }
         let s = QAMetrics.summarize(outcomes)
         let layers = QAMetrics.Layer.allCases.compactMap { l in s.byLayer[l].map { (l, $0) } }
@@ -222,7 +222,7 @@ struct EvalQACommand: CLICommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return 0
         }
-        print("eval qa on \(dir): \(s.questions) questions (\(s.answerable) answerable, \(s.unanswerable) to refuse), model \(qa.generator.modelID), pack \(qa.pack.name), k=\(options.k ?? qa.pack.retrieval.k), refusal layers \(options.layers.description), gate coverage \(qa.pack.retrieval.minCoverage), seed \(seed), holdout \(holdout)")
+        print("eval qa on \(dir): \(counted(s.questions, "question")) (\(s.answerable) answerable, \(s.unanswerable) to refuse), model \(qa.generator.modelID), pack \(qa.pack.name), k=\(options.k ?? qa.pack.retrieval.k), refusal layers \(options.layers.description), gate coverage \(qa.pack.retrieval.minCoverage), seed \(seed), holdout \(holdout)")
         for (k, v) in figures {
             print("  \(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(k == "seconds_per_question" ? String(format: "%.4f", v) : String(format: "%.3f", v))")
         }
@@ -232,8 +232,8 @@ struct EvalQACommand: CLICommand {
         if let paired {
             print("  minus \(paired.path) (refusal layers \(paired.layers)) on the questions both answered, with a 95% paired-bootstrap interval:")
             for (name, d) in paired.figures {
-                print(String(format: "    %@ %+.3f  [%+.3f, %+.3f]  %d questions", name.padding(toLength: 20, withPad: " ", startingAt: 0),
-                             d.mean, d.low, d.high, d.questions))
+                print(String(format: "    %@ %+.3f  [%+.3f, %+.3f]  %@", name.padding(toLength: 20, withPad: " ", startingAt: 0),
+                             d.mean, d.low, d.high, counted(d.questions, "question")))
             }
         }
         return 0
