@@ -38,6 +38,25 @@ STRATA_DISPATCH(q4_K)
 STRATA_DISPATCH(q5_K)
 STRATA_DISPATCH(q6_K)
 
+#if defined(__x86_64__) || defined(__i386__)
+#define STRATA_DISPATCH_TILE(T) \
+    void strata_tile_##T(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, \
+                         float *y, size_t ldy, void *scratch) { \
+        if (has_avx2()) strata_tile_##T##_avx2(n, w, row_bytes, rows, tokens, a, y, ldy, scratch); \
+        else strata_tile_##T##_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch); \
+    }
+#else
+#define STRATA_DISPATCH_TILE(T) \
+    void strata_tile_##T(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, \
+                         float *y, size_t ldy, void *scratch) { \
+        strata_tile_##T##_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch); \
+    }
+#endif
+
+STRATA_DISPATCH_TILE(q4_1)
+STRATA_DISPATCH_TILE(q4_K)
+STRATA_DISPATCH_TILE(q6_K)
+
 void strata_i8_dots(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
 #if defined(__x86_64__) || defined(__i386__)
     if (has_avx2()) { strata_i8_dots_avx2(d, x, rows, q, out); return; }

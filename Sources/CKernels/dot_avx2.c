@@ -234,6 +234,157 @@ AVX2 void strata_rows_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows
     }
 }
 
+// Tile kernels (prefill): each row is unpacked once into the scratch — weights as bytes in
+// element order, scales as the broadcast vectors the row kernels build per block — and then
+// multiplied with every token. The per-token loops are the row kernels' loops with the
+// unpacking taken out, the same integer lanes and the same float operations in the same
+// order, so each y equals strata_rows_T_avx2's for that token bit for bit.
+
+AVX2 void strata_tile_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                                float *y, size_t ldy, void *scratch) {
+    const int nb = n / 32;
+    uint8_t *u = (uint8_t *)scratch;
+    float *dw = (float *)(u + n), *mw = dw + nb;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *x = (const uint8_t *)w + (size_t)r * row_bytes;
+        for (int b = 0; b < nb; b++, x += 20) {
+            _mm256_store_si256((__m256i *)(u + 32 * b), unpack_nibbles(x + 4));
+            dw[b] = h2f(x);
+            mw[b] = h2f(x + 2);
+        }
+        for (int t = 0; t < tokens; t++) {
+            const strata_q8_act *at = a + t;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+            float mins = 0;
+            int b = 0;
+            for (; b + 1 < nb; b += 2) {
+                __m256i p0 = dot_u8s8(_mm256_load_si256((const __m256i *)(u + 32 * b)), _mm256_loadu_si256((const __m256i *)(at->q + 32 * b)));
+                __m256i p1 = dot_u8s8(_mm256_load_si256((const __m256i *)(u + 32 * b + 32)), _mm256_loadu_si256((const __m256i *)(at->q + 32 * b + 32)));
+                acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw[b] * at->d[b]), _mm256_cvtepi32_ps(p0), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_set1_ps(dw[b + 1] * at->d[b + 1]), _mm256_cvtepi32_ps(p1), acc1);
+                mins += mw[b] * at->s[b] + mw[b + 1] * at->s[b + 1];
+            }
+            for (; b < nb; b++) {
+                __m256i p = dot_u8s8(_mm256_load_si256((const __m256i *)(u + 32 * b)), _mm256_loadu_si256((const __m256i *)(at->q + 32 * b)));
+                acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw[b] * at->d[b]), _mm256_cvtepi32_ps(p), acc0);
+                mins += mw[b] * at->s[b];
+            }
+            y[(size_t)t * ldy + r] = hsum(_mm256_add_ps(acc0, acc1)) + mins;
+        }
+    }
+}
+
+AVX2 void strata_tile_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                                float *y, size_t ldy, void *scratch) {
+    const int nb = n / 256;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    uint8_t *u = (uint8_t *)scratch;                 // n weights, 0..15, in element order
+    __m256i *sv = (__m256i *)(u + n);                // per 32 elements: its scale as 16 int16
+    __m128i *mn = (__m128i *)(sv + n / 32);          // per block: the 8 mins as int16
+    float *dd = (float *)(mn + nb), *dm = dd + nb;   // per block: d and dmin
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *x = (const uint8_t *)w + (size_t)r * row_bytes;
+        for (int b = 0; b < nb; b++, x += 144) {
+            uint32_t sm[4];
+            scales_mins_k4(x + 4, sm);
+            const uint8_t *sc = (const uint8_t *)sm;
+            for (int k = 0; k < 4; k++) {
+                __m256i q = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * k));
+                _mm256_store_si256((__m256i *)(u + 256 * b + 64 * k), _mm256_and_si256(q, m4));
+                _mm256_store_si256((__m256i *)(u + 256 * b + 64 * k + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+                sv[8 * b + 2 * k] = _mm256_set1_epi16(sc[2 * k]);
+                sv[8 * b + 2 * k + 1] = _mm256_set1_epi16(sc[2 * k + 1]);
+            }
+            mn[b] = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sc + 8)));
+            dd[b] = h2f(x);
+            dm[b] = h2f(x + 2);
+        }
+        for (int t = 0; t < tokens; t++) {
+            const strata_q8_act *at = a + t;
+            __m256 acc = _mm256_setzero_ps();
+            __m128 accm = _mm_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const int8_t *q8 = at->q + 256 * b;
+                const uint8_t *ub = u + 256 * b;
+                __m256i bs = _mm256_loadu_si256((const __m256i *)(at->bsums + 16 * b));
+                __m128i pair_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+                __m128i mprod = _mm_madd_epi16(mn[b], pair_sums);
+                __m256i sumi = _mm256_setzero_si256();
+                for (int k = 0; k < 4; k++) {
+                    __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(ub + 64 * k)),
+                                                                        _mm256_loadu_si256((const __m256i *)(q8 + 64 * k))), sv[8 * b + 2 * k]);
+                    __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(ub + 64 * k + 32)),
+                                                                        _mm256_loadu_si256((const __m256i *)(q8 + 64 * k + 32))), sv[8 * b + 2 * k + 1]);
+                    sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+                }
+                float da = at->d[b];
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(da * dd[b]), _mm256_cvtepi32_ps(sumi), acc);
+                accm = _mm_fmadd_ps(_mm_set1_ps(da * dm[b]), _mm_cvtepi32_ps(mprod), accm);
+            }
+            __m128 m = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
+            m = _mm_add_ss(m, _mm_movehdup_ps(m));
+            y[(size_t)t * ldy + r] = hsum(acc) - _mm_cvtss_f32(m);
+        }
+    }
+}
+
+AVX2 void strata_tile_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                                float *y, size_t ldy, void *scratch) {
+    const int nb = n / 256;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    __m256i spread[4];  // as in strata_rows_q6_K_avx2
+    for (int k = 0; k < 4; k++) {
+        const char lo = (char)(4 * k), hi = (char)(4 * k + 2);
+        spread[k] = _mm256_setr_epi8(lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1,
+                                     hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1);
+    }
+    uint8_t *u = (uint8_t *)scratch;                 // n weights, 0..63, in element order
+    __m256i *sv = (__m256i *)(u + n);                // per 32 elements: the spread int16 scales
+    __m256i *sc16 = sv + n / 32;                     // per block: the 16 scales as int16
+    float *dd = (float *)(sc16 + nb);                // per block: d
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *x = (const uint8_t *)w + (size_t)r * row_bytes;
+        for (int b = 0; b < nb; b++, x += 210) {
+            __m128i sc8 = _mm_loadu_si128((const __m128i *)(x + 192));
+            sc16[b] = _mm256_cvtepi8_epi16(sc8);
+            for (int half = 0; half < 2; half++) {
+                const uint8_t *ql = x + 64 * half, *qh = x + 128 + 32 * half;
+                __m256i s16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_srli_si128(sc8, 8) : sc8));
+                __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+                __m256i q[4];
+                q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+                q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+                for (int k = 0; k < 4; k++) {
+                    _mm256_store_si256((__m256i *)(u + 256 * b + 128 * half + 32 * k), q[k]);
+                    sv[8 * b + 4 * half + k] = _mm256_shuffle_epi8(s16, spread[k]);
+                }
+            }
+            dd[b] = h2f(x + 208);
+        }
+        for (int t = 0; t < tokens; t++) {
+            const strata_q8_act *at = a + t;
+            __m256 acc = _mm256_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const int8_t *q8 = at->q + 256 * b;
+                const uint8_t *ub = u + 256 * b;
+                __m256i corr = _mm256_madd_epi16(sc16[b], _mm256_loadu_si256((const __m256i *)(at->bsums + 16 * b)));
+                __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+                for (int j = 0; j < 8; j++) {
+                    __m256i p = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(ub + 32 * j)),
+                                                     _mm256_loadu_si256((const __m256i *)(q8 + 32 * j)));
+                    sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, sv[8 * b + j]));
+                }
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(dd[b] * at->d[b]), _mm256_cvtepi32_ps(sumi), acc);
+            }
+            y[(size_t)t * ldy + r] = hsum(acc);
+        }
+    }
+}
+
 /// Int8 rows × int8 query, 32 bytes a step; four rows share each load of the query. Values
 /// are in [-127, 127], so |x|·(±q) pairs summed by maddubs stay below 2·127² < 2¹⁵.
 AVX2 static inline __m256i dot32_s8(__m256i x, __m256i q) {
@@ -290,4 +441,10 @@ STRATA_NO_AVX2(q4_K) STRATA_NO_AVX2(q5_K) STRATA_NO_AVX2(q6_K)
 void strata_i8_dots_avx2(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
     strata_i8_dots_generic(d, x, rows, q, out);
 }
+#define STRATA_NO_AVX2_TILE(T) \
+    void strata_tile_##T##_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, \
+                                float *y, size_t ldy, void *scratch) { \
+        strata_tile_##T##_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch); \
+    }
+STRATA_NO_AVX2_TILE(q4_1) STRATA_NO_AVX2_TILE(q4_K) STRATA_NO_AVX2_TILE(q6_K)
 #endif

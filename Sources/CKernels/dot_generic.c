@@ -147,6 +147,21 @@ STRATA_GENERIC_ROWS(q4_K)
 STRATA_GENERIC_ROWS(q5_K)
 STRATA_GENERIC_ROWS(q6_K)
 
+// The portable tile kernels are the row kernels token by token: the same results, nothing
+// unpacked ahead (there is no SIMD unpacking to save).
+#define STRATA_GENERIC_TILE(T) \
+    void strata_tile_##T##_generic(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, \
+                                   float *y, size_t ldy, void *scratch) { \
+        (void)scratch; \
+        for (int t = 0; t < tokens; t++) strata_rows_##T##_generic(n, w, row_bytes, rows, a + t, y + (size_t)t * ldy); \
+    }
+
+STRATA_GENERIC_TILE(q4_1)
+STRATA_GENERIC_TILE(q4_K)
+STRATA_GENERIC_TILE(q6_K)
+
+size_t strata_tile_scratch_bytes(int n) { return 3 * (size_t)n + 256; }
+
 void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
     for (int r = 0; r < rows; r++, x += d) {
         int32_t s = 0;

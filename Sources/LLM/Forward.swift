@@ -125,7 +125,7 @@ extension DecoderModel {
     private func project(_ w: WeightMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
                          _ y: UnsafeMutablePointer<Float>, _ T: Int, _ s: DecoderState, bias: UnsafePointer<Float>?) {
         // One token: the integer matvec; a batch: integer kernels or dequantized strips + sgemm,
-        // whichever is faster for the batch size and type (WeightMatrix.blasMinTokens).
+        // whichever is faster for the batch size and type (WeightMatrix.blasMinTokens(threads:)).
         w.matmul(x, tokens: T, y, scratch: s.matScratch, pool: s.pool)
         if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
         hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)

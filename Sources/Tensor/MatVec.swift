@@ -42,7 +42,10 @@ extension WeightMatrix {
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         guard tokens > 0 else { return }
         if tokens == 1 { return matvec(x, y, scratch: scratch, pool: pool) }
-        if rowsKernel != nil && tokens < blasMinTokens {
+        let blasFrom = blasMinTokens(threads: pool.threads)
+        if tileKernel != nil && tokens < blasFrom {
+            matmulTiled(x, tokens: tokens, y, scratch: scratch, pool: pool)
+        } else if rowsKernel != nil && tokens < blasFrom {
             matmulIntegerKernels(x, tokens: tokens, y, scratch: scratch, pool: pool)
         } else {
             matmulBLAS(x, tokens: tokens, y, scratch: scratch, pool: pool)
@@ -70,11 +73,55 @@ extension WeightMatrix {
         }
     }
 
+    /// Tokens per tile-kernel call: each call unpacks its rows once, so the unpacking is paid
+    /// once per `tileTokens` tokens while their activations (≤ 64 × 8960 bytes) stay in L2.
+    static let tileTokens = 64
+
+    /// The tile-kernel path of `matmul`: every chunk of rows is unpacked once per group of
+    /// tokens and multiplied with each token by integer arithmetic, giving for every token
+    /// exactly what `matvec` gives (types with a tile kernel only; public for the benchmark).
+    public func matmulTiled(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                            scratch: MatVecScratch, pool: ThreadPool) {
+        guard let kernel = tileKernel else { preconditionFailure("matmulTiled: \(type) has no tile kernel") }
+        precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
+        let n = cols, m = rows, stride = rowBytes, base = data, format = activationFormat!
+        scratch.reserve(tokens: tokens)
+        let s = scratch
+        pool.parallelFor(tokens, grain: 8) { range in
+            for t in range { s.quantize(x + t * n, count: n, format: format, token: t) }
+        }
+        let views = UnsafePointer(scratch.views)
+        let perThread = (strata_tile_scratch_bytes(Int32(n)) + 63) / 64 * 64
+        let unpacked = scratch.unpackScratch(bytes: perThread * pool.threads)
+        let group = Self.tileTokens
+        pool.parallelFor(rows, chunk: 16) { range, slot in
+            for t0 in Swift.stride(from: 0, to: tokens, by: group) {
+                kernel(Int32(n), base + range.lowerBound * stride, stride, Int32(range.count), Int32(min(group, tokens - t0)),
+                       views + t0, y + t0 * m + range.lowerBound, m, unpacked + slot * perThread)
+            }
+        }
+    }
+
     /// From this many tokens on, dequantized tiles + sgemm beat the integer kernels.
-    /// Measured with `bench-kernels --matmul-only` (576×1536 and 2048×2048, 2 threads, loaded
-    /// machine): the 32-blocks types cross over between 48 and 64 tokens, the K types between
-    /// 128 and 256 (their integer kernels do more per byte, their dequantization costs more).
-    public var blasMinTokens: Int { activationBlock == 256 ? 192 : 64 }
+    /// Measured on whole models with `bench-llm --blas-min-tokens` (SmolLM2-135M Q4_1 and
+    /// Qwen2.5-1.5B Q4_K_M, prompt tokens/s, this host, other work paused):
+    /// - 2 threads: sgemm run from both pool threads went no faster than on one thread up to
+    ///   320 tokens, then jumped (SmolLM2 pp320 94 t/s vs 158 on the tile kernels, pp384 213 vs
+    ///   168; Qwen pp256 7.8 vs 21.7, pp512 22.3 vs 21.7): tile kernels below 384 tokens.
+    /// - 1 thread: 64 for the 32-blocks types, 192 for the K types, as measured before the tile
+    ///   kernels existed. sgemm now wins on Q4_1 from 32 tokens and the tile kernels win on
+    ///   Q4_K at every length (by 5% at 512), but the two paths round differently and the
+    ///   grounded-Q&A evaluations recorded on one thread must keep one arithmetic until they
+    ///   are complete; then this becomes 32 and "never" respectively.
+    public func blasMinTokens(threads: Int) -> Int {
+        if let forced = Self.blasMinTokensOverride { return forced }
+        if threads > 1 && tileKernel != nil { return 384 }
+        return activationBlock == 256 ? 192 : 64
+    }
+
+    /// For benchmarks comparing the prompt paths on whole models (`bench-llm --blas-min-tokens`);
+    /// nil in the product.
+    nonisolated(unsafe) public static var blasMinTokensOverride: Int?
 
     /// Each pool thread claims strips of `MatVecScratch.tileRows` weight rows, dequantizes
     /// one into its own tile and multiplies it with all tokens by a single-threaded sgemm.

@@ -75,4 +75,20 @@ public struct WeightMatrix: @unchecked Sendable {
         default: return nil
         }
     }
+
+    typealias TileKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, Int32, UnsafePointer<strata_q8_act>?,
+                                           UnsafeMutablePointer<Float>?, Int, UnsafeMutableRawPointer?) -> Void
+
+    /// Whether `matmulTiled` can run for this type.
+    public var hasTileKernel: Bool { tileKernel != nil }
+
+    /// The prefill kernel that unpacks each row once for many tokens (nil: no such kernel).
+    var tileKernel: TileKernel? {
+        switch type {
+        case .q4_1: return strata_tile_q4_1
+        case .q4_K: return strata_tile_q4_K
+        case .q6_K: return strata_tile_q6_K
+        default: return nil
+        }
+    }
 }

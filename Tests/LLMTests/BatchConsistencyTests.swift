@@ -1,7 +1,8 @@
 import XCTest
 @testable import LLM
 
-/// Prompt processing in one batch (sgemm on dequantized tiles) and token by token (quantized
+/// Prompt processing in one batch (integer tile kernels or sgemm on dequantized strips by
+/// length and threads; batch attention through sgemm) and token by token (quantized
 /// matvec) must agree.
 final class BatchConsistencyTests: XCTestCase {
     let prompt: [Int32] = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2, 198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198]

@@ -40,6 +40,53 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    typealias TileKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, Int32, UnsafePointer<strata_q8_act>?,
+                                           UnsafeMutablePointer<Float>?, Int, UnsafeMutableRawPointer?) -> Void
+    static let tileVariants: [GGMLType: (generic: TileKernel, avx2: TileKernel)] = [
+        .q4_1: (strata_tile_q4_1_generic, strata_tile_q4_1_avx2), .q4_K: (strata_tile_q4_K_generic, strata_tile_q4_K_avx2),
+        .q6_K: (strata_tile_q6_K_generic, strata_tile_q6_K_avx2),
+    ]
+
+    /// The tile kernels (prefill: each row unpacked once for many tokens) give, token by
+    /// token, exactly the row kernels' bits, portable and AVX2 alike: what a prompt computes
+    /// is what decoding it token by token would. 96 columns: Q4_1's odd tail block.
+    func testTileKernelsEqualRowKernelsBitForBit() throws {
+        let rows = 37, tokens = 5
+        for (type, tile) in Self.tileVariants {
+            for cols in type == .q4_1 ? [96, 1024] : [256, 1024] {
+                let w = try RandomWeights(type, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
+                let x = randomVector(tokens * cols, seed: 21, scale: 3)
+                let scratch = MatVecScratch(maxCols: cols)
+                scratch.reserve(tokens: tokens)
+                x.withUnsafeBufferPointer { xp in
+                    for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: w.matrix.activationFormat!, token: t) }
+                }
+                let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
+                defer { unpack.deallocate() }
+                let row = Self.variants[type]!
+                let pairs: [(TileKernel, Kernel, String)] = [(tile.generic, row.generic, "generic")]
+                    + (strata_cpu_supports_avx2_fma() != 0 ? [(tile.avx2, row.avx2, "AVX2")] : [])
+                for (tileKernel, rowKernel, name) in pairs {
+                    let ldy = rows + 3  // a stride wider than the rows, as matmul's y is
+                    var y = [Float](repeating: .nan, count: tokens * ldy), one = [Float](repeating: 0, count: rows)
+                    // Rows 1..<rows: an offset start, as a chunk of a pool's split has.
+                    y.withUnsafeMutableBufferPointer {
+                        tileKernel(Int32(cols), w.matrix.row(1), w.matrix.rowBytes, Int32(rows - 1), Int32(tokens),
+                                   scratch.views, $0.baseAddress! + 1, ldy, unpack)
+                    }
+                    for t in 0..<tokens {
+                        one.withUnsafeMutableBufferPointer { rowKernel(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), scratch.views + t, $0.baseAddress!) }
+                        for r in 1..<rows {
+                            XCTAssertEqual(y[t * ldy + r].bitPattern, one[r].bitPattern, "\(type) \(cols) cols \(name) token \(t) row \(r): tile \(y[t * ldy + r]) vs row \(one[r])")
+                        }
+                        XCTAssertTrue(y[t * ldy].isNaN && y[t * ldy + rows + 2].isNaN, "\(type) \(name): wrote outside its rows")
+                    }
+                    XCTAssertNotEqual(one.filter { $0 != 0 }.count, 0)
+                }
+            }
+        }
+    }
+
     /// Σ|w|·|d·q| over the row: the scale of the float sums being re-associated.
     private func absoluteDot(_ m: WeightMatrix, _ r: Int, _ a: strata_q8_act) -> Float {
         var w = [Float](repeating: 0, count: m.cols)
@@ -87,18 +134,18 @@ final class KernelTests: XCTestCase {
     }
 
     /// matmul agrees with one matvec per token on both paths (integer kernels below
-    /// `blasMinTokens`, dequantized tiles + sgemm from there on).
+    /// `blasMinTokens`, bit for bit; dequantized tiles + sgemm from there on).
     func testMatmulMatchesMatvecPerToken() throws {
         let pool = ThreadPool(threads: 2)
-        for type in [GGMLType.q4_1, .q6_K, .f16] {
+        for type in [GGMLType.q4_1, .q4_K, .q6_K, .q8_0, .f16] {
             let rows = 100, cols = 256
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 42)
             let scratch = MatVecScratch(maxCols: cols)
-            for tokens in [3, w.matrix.blasMinTokens + 1] {
+            for tokens in [3, w.matrix.blasMinTokens(threads: pool.threads) + 1] {
                 let x = randomVector(tokens * cols, seed: 8)
                 var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
                 x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.matrix.matmul(xp.baseAddress!, tokens: tokens, $0.baseAddress!, scratch: scratch, pool: pool) } }
-                let blas = tokens >= w.matrix.blasMinTokens || w.matrix.activationBlock == 0  // float weights: always BLAS
+                let blas = tokens >= w.matrix.blasMinTokens(threads: pool.threads) || w.matrix.activationBlock == 0  // float weights: always BLAS
                 var dense = [Float](repeating: 0, count: cols)
                 for t in 0..<tokens {
                     x.withUnsafeBufferPointer { xp in one.withUnsafeMutableBufferPointer { w.matrix.matvec(xp.baseAddress! + t * cols, $0.baseAddress!, scratch: scratch, pool: pool) } }
@@ -111,7 +158,7 @@ final class KernelTests: XCTestCase {
                             XCTAssertEqual(Double(y[t * rows + r]), exact, accuracy: 1e-5 * magnitude, "\(type) BLAS path t \(t) r \(r)")
                         } else {
                             // Same kernels on the same quantized activations as matvec.
-                            XCTAssertEqual(y[t * rows + r], one[r], accuracy: 1e-6 * max(1, abs(one[r])), "\(type) tokens \(tokens) t \(t) r \(r)")
+                            XCTAssertEqual(y[t * rows + r].bitPattern, one[r].bitPattern, "\(type) tokens \(tokens) t \(t) r \(r): \(y[t * rows + r]) vs \(one[r])")
                         }
                     }
                 }

@@ -4,7 +4,7 @@ import Tensor
 // bench-kernels: GB/s of weight bytes for matvec per type and shape, on 1 and 2 threads,
 // against the reference figures; then prefill (matmul) integer kernels vs dequantize+sgemm.
 // Usage: swift run bench-kernels [--quick] [--cached] [--types Q4_1,Q6_K] [--shape 576x1536]
-//        [--no-matmul | --matmul-only] [--decode]   (--decode: SmolLM2 decode-step estimate)
+//        [--no-matmul | --matmul-only] [--matmul-threads 1|2] [--decode]   (--decode: SmolLM2 decode-step estimate)
 // Figures are noisy on this shared 2-core machine: run twice and compare.
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -89,6 +89,9 @@ func matvecGBps(_ w: Weights, pool: ThreadPool, cpuTime: Bool = false) -> Double
 }
 
 let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2)]
+// As the engine does: the pool's threads are the only threads. Left at its default, OpenBLAS
+// ran two threads of its own inside each pool thread, so "1 thread" sgemm used both cores.
+BLAS.setThreads(1)
 var shapes = quick ? [(2048, 2048)] : [(2048, 2048), (576, 1536), (1536, 8960)]
 if let i = arguments.firstIndex(of: "--shape"), arguments.index(after: i) < arguments.endIndex {
     let parts = arguments[arguments.index(after: i)].split(separator: "x").compactMap { Int($0) }
@@ -158,27 +161,36 @@ if arguments.contains("--decode") {
 }
 
 if arguments.contains("--no-matmul") { exit(0) }
-print("\nmatmul 576x1536 and 2048x2048, µs per token (2 threads): integer kernels vs dequantize+sgemm")
+// Prefill: the integer row kernels token by token, the tile kernels (each row unpacked once
+// per 64 tokens) and dequantize + sgemm, on SmolLM2's and Qwen2.5-1.5B's projection shapes.
+let matmulThreads = arguments.firstIndex(of: "--matmul-threads").flatMap { i in
+    arguments.index(after: i) < arguments.endIndex ? Int(arguments[arguments.index(after: i)]) : nil } ?? 2
+let matmulPool = matmulThreads == 1 ? pools[0] : pools[1]
+let matmulShapes = arguments.contains("--shape") ? shapes : [(576, 1536), (1536, 1536), (8960, 1536), (1536, 8960)]
+print("\nmatmul, µs per token (\(matmulThreads) thread\(matmulThreads == 1 ? "" : "s")): integer row kernels / tile kernels / dequantize+sgemm")
 for type in types where type != .f32 && type != .f16 && type != .bf16 {
-    for (rows, cols) in [(576, 1536), (2048, 2048)] {
-        let w = try Weights(type, rows: rows, cols: cols)
+    for (rows, cols) in matmulShapes {
+        let w = try Weights(type, rows: rows, cols: cols, copies: 1)
         let m = w.matrices[0]
         let scratch = MatVecScratch(maxCols: cols)
-        var line = String(format: "%-5@ %4dx%-5d", type.description as NSString, rows, cols)
-        for tokens in quick ? [8, 64] : [8, 32, 48, 64, 128, 256] {
+        var line = String(format: "%-5@ %5dx%-5d", type.description as NSString, rows, cols)
+        for tokens in quick ? [8, 256] : [8, 32, 64, 128, 192, 256] {
             let x = UnsafeMutablePointer<Float>.allocate(capacity: tokens * cols)
             let y = UnsafeMutablePointer<Float>.allocate(capacity: tokens * rows)
             for i in 0..<(tokens * cols) { x[i] = Float(i % 11) * 0.1 - 0.5 }
-            let reps = max(2, 20 / tokens)
-            var integer = Double.infinity, blas = Double.infinity
+            let reps = max(1, 64 / tokens)
+            var integer = Double.infinity, tiled = Double.infinity, blas = Double.infinity
             for _ in 0..<3 {
-                integer = min(integer, seconds { for _ in 0..<reps { m.matmulIntegerKernels(x, tokens: tokens, y, scratch: scratch, pool: pools[1]) } })
-                blas = min(blas, seconds { for _ in 0..<reps { m.matmulBLAS(x, tokens: tokens, y, scratch: scratch, pool: pools[1]) } })
+                integer = min(integer, seconds { for _ in 0..<reps { m.matmulIntegerKernels(x, tokens: tokens, y, scratch: scratch, pool: matmulPool) } })
+                if m.hasTileKernel {
+                    tiled = min(tiled, seconds { for _ in 0..<reps { m.matmulTiled(x, tokens: tokens, y, scratch: scratch, pool: matmulPool) } })
+                }
+                blas = min(blas, seconds { for _ in 0..<reps { m.matmulBLAS(x, tokens: tokens, y, scratch: scratch, pool: matmulPool) } })
             }
-            line += String(format: "  t=%d: %.1f vs %.1f", tokens, integer / Double(reps * tokens) * 1e6, blas / Double(reps * tokens) * 1e6)
+            let per = { (t: Double) in t.isFinite ? String(format: "%.0f", t / Double(reps * tokens) * 1e6) : "-" }
+            line += "  t=\(tokens): \(per(integer))/\(per(tiled))/\(per(blas))"
             x.deallocate(); y.deallocate()
         }
         print(line)
     }
 }
-print("(matmul switches to sgemm from blasMinTokens: 64 for the 32-blocks types, 192 for the K types)")

@@ -1,9 +1,11 @@
 import Foundation
 import LLM
+import Tensor
 
 // Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
 // on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
-// Usage: swift run -c release bench-llm [--quick] [--llama-bench PATH]
+// Usage: swift run -c release bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads 1|2] [--pp 64,256]
+//        [--blas-min-tokens N]
 //
 // The recorded figures were taken on the host the VM had then; a VM can land on a slower host
 // (the same sgemm has measured 2.8x slower), so with --llama-bench (or $LLAMA_BENCH) pointing
@@ -48,6 +50,18 @@ func peakRSSMiB() -> Double {
 // Unbuffered writes, so figures survive a timeout when the output is piped.
 func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 let quick = CommandLine.arguments.contains("--quick")
+// --blas-min-tokens N: prompts of N tokens or more go to dequantize+sgemm, shorter ones to the
+// integer kernels (default: the engine's per-type thresholds). --models smollm2|qwen: one model.
+if let i = CommandLine.arguments.firstIndex(of: "--blas-min-tokens"), i + 1 < CommandLine.arguments.count {
+    guard let n = Int(CommandLine.arguments[i + 1]), n > 0 else { print("--blas-min-tokens wants a positive count"); exit(2) }
+    WeightMatrix.blasMinTokensOverride = n
+}
+// --pp 64,256: prompt lengths to time on both thread counts (default: pp128 on 2, pp512 on both).
+let ppList = CommandLine.arguments.firstIndex(of: "--pp").flatMap { i in
+    i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1].split(separator: ",").compactMap { Int($0) } : nil }
+let threadList = CommandLine.arguments.firstIndex(of: "--threads").flatMap { i in
+    i + 1 < CommandLine.arguments.count ? Int(CommandLine.arguments[i + 1]).map { [$0] } : nil } ?? [2, 1]
+let only = CommandLine.arguments.firstIndex(of: "--models").flatMap { i in i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil }
 let refs = FileManager.default.contents(atPath: "../shared/reference/llama.cpp/bench_llama_bench.json")
     .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
 let models = [("models/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-instruct-q4_1"),
@@ -64,11 +78,12 @@ emit("model                                test    thr   ours t/s   llama.cpp (r
 for (path, name) in models {
     guard FileManager.default.fileExists(atPath: path) else { print("\(name): absent, skipped"); continue }
     if quick && name.hasPrefix("qwen") { continue }
-    for threads in [2, 1] {
+    if let only, !name.hasPrefix(only) { continue }
+    for threads in threadList {
         let engine = try Engine(path: path, context: 640, threads: threads, batchSize: 512)
         let vocab = Int32(engine.config.vocabularySize)
         var rng = SystemRandomNumberGenerator()
-        for pp in [128, 512] where !(threads == 1 && pp == 128) {
+        for pp in ppList ?? [128, 512] where ppList != nil || !(threads == 1 && pp == 128) {
             let prompt = (0..<pp).map { _ in Int32.random(in: 0..<vocab, using: &rng) }
             var best = 0.0
             for _ in 0..<2 {

@@ -10,13 +10,6 @@ int strata_cpu_supports_avx2_fma(void);
 static inline void strata_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
-/// Σ q[i]·x[r][i] as int32 for rows [0, rows) of a row-major int8 matrix (rows `d` bytes
-/// apart), every value in [-127, 127] (the vector index's int8 copy against an int8 query).
-/// Portable and AVX2 variants as above; the Swift reference twin is QuantizedRows.referenceDot.
-void strata_i8_dots(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
-void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
-void strata_i8_dots_avx2(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out);
-
 #endif
 }
 
@@ -48,6 +41,25 @@ STRATA_DECLARE_ROWS(q8_0)
 STRATA_DECLARE_ROWS(q4_K)
 STRATA_DECLARE_ROWS(q5_K)
 STRATA_DECLARE_ROWS(q6_K)
+
+/// The prompt (prefill) product: y[t·ldy + r] = Σ_i W[r,i]·a[t][i] for rows [0, rows) and
+/// tokens [0, tokens), `a` holding one activation view per token. Each weight row is unpacked
+/// once into `scratch` (at least strata_tile_scratch_bytes(n) bytes, 32-byte aligned) and then
+/// multiplied with every token, so the unpacking is paid once per row instead of once per
+/// token. Every result equals the matching strata_rows_T variant's for that token bit for bit
+/// (same integer lanes, same float order), so a prompt computes what decoding it would; the
+/// Swift reference twin is therefore ReferenceDot.dot token by token, as for the row kernels.
+#define STRATA_DECLARE_TILE(T) \
+    void strata_tile_##T(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch); \
+    void strata_tile_##T##_generic(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch); \
+    void strata_tile_##T##_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+
+STRATA_DECLARE_TILE(q4_1)
+STRATA_DECLARE_TILE(q4_K)
+STRATA_DECLARE_TILE(q6_K)
+
+/// Bytes of scratch the tile kernels need for rows of n elements.
+size_t strata_tile_scratch_bytes(int n);
 
 /// Σ q[i]·x[r][i] as int32 for rows [0, rows) of a row-major int8 matrix (rows `d` bytes
 /// apart), every value in [-127, 127] (the vector index's int8 copy against an int8 query).

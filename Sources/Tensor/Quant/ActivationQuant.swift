@@ -22,7 +22,10 @@ public final class MatVecScratch {
         reserve(tokens: 1)
     }
 
-    deinit { q.deallocate(); d.deallocate(); s.deallocate(); bsums.deallocate(); tileBuffer?.deallocate() }
+    deinit {
+        q.deallocate(); d.deallocate(); s.deallocate(); bsums.deallocate(); views.deallocate()
+        tileBuffer?.deallocate(); unpackBuffer?.deallocate()
+    }
 
     /// Rows of weights dequantized at a time per thread for the BLAS path of `matmul`:
     /// 128 rows × 8960 cols × 4 B = 4.6 MB per thread at most; sgemm wants wide strips (64 rows
@@ -40,17 +43,35 @@ public final class MatVecScratch {
         return tileBuffer!
     }
 
+    /// Per-thread scratch for the tile kernels' unpacked rows (32-byte aligned loads).
+    private var unpackBuffer: UnsafeMutableRawPointer?
+    private var unpackCapacity = 0
+
+    /// `bytes` of 64-byte aligned scratch, allocated on first use by prefill.
+    func unpackScratch(bytes: Int) -> UnsafeMutableRawPointer {
+        if let b = unpackBuffer, unpackCapacity >= bytes { return b }
+        unpackBuffer?.deallocate()
+        unpackBuffer = .allocate(byteCount: bytes, alignment: 64)
+        unpackCapacity = bytes
+        return unpackBuffer!
+    }
+
+    /// `activations(token:)` for every reserved token, for the tile kernels.
+    private(set) var views: UnsafeMutablePointer<strata_q8_act> = .allocate(capacity: 1)
+
     /// Grows the buffers to hold `tokens` rows of activations; only `matmul` with a larger
     /// batch than ever before allocates.
     func reserve(tokens: Int) {
         guard tokens > tokenCapacity else { return }
-        q.deallocate(); d.deallocate(); s.deallocate(); bsums.deallocate()
+        q.deallocate(); d.deallocate(); s.deallocate(); bsums.deallocate(); views.deallocate()
         let padded = (maxCols + 255) / 256 * 256
         q = .allocate(capacity: padded * tokens)
         d = .allocate(capacity: padded / 32 * tokens)
         s = .allocate(capacity: padded / 32 * tokens)
         bsums = .allocate(capacity: padded / 16 * tokens)
         tokenCapacity = tokens
+        views = .allocate(capacity: tokens)
+        for t in 0..<tokens { views[t] = activations(token: t) }
     }
 
     /// Strides between tokens in each buffer.
