@@ -107,7 +107,8 @@ extension WeightMatrix {
     /// Qwen2.5-1.5B Q4_K_M, prompt tokens/s, this host, other work paused):
     /// - 2 threads: sgemm run from both pool threads went no faster than on one thread up to
     ///   320 tokens, then jumped (SmolLM2 pp320 94 t/s vs 158 on the tile kernels, pp384 213 vs
-    ///   168; Qwen pp256 7.8 vs 21.7, pp512 22.3 vs 21.7): tile kernels below 384 tokens.
+    ///   168; Qwen pp256 7.8 vs 21.7, pp512 22.3 vs 21.7): integer kernels below 384 tokens,
+    ///   for the types without tile kernels too (Qwen's row kernels ran pp128 at 22.0).
     /// - 1 thread: 64 for the 32-blocks types, 192 for the K types, as measured before the tile
     ///   kernels existed. sgemm now wins on Q4_1 from 32 tokens and the tile kernels win on
     ///   Q4_K at every length (by 5% at 512), but the two paths round differently and the
@@ -115,7 +116,7 @@ extension WeightMatrix {
     ///   are complete; then this becomes 32 and "never" respectively.
     public func blasMinTokens(threads: Int) -> Int {
         if let forced = Self.blasMinTokensOverride { return forced }
-        if threads > 1 && tileKernel != nil { return 384 }
+        if threads > 1 && rowsKernel != nil { return 384 }
         return activationBlock == 256 ? 192 : 64
     }
 
