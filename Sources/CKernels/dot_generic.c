@@ -160,7 +160,8 @@ STRATA_GENERIC_TILE(q4_1)
 STRATA_GENERIC_TILE(q4_K)
 STRATA_GENERIC_TILE(q6_K)
 
-size_t strata_tile_scratch_bytes(int n) { return 3 * (size_t)n + 256; }
+// The interleaved Q4_K kernel keeps 8 rows: 8n weight bytes + n of scales + n/2 of mins + n/4 of d.
+size_t strata_tile_scratch_bytes(int n) { return 10 * (size_t)n + 256; }
 
 void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
     for (int r = 0; r < rows; r++, x += d) {

@@ -162,7 +162,8 @@ if arguments.contains("--decode") {
 
 if arguments.contains("--no-matmul") { exit(0) }
 // Prefill: the integer row kernels token by token, the tile kernels (each row unpacked once
-// per 64 tokens) and dequantize + sgemm, on SmolLM2's and Qwen2.5-1.5B's projection shapes.
+// per 64 tokens; Q4_K on 2 threads: eight rows interleaved) and dequantize + sgemm, on
+// SmolLM2's and Qwen2.5-1.5B's projection shapes.
 let matmulThreads = arguments.firstIndex(of: "--matmul-threads").flatMap { i in
     arguments.index(after: i) < arguments.endIndex ? Int(arguments[arguments.index(after: i)]) : nil } ?? 2
 let matmulPool = matmulThreads == 1 ? pools[0] : pools[1]
