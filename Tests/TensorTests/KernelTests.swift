@@ -87,31 +87,32 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// Q4_K's interleaved kernel (8 rows a step, the rest through the tile kernel) against the
+    /// The interleaved kernels (8 rows a step, the rest through the tile kernel) against the
     /// AVX2 row kernel token by token: the same integer sums scaled per block instead of per
     /// lane, so equal up to float re-association, 1e-5 of Σ|block terms|.
-    func testInterleavedQ4KMatchesRowKernel() throws {
+    func testInterleavedKernelsMatchRowKernels() throws {
         guard strata_cpu_supports_avx2_fma() != 0 else { throw XCTSkip("no AVX2") }
         let rows = 37, tokens = 5
-        for cols in [256, 1536] {
-            let w = try RandomWeights(.q4_K, rows: rows, cols: cols, seed: 5 &+ UInt64(cols))
+        for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q4_1, 96), (.q4_1, 1536)] {
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 5 &+ UInt64(cols))
             let x = randomVector(tokens * cols, seed: 33, scale: 3)
             let scratch = MatVecScratch(maxCols: cols)
             scratch.reserve(tokens: tokens)
             x.withUnsafeBufferPointer { xp in
-                for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: .q8_K, token: t) }
+                for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: w.matrix.activationFormat!, token: t) }
             }
             let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
             defer { unpack.deallocate() }
             var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
             y.withUnsafeMutableBufferPointer {
-                strata_gemm8_q4_K_avx2(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+                let kernel = type == .q4_K ? strata_gemm8_q4_K_avx2 : strata_gemm8_q4_1_avx2
+                kernel(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
             }
             for t in 0..<tokens {
-                one.withUnsafeMutableBufferPointer { strata_rows_q4_K_avx2(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), scratch.views + t, $0.baseAddress!) }
+                one.withUnsafeMutableBufferPointer { Self.variants[type]!.avx2(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), scratch.views + t, $0.baseAddress!) }
                 for r in 0..<rows {
                     let magnitude = absoluteDot(w.matrix, r, scratch.views[t])
-                    XCTAssertEqual(y[t * rows + r], one[r], accuracy: 1e-5 * magnitude + 1e-6, "\(cols) cols token \(t) row \(r)")
+                    XCTAssertEqual(y[t * rows + r], one[r], accuracy: 1e-5 * magnitude + 1e-6, "\(type) \(cols) cols token \(t) row \(r)")
                 }
             }
         }
@@ -172,8 +173,8 @@ final class KernelTests: XCTestCase {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 42)
             let scratch = MatVecScratch(maxCols: cols)
             let blasFrom = w.matrix.blasMinTokens(threads: pool.threads)
-            // Q4_K on two threads: the interleaved kernel, equal up to float rounding.
-            let bitExact = !(type == .q4_K && pool.threads > 1)
+            // Q4_K and Q4_1 on two threads: the interleaved kernels, equal up to float rounding.
+            let bitExact = !([.q4_K, .q4_1].contains(type) && pool.threads > 1)
             for tokens in [3, min(blasFrom, 400) + 1] {
                 let x = randomVector(tokens * cols, seed: 8)
                 var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
