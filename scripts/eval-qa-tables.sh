@@ -11,7 +11,8 @@
 # after the question, so the engine reuses everything before it and the pair costs about one run.
 # An interrupted pair has answered the same questions. --print only prints the figures recorded so
 # far, the on run's with on minus off and its 95% interval. LIMIT, SEED and THREADS override
-# 300, 1 and 2.
+# 300, 1 and 1: the tables are recorded on one thread (two runs side by side on two cores), and a
+# file made on one thread is not resumed on two, which round prompts differently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STRATA=.build/release/strata
@@ -42,7 +43,7 @@ for run in "${runs[@]}"; do
     common=(eval qa --beir "$beir" --limit "$LIMIT" --seed "$SEED" --holdout "$holdout" --model "$model")
     if [ $print_only = 0 ]; then
         echo "== $run: asking (log in $OUT/$run.log)"
-        "$STRATA" "${common[@]}" --threads "${THREADS:-2}" --records "$OUT/$run-on.jsonl" --also-off "$OUT/$run-off.jsonl" \
+        "$STRATA" "${common[@]}" --threads "${THREADS:-1}" --records "$OUT/$run-on.jsonl" --also-off "$OUT/$run-off.jsonl" \
             > "$OUT/$run.log" 2>&1 || { echo "$run failed: see $OUT/$run.log" >&2; exit 1; }
     fi
     # The on run's figures end with on minus off on the questions both answered (paired bootstrap).

@@ -131,15 +131,19 @@ struct EvalQACommand: CLICommand {
         var offOptions = options
         offOptions.layers = .none
 
-        let run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
+        var run = RecordsFile.Run(beir: dir, seed: seed, holdout: holdout, model: qa.generator.modelID,
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k,
                                   layers: options.layers.description, minCoverage: qa.pack.retrieval.minCoverage,
-                                  minEvidence: qa.pack.retrieval.minEvidence, pipeline: KnowledgeQA.revision)
+                                  minEvidence: qa.pack.retrieval.minEvidence, pipeline: KnowledgeQA.revision,
+                                  // The extractive baseline has no prompt arithmetic: any thread count resumes it.
+                                  arithmetic: WeightMatrix.promptArithmetic(threads: qa.generator is LLMGenerator ? threads : 1))
         var records: RecordsFile? = nil, offRecords: RecordsFile? = nil
         var done: [String: QAMetrics.Outcome] = [:]
         if fromRecords, let path = args.value("records") {
             // Only read: the file may belong to a run still writing it.
             let recorded = try RecordsFile.read(path)
+            // Printing computes nothing: the thread count of this command does not matter.
+            run.arithmetic = recorded.run.arithmetic
             guard recorded.run == run else {
                 throw CLIError.failed("\(path) holds another run (\(RecordsFile.differences(recorded.run, run))) — repeat that run's options")
             }

@@ -2,6 +2,7 @@ import Foundation
 import Assistant
 import Knowledge
 import Prompts
+import Tensor
 
 /// `eval qa --records FILE`: one JSON line per evaluated question after a header line naming
 /// the run, so a multi-hour evaluation survives an interruption and its answers can be read
@@ -26,6 +27,9 @@ struct RecordsFile {
         /// `KnowledgeQA.revision` of the build that asked. Files from before this field were
         /// written by revision 1.
         var pipeline: Int?
+        /// `WeightMatrix.promptArithmetic(threads:)` of the run (one thread and several round
+        /// differently). Files from before this field: "row-exact", as every thread count was then.
+        var arithmetic: String?
     }
 
     struct Record: Codable {
@@ -118,6 +122,7 @@ struct RecordsFile {
             throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
         }
         run.pipeline = run.pipeline ?? 1
+        run.arithmetic = run.arithmetic ?? WeightMatrix.promptArithmetic(threads: 1)
         var done: [String: QAMetrics.Outcome] = [:]
         for (i, line) in lines.dropFirst().enumerated() {
             guard let r = try? decoder.decode(Record.self, from: Data(line)) else {

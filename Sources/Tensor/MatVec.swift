@@ -123,6 +123,13 @@ extension WeightMatrix {
         return activationBlock == 256 ? 192 : 64
     }
 
+    /// Names the prompt arithmetic a pool of `threads` gets — which kernels, which switch
+    /// points — so that records of a long evaluation made with one are never resumed with the
+    /// other: one thread keeps the bit-exact tile kernels and the sgemm switch at 64 / 192
+    /// tokens (what every thread count did before the interleaved kernels); two or more use
+    /// the interleaved kernels, which round differently.
+    public static func promptArithmetic(threads: Int) -> String { threads > 1 ? "interleaved" : "row-exact" }
+
     /// For benchmarks comparing the prompt paths on whole models (`bench-llm --blas-min-tokens`);
     /// nil in the product.
     nonisolated(unsafe) public static var blasMinTokensOverride: Int?

@@ -33,4 +33,29 @@ final class AskRealModelTests: XCTestCase {
         XCTAssertEqual(refused["text"] as? String, "I cannot find this in the knowledge base.")
         XCTAssertEqual((refused["citations"] as? [Any])?.count, 0, "a refusal never cites")
     }
+
+    /// One thread and two round prompts differently (the interleaved kernels), so `eval qa`
+    /// records made on one thread are not resumed on two; printing them works at any count.
+    func testEvalQARecordsKeepOneArithmetic() throws {
+        try StrataBinary.requireDefaultModels()
+        let dir = try StrataBinary.temporaryFolder("strata-eval-arith")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+        {"_id": "p1", "title": "Card refunds", "text": "Card refunds are paid back to the card within 5 working days."}
+        """.write(to: dir.appendingPathComponent("corpus.jsonl"), atomically: true, encoding: .utf8)
+        try """
+        {"_id": "q1", "text": "How long do card refunds take?", "answerable": true, "answers": ["within 5 working days"], "context_id": "p1"}
+        """.write(to: dir.appendingPathComponent("queries.jsonl"), atomically: true, encoding: .utf8)
+        let records = dir.appendingPathComponent("r.jsonl").path
+        let common = ["eval", "qa", "--beir", dir.path, "--model", "models/SmolLM2-135M-Instruct.Q4_1.gguf", "--records", records]
+        let one = try StrataBinary.run(common + ["--threads", "1"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertTrue(try String(contentsOfFile: records, encoding: .utf8).contains("\"arithmetic\":\"row-exact\""))
+        let two = try StrataBinary.run(common + ["--threads", "2"])
+        XCTAssertEqual(two.status, 1, two.stdout)
+        XCTAssertTrue(two.stderr.contains("arithmetic: row-exact in the file, interleaved now"), two.stderr)
+        let printed = try StrataBinary.run(common + ["--from-records"])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        XCTAssertTrue(printed.stdout.contains("1 question ("), printed.stdout)
+    }
 }
