@@ -70,14 +70,25 @@ final class EngineTurnoverTests: XCTestCase {
         try Reference.require(Reference.smol)
         let prompt = (0..<100).map { Int32(100 + $0 * 37 % 4000) }
         var results: [[Float]] = []
+        var tokens: [[Int32]] = []
         for threads in [2, 1, 2] {
             let e = try Engine(path: Reference.smol, context: 160, threads: threads, batchSize: 128)
             let gen = try e.generate(prompt: prompt, maxTokens: 4, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
             XCTAssertEqual(gen.tokens.count, 4)
+            tokens.append(gen.tokens)
             results.append(try e.logits(for: prompt))
         }
-        // Same arithmetic whatever the thread count (rows are split, never re-associated).
-        XCTAssertEqual(results[0], results[1])
+        // The same thread count gives the same arithmetic, bit for bit, however engines come and
+        // go. One thread and two differ on purpose: two threads keep a Q4_1 prompt in the
+        // interleaved integer kernels (activations rounded to 8 bits), one thread sends a
+        // 100-token prompt to sgemm, so there the bound is LogitsParityTests' (1.5 × llama.cpp's
+        // own spread on this model) and the greedy tokens agree.
         XCTAssertEqual(results[0], results[2])
+        var maxAbs: Float = 0
+        for i in results[0].indices { maxAbs = max(maxAbs, abs(results[0][i] - results[1][i])) }
+        print("1 thread vs 2 threads, 100-token prompt: max abs logit diff \(maxAbs)")
+        XCTAssertLessThan(maxAbs, 1.5 * 1.24)
+        XCTAssertEqual(tokens[0], tokens[1])
+        XCTAssertEqual(tokens[0], tokens[2])
     }
 }
