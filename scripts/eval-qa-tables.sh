@@ -11,8 +11,8 @@
 # after the question, so the engine reuses everything before it and the pair costs about one run.
 # An interrupted pair has answered the same questions. --print only prints the figures recorded so
 # far, the on run's with on minus off and its 95% interval. LIMIT, SEED and THREADS override
-# 300, 1 and 1: the tables are recorded on one thread (two runs side by side on two cores), and a
-# file made on one thread is not resumed on two, which round prompts differently.
+# 300, 1 and 1 (two runs side by side on two cores is the most questions per hour). A file keeps
+# the prompt arithmetic it was begun with (its header names it) on any thread count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STRATA=.build/release/strata

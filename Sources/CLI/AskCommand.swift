@@ -1,5 +1,6 @@
 import Foundation
 import Assistant
+import Tensor
 import Knowledge
 import Prompts
 import LLM
@@ -47,13 +48,14 @@ enum AssistantWiring {
         }
     }
 
-    static func generator(_ args: ParsedArguments, threads: Int = 2) throws -> any TextGenerator {
+    static func generator(_ args: ParsedArguments, threads: Int = 2,
+                          arithmetic: PromptArithmetic = .standard) throws -> any TextGenerator {
         let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
         if model == "extractive" { return ExtractiveGenerator() }
         guard FileManager.default.fileExists(atPath: model) else {
             throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
         }
-        return try LLMGenerator(modelPath: model, threads: threads)
+        return try LLMGenerator(modelPath: model, threads: threads, arithmetic: arithmetic)
     }
 
     /// The sentence encoder for hybrid retrieval and the support check's similarity test; nil

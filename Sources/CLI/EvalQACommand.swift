@@ -123,7 +123,16 @@ struct EvalQACommand: CLICommand {
         if args.value("also-off") != nil, fromRecords || args.has("no-refusal") || args.value("records") == nil {
             throw CLIError.usage("--also-off FILE goes with --records FILE, without --from-records and --no-refusal", command: name)
         }
-        let qa = KnowledgeQA(pack: pack, retriever: retriever, generator: try AssistantWiring.generator(wiringArgs, threads: threads),
+        // A run being resumed keeps the prompt arithmetic its records were made with: the two
+        // round differently, and a table must come from one. (An unreadable file is reported below.)
+        var arithmetic = PromptArithmetic.standard
+        if !fromRecords, let path = args.value("records"), let recorded = try? RecordsFile.read(path),
+           let a = recorded.run.arithmetic.flatMap(PromptArithmetic.init(rawValue:)), a != arithmetic {
+            arithmetic = a
+            printErr("eval qa: \(path) was recorded with the \(a.rawValue) prompt arithmetic — resuming with it")
+        }
+        let qa = KnowledgeQA(pack: pack, retriever: retriever,
+                             generator: try AssistantWiring.generator(wiringArgs, threads: threads, arithmetic: arithmetic),
                              embedder: try AssistantWiring.embedder(args))
         var options = AskOptions()
         options.k = try args.optionalInt("k")
@@ -135,8 +144,9 @@ struct EvalQACommand: CLICommand {
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k,
                                   layers: options.layers.description, minCoverage: qa.pack.retrieval.minCoverage,
                                   minEvidence: qa.pack.retrieval.minEvidence, pipeline: KnowledgeQA.revision,
-                                  // The extractive baseline has no prompt arithmetic: any thread count resumes it.
-                                  arithmetic: WeightMatrix.promptArithmetic(threads: qa.generator is LLMGenerator ? threads : 1))
+                                  // The extractive baseline has no prompt arithmetic; its files keep the label
+                                  // every file had before the field existed, so any of them resumes.
+                                  arithmetic: (qa.generator is LLMGenerator ? arithmetic : .rowExact).rawValue)
         var records: RecordsFile? = nil, offRecords: RecordsFile? = nil
         var done: [String: QAMetrics.Outcome] = [:]
         if fromRecords, let path = args.value("records") {

@@ -27,8 +27,8 @@ struct RecordsFile {
         /// `KnowledgeQA.revision` of the build that asked. Files from before this field were
         /// written by revision 1.
         var pipeline: Int?
-        /// `WeightMatrix.promptArithmetic(threads:)` of the run (one thread and several round
-        /// differently). Files from before this field: "row-exact", as every thread count was then.
+        /// The `PromptArithmetic` of the run (the two round differently). Files from before this
+        /// field: "row-exact", what every prompt used then.
         var arithmetic: String?
     }
 
@@ -122,7 +122,7 @@ struct RecordsFile {
             throw CLIError.failed("\(path) line 1 is not an eval qa records header — pass a new file to --records")
         }
         run.pipeline = run.pipeline ?? 1
-        run.arithmetic = run.arithmetic ?? WeightMatrix.promptArithmetic(threads: 1)
+        run.arithmetic = run.arithmetic ?? PromptArithmetic.rowExact.rawValue
         var done: [String: QAMetrics.Outcome] = [:]
         for (i, line) in lines.dropFirst().enumerated() {
             guard let r = try? decoder.decode(Record.self, from: Data(line)) else {

@@ -1,5 +1,6 @@
 import Foundation
 import Assistant
+import Tensor
 import LLM
 
 /// The local engine seen through the `TextGenerator` protocol the scenarios are written against.
@@ -21,8 +22,8 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
         modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
     }
 
-    convenience init(modelPath: String, context: Int = 4096, threads: Int = 2) throws {
-        try self.init(engine: Engine(path: modelPath, context: context, threads: threads))
+    convenience init(modelPath: String, context: Int = 4096, threads: Int = 2, arithmetic: PromptArithmetic = .standard) throws {
+        try self.init(engine: Engine(path: modelPath, context: context, threads: threads, arithmetic: arithmetic))
     }
 
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {

@@ -33,6 +33,8 @@ public final class Engine: @unchecked Sendable {
     public let pool: ThreadPool
     /// Prompt tokens evaluated per forward call (bounds the activation buffers).
     public let batchSize: Int
+    /// How prompt batches are multiplied; results depend on it, speed on the thread count.
+    public let arithmetic: PromptArithmetic
     private var state: DecoderState?
     /// The tokens whose keys and values `state` holds, when `generate` left it (empty once anyone
     /// else touched the state), and the adapter set they were computed under. A prompt that
@@ -44,7 +46,8 @@ public final class Engine: @unchecked Sendable {
     public var reusesPromptPrefix = true
 
     /// Loads `path`, validating architecture, hyper-parameters, tensor shapes and types.
-    public init(path: String, context requested: Int = 4096, threads: Int = 2, batchSize: Int = 512) throws {
+    public init(path: String, context requested: Int = 4096, threads: Int = 2, batchSize: Int = 512,
+                arithmetic: PromptArithmetic = .standard) throws {
         guard requested > 0 else { throw EngineError.invalidParameter("context size must be positive (got \(requested)) — pass e.g. --ctx 2048") }
         guard threads > 0 else { throw EngineError.invalidParameter("thread count must be positive (got \(threads))") }
         self.path = path
@@ -54,6 +57,7 @@ public final class Engine: @unchecked Sendable {
         context = min(requested, model.config.contextLength)
         self.batchSize = max(1, min(batchSize, context))
         pool = ThreadPool.shared(threads: threads)
+        self.arithmetic = arithmetic
         // Our pool parallelises the BLAS strips (WeightMatrix.matmulBLAS, batch attention);
         // OpenBLAS threads on top would fight it for the cores.
         BLAS.setThreads(1)
@@ -68,7 +72,7 @@ public final class Engine: @unchecked Sendable {
 
     private func sharedState() -> DecoderState {
         if let s = state { return s }
-        let s = DecoderState(config: config, context: context, maxBatch: batchSize, pool: pool)
+        let s = DecoderState(config: config, context: context, maxBatch: batchSize, pool: pool, arithmetic: arithmetic)
         state = s
         return s
     }

@@ -9,6 +9,8 @@ public final class DecoderState: @unchecked Sendable {
     /// Tokens already in the cache (the position of the next token).
     public internal(set) var position = 0
     let pool: ThreadPool
+    /// How prompt batches are multiplied (`PromptArithmetic`); one token always takes the matvec.
+    public let arithmetic: PromptArithmetic
     let kCache, vCache: UnsafeMutablePointer<Float>   // (layer, context, kv_dim) each
     let x, xb: UnsafeMutablePointer<Float>             // (batch, dim) residual stream, normed copy
     let q, att: UnsafeMutablePointer<Float>            // (batch, q_dim) queries, attention output
@@ -24,8 +26,9 @@ public final class DecoderState: @unchecked Sendable {
     var logitRows: Int
     let buffers: [UnsafeMutablePointer<Float>]
 
-    public init(config c: DecoderConfig, context: Int, maxBatch: Int, pool: ThreadPool) {
-        self.context = context; self.maxBatch = maxBatch; self.pool = pool
+    public init(config c: DecoderConfig, context: Int, maxBatch: Int, pool: ThreadPool,
+                arithmetic: PromptArithmetic = .standard) {
+        self.context = context; self.maxBatch = maxBatch; self.pool = pool; self.arithmetic = arithmetic
         func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
             // calloc: pages of the KV cache are only resident once written.
             calloc(max(n, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
@@ -116,7 +119,7 @@ extension DecoderModel {
         let rows = T - logitsFrom
         Ops.rmsNorm(s.x + logitsFrom * dim, outputNorm, s.xb, rows: rows, dim: dim, eps: c.rmsEpsilon)
         s.ensureLogitRows(rows, vocab: c.vocabularySize)
-        output.matmul(s.xb, tokens: rows, s.logits, scratch: s.matScratch, pool: s.pool)
+        output.matmul(s.xb, tokens: rows, s.logits, scratch: s.matScratch, pool: s.pool, arithmetic: s.arithmetic)
         return s.logits
     }
 
@@ -125,8 +128,8 @@ extension DecoderModel {
     private func project(_ w: WeightMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
                          _ y: UnsafeMutablePointer<Float>, _ T: Int, _ s: DecoderState, bias: UnsafePointer<Float>?) {
         // One token: the integer matvec; a batch: integer kernels or dequantized strips + sgemm,
-        // whichever is faster for the batch size and type (WeightMatrix.blasMinTokens(threads:)).
-        w.matmul(x, tokens: T, y, scratch: s.matScratch, pool: s.pool)
+        // as the state's arithmetic says for the batch size and type (WeightMatrix.blasMinTokens).
+        w.matmul(x, tokens: T, y, scratch: s.matScratch, pool: s.pool, arithmetic: s.arithmetic)
         if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
         hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)
     }

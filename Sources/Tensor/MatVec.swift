@@ -38,13 +38,13 @@ extension WeightMatrix {
     /// weight rows is read from memory once and reused from cache for every token; float
     /// types and large batches go to OpenBLAS (see `blasMinTokens`).
     public func matmul(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
-                       scratch: MatVecScratch, pool: ThreadPool) {
+                       scratch: MatVecScratch, pool: ThreadPool, arithmetic: PromptArithmetic = .standard) {
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         guard tokens > 0 else { return }
         if tokens == 1 { return matvec(x, y, scratch: scratch, pool: pool) }
-        let blasFrom = blasMinTokens(threads: pool.threads)
+        let blasFrom = blasMinTokens(arithmetic)
         if tileKernel != nil && tokens < blasFrom {
-            matmulTiled(x, tokens: tokens, y, scratch: scratch, pool: pool)
+            matmulTiled(x, tokens: tokens, y, scratch: scratch, pool: pool, arithmetic: arithmetic)
         } else if rowsKernel != nil && tokens < blasFrom {
             matmulIntegerKernels(x, tokens: tokens, y, scratch: scratch, pool: pool)
         } else {
@@ -81,8 +81,8 @@ extension WeightMatrix {
     /// tokens and multiplied with each token by integer arithmetic, giving for every token
     /// exactly what `matvec` gives (types with a tile kernel only; public for the benchmark).
     public func matmulTiled(_ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
-                            scratch: MatVecScratch, pool: ThreadPool) {
-        guard let kernel = tileKernel(threads: pool.threads) else { preconditionFailure("matmulTiled: \(type) has no tile kernel") }
+                            scratch: MatVecScratch, pool: ThreadPool, arithmetic: PromptArithmetic = .standard) {
+        guard let kernel = tileKernel(arithmetic) else { preconditionFailure("matmulTiled: \(type) has no tile kernel") }
         precondition(cols <= scratch.maxCols, TensorError.scratchTooSmall(needed: cols, capacity: scratch.maxCols).description)
         let n = cols, m = rows, stride = rowBytes, base = data, format = activationFormat!
         scratch.reserve(tokens: tokens)
@@ -102,33 +102,27 @@ extension WeightMatrix {
         }
     }
 
-    /// From this many tokens on, dequantized tiles + sgemm beat the integer kernels.
-    /// Measured on whole models with `bench-llm --blas-min-tokens` (SmolLM2-135M Q4_1 and
-    /// Qwen2.5-1.5B Q4_K_M, prompt tokens/s, this host, other work paused):
-    /// - 2 threads: sgemm run from both pool threads went no faster than on one thread up to
+    /// From this many tokens on, `arithmetic` sends a prompt to dequantized tiles + sgemm.
+    /// The switch points were measured on whole models with `bench-llm --blas-min-tokens`
+    /// (SmolLM2-135M Q4_1 and Qwen2.5-1.5B Q4_K_M, prompt tokens/s, this host, other work paused):
+    /// - interleaved: sgemm run from both pool threads went no faster than on one thread up to
     ///   320 tokens, then jumped (SmolLM2 pp320 94 t/s vs 158 on the tile kernels, pp384 213 vs
-    ///   168; Qwen pp256 7.8 vs 21.7, pp512 22.3 vs 21.7): integer kernels below 384 tokens,
-    ///   for the types without tile kernels too (Qwen's row kernels ran pp128 at 22.0). The
-    ///   types with tile kernels never switch: with the interleaved kernels, on integer kernels
-    ///   throughout against sgemm from 384 tokens, Qwen ran pp512 at 27.8 t/s against 22.2 and
-    ///   SmolLM2 at 237 against 205.
-    /// - 1 thread: 64 for the 32-blocks types, 192 for the K types, as measured before the tile
-    ///   kernels existed. sgemm now wins on Q4_1 from 32 tokens and the tile kernels win on
-    ///   Q4_K at every length (by 5% at 512), but the two paths round differently and the
-    ///   grounded-Q&A evaluations recorded on one thread must keep one arithmetic until they
-    ///   are complete; then this becomes 32 and "never" respectively.
-    public func blasMinTokens(threads: Int) -> Int {
+    ///   168; Qwen pp256 7.8 vs 21.7, pp512 22.3 vs 21.7): integer kernels below 384 tokens for
+    ///   the types without tile kernels (Qwen's row kernels ran pp128 at 22.0). The types with
+    ///   tile kernels never switch: on the interleaved kernels throughout against sgemm from 384
+    ///   tokens, Qwen ran pp512 at 27.8 t/s against 22.2 and SmolLM2 at 237 against 205.
+    /// - row-exact: 64 for the 32-blocks types, 192 for the K types, as measured on one thread
+    ///   before the tile kernels existed; kept so that long evaluations recorded with it resume
+    ///   with the same rounding.
+    /// Switch points depend on the arithmetic only, never on the thread count: a thread count
+    /// changes speed, not results.
+    public func blasMinTokens(_ arithmetic: PromptArithmetic) -> Int {
         if let forced = Self.blasMinTokensOverride { return forced }
-        if threads > 1 && rowsKernel != nil { return tileKernel != nil ? Int.max : 384 }
-        return activationBlock == 256 ? 192 : 64
+        switch arithmetic {
+        case .interleaved where rowsKernel != nil: return tileKernel != nil ? Int.max : 384
+        default: return activationBlock == 256 ? 192 : 64
+        }
     }
-
-    /// Names the prompt arithmetic a pool of `threads` gets — which kernels, which switch
-    /// points — so that records of a long evaluation made with one are never resumed with the
-    /// other: one thread keeps the bit-exact tile kernels and the sgemm switch at 64 / 192
-    /// tokens (what every thread count did before the interleaved kernels); two or more use
-    /// the interleaved kernels, which round differently.
-    public static func promptArithmetic(threads: Int) -> String { threads > 1 ? "interleaved" : "row-exact" }
 
     /// For benchmarks comparing the prompt paths on whole models (`bench-llm --blas-min-tokens`);
     /// nil in the product.

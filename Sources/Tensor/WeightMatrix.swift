@@ -82,12 +82,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Whether `matmulTiled` can run for this type.
     public var hasTileKernel: Bool { tileKernel != nil }
 
-    /// The prefill kernel for a pool of `threads`. With more than one thread, Q4_K and Q4_1
-    /// run eight rows interleaved (Q4_K 1.3-1.5x the tile kernel, `bench-kernels --matmul-only`),
-    /// equal to the row kernels up to float rounding. One thread keeps the bit-exact tile kernel until the
-    /// grounded-Q&A tables recorded on one thread are complete (see `blasMinTokens`).
-    func tileKernel(threads: Int) -> TileKernel? {
-        if threads > 1 && CPUFeatures.hasAVX2 {
+    /// The prefill kernel of `arithmetic`: interleaved runs Q4_K and Q4_1 eight rows at a time
+    /// (Q4_K 1.3-1.5x the tile kernel, `bench-kernels --matmul-only`), equal to the row kernels
+    /// up to float rounding; row-exact keeps the tile kernels, bit for bit the row kernels.
+    func tileKernel(_ arithmetic: PromptArithmetic) -> TileKernel? {
+        if arithmetic == .interleaved && CPUFeatures.hasAVX2 {
             if type == .q4_K { return strata_gemm8_q4_K_avx2 }
             if type == .q4_1 { return strata_gemm8_q4_1_avx2 }
         }

@@ -34,8 +34,8 @@ final class AskRealModelTests: XCTestCase {
         XCTAssertEqual((refused["citations"] as? [Any])?.count, 0, "a refusal never cites")
     }
 
-    /// One thread and two round prompts differently (the interleaved kernels), so `eval qa`
-    /// records made on one thread are not resumed on two; printing them works at any count.
+    /// The two prompt arithmetics round differently, so `eval qa` records name theirs and a
+    /// resumed run keeps it, on any thread count; printing them works too.
     func testEvalQARecordsKeepOneArithmetic() throws {
         try StrataBinary.requireDefaultModels()
         let dir = try StrataBinary.temporaryFolder("strata-eval-arith")
@@ -48,12 +48,25 @@ final class AskRealModelTests: XCTestCase {
         """.write(to: dir.appendingPathComponent("queries.jsonl"), atomically: true, encoding: .utf8)
         let records = dir.appendingPathComponent("r.jsonl").path
         let common = ["eval", "qa", "--beir", dir.path, "--model", "models/SmolLM2-135M-Instruct.Q4_1.gguf", "--records", records]
+        // New records take the default arithmetic, whatever the thread count…
         let one = try StrataBinary.run(common + ["--threads", "1"])
         XCTAssertEqual(one.status, 0, one.stderr)
-        XCTAssertTrue(try String(contentsOfFile: records, encoding: .utf8).contains("\"arithmetic\":\"row-exact\""))
+        let made = try String(contentsOfFile: records, encoding: .utf8)
+        XCTAssertTrue(made.contains("\"arithmetic\":\"interleaved\""), made)
+        // …so two threads resume a one-thread file (the arithmetic does not depend on threads).
         let two = try StrataBinary.run(common + ["--threads", "2"])
-        XCTAssertEqual(two.status, 1, two.stdout)
-        XCTAssertTrue(two.stderr.contains("arithmetic: row-exact in the file, interleaved now"), two.stderr)
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertTrue(two.stderr.contains("1 of 1 question already in"), two.stderr)
+        // A file begun with the row-exact arithmetic (as the older tables were) is resumed with it.
+        let header = try XCTUnwrap(made.split(separator: "\n").first)
+        try (header.replacingOccurrences(of: "\"interleaved\"", with: "\"row-exact\"") + "\n")
+            .write(toFile: records, atomically: true, encoding: .utf8)
+        let resumed = try StrataBinary.run(common + ["--threads", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("was recorded with the row-exact prompt arithmetic — resuming with it"), resumed.stderr)
+        let kept = try String(contentsOfFile: records, encoding: .utf8)
+        XCTAssertTrue(kept.contains("\"arithmetic\":\"row-exact\""), kept)
+        XCTAssertEqual(kept.split(separator: "\n").count, 2, "the header and the question asked again")
         let printed = try StrataBinary.run(common + ["--from-records"])
         XCTAssertEqual(printed.status, 0, printed.stderr)
         XCTAssertTrue(printed.stdout.contains("1 question ("), printed.stdout)

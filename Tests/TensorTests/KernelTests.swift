@@ -164,21 +164,23 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// matmul agrees with one matvec per token on both paths (integer kernels below
-    /// `blasMinTokens`, bit for bit; dequantized tiles + sgemm from there on).
+    /// matmul agrees with one matvec per token on both paths of both arithmetics (integer
+    /// kernels below `blasMinTokens`, bit for bit except the interleaved ones; dequantized
+    /// tiles + sgemm from there on).
     func testMatmulMatchesMatvecPerToken() throws {
         let pool = ThreadPool(threads: 2)
-        for type in [GGMLType.q4_1, .q4_K, .q6_K, .q8_0, .f16] {
+        for arithmetic in PromptArithmetic.allCases {
+          for type in [GGMLType.q4_1, .q4_K, .q6_K, .q8_0, .f16] {
             let rows = 100, cols = 256
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 42)
             let scratch = MatVecScratch(maxCols: cols)
-            let blasFrom = w.matrix.blasMinTokens(threads: pool.threads)
-            // Q4_K and Q4_1 on two threads: the interleaved kernels, equal up to float rounding.
-            let bitExact = !([.q4_K, .q4_1].contains(type) && pool.threads > 1)
+            let blasFrom = w.matrix.blasMinTokens(arithmetic)
+            // Q4_K and Q4_1 interleaved: equal to the row kernels up to float rounding.
+            let bitExact = !([.q4_K, .q4_1].contains(type) && arithmetic == .interleaved && CPUFeatures.hasAVX2)
             for tokens in [3, min(blasFrom, 400) + 1] {
                 let x = randomVector(tokens * cols, seed: 8)
                 var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
-                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.matrix.matmul(xp.baseAddress!, tokens: tokens, $0.baseAddress!, scratch: scratch, pool: pool) } }
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.matrix.matmul(xp.baseAddress!, tokens: tokens, $0.baseAddress!, scratch: scratch, pool: pool, arithmetic: arithmetic) } }
                 let blas = tokens >= blasFrom || w.matrix.activationBlock == 0  // float weights: always BLAS
                 var dense = [Float](repeating: 0, count: cols)
                 for t in 0..<tokens {
@@ -193,14 +195,15 @@ final class KernelTests: XCTestCase {
                         } else {
                             // Same kernels on the same quantized activations as matvec.
                             if bitExact {
-                                XCTAssertEqual(y[t * rows + r].bitPattern, one[r].bitPattern, "\(type) tokens \(tokens) t \(t) r \(r): \(y[t * rows + r]) vs \(one[r])")
+                                XCTAssertEqual(y[t * rows + r].bitPattern, one[r].bitPattern, "\(arithmetic) \(type) tokens \(tokens) t \(t) r \(r): \(y[t * rows + r]) vs \(one[r])")
                             } else {
-                                XCTAssertEqual(y[t * rows + r], one[r], accuracy: 1e-5 * absoluteDot(w.matrix, r, scratch.views[t]) + 1e-6, "\(type) tokens \(tokens) t \(t) r \(r)")
+                                XCTAssertEqual(y[t * rows + r], one[r], accuracy: 1e-5 * absoluteDot(w.matrix, r, scratch.views[t]) + 1e-6, "\(arithmetic) \(type) tokens \(tokens) t \(t) r \(r)")
                             }
                         }
                     }
                 }
             }
+          }
         }
     }
 

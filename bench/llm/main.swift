@@ -5,7 +5,7 @@ import Tensor
 // Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
 // on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
 // Usage: swift run -c release bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads 1|2] [--pp 64,256]
-//        [--blas-min-tokens N]
+//        [--blas-min-tokens N] [--arithmetic interleaved|row-exact]
 //
 // The recorded figures were taken on the host the VM had then; a VM can land on a slower host
 // (the same sgemm has measured 2.8x slower), so with --llama-bench (or $LLAMA_BENCH) pointing
@@ -49,7 +49,27 @@ func peakRSSMiB() -> Double {
 
 // Unbuffered writes, so figures survive a timeout when the output is piped.
 func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
+let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact]"
+do {
+    let flags: Set = ["--quick"], valued: Set = ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic"]
+    var i = 1, args = CommandLine.arguments
+    while i < args.count {
+        if flags.contains(args[i]) { i += 1; continue }
+        guard valued.contains(args[i]) else { print("bench-llm: unknown option '\(args[i])'\n\(usage)"); exit(2) }
+        guard i + 1 < args.count else { print("bench-llm: \(args[i]) needs a value\n\(usage)"); exit(2) }
+        i += 2
+    }
+    args = []
+}
 let quick = CommandLine.arguments.contains("--quick")
+// --arithmetic: how prompts are multiplied (PromptArithmetic; default the engine's).
+let arithmetic: PromptArithmetic = {
+    guard let i = CommandLine.arguments.firstIndex(of: "--arithmetic") else { return .standard }
+    guard let a = PromptArithmetic(rawValue: CommandLine.arguments[i + 1]) else {
+        print("--arithmetic takes \(PromptArithmetic.allCases.map(\.rawValue).joined(separator: " or "))"); exit(2)
+    }
+    return a
+}()
 // --blas-min-tokens N: prompts of N tokens or more go to dequantize+sgemm, shorter ones to the
 // integer kernels (default: the engine's per-type thresholds). --models smollm2|qwen: one model.
 if let i = CommandLine.arguments.firstIndex(of: "--blas-min-tokens"), i + 1 < CommandLine.arguments.count {
@@ -74,13 +94,14 @@ let llamaBench: String? = {
 if let b = llamaBench, !FileManager.default.isExecutableFile(atPath: b) {
     print("--llama-bench \(b): not an executable — build llama.cpp's llama-bench or drop the option"); exit(2)
 }
+emit("prompt arithmetic: \(arithmetic.rawValue)")
 emit("model                                test    thr   ours t/s   llama.cpp (recorded)  ratio   llama.cpp (this run)  ratio")
 for (path, name) in models {
     guard FileManager.default.fileExists(atPath: path) else { print("\(name): absent, skipped"); continue }
     if quick && name.hasPrefix("qwen") { continue }
     if let only, !name.hasPrefix(only) { continue }
     for threads in threadList {
-        let engine = try Engine(path: path, context: 640, threads: threads, batchSize: 512)
+        let engine = try Engine(path: path, context: max(640, (ppList?.max() ?? 0) + 16), threads: threads, batchSize: 512, arithmetic: arithmetic)
         let vocab = Int32(engine.config.vocabularySize)
         var rng = SystemRandomNumberGenerator()
         for pp in ppList ?? [128, 512] where ppList != nil || !(threads == 1 && pp == 128) {
