@@ -13,9 +13,16 @@
 # far, the on run's with on minus off and its 95% interval. LIMIT, SEED and THREADS override
 # 300, 1 and 1 (two runs side by side on two cores is the most questions per hour). A file keeps
 # the prompt arithmetic it was begun with (its header names it) on any thread count.
+#
+# A table must come from one build: the engine's numerics change as it gets faster, and a table
+# resumed by another build would mix two. STRATA names the binary that asks; the tables in
+# progress are pinned to a copy of the build they were begun with (evals/bin/strata-COMMIT, made
+# with `cp .build/release/strata evals/bin/strata-$(git rev-parse --short HEAD)` on a clean tree;
+# if the toolchain changes, rebuild that commit in a `git worktree`). The records' headers name
+# the pipeline revision and prompt arithmetic, so a build that differs there is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STRATA=.build/release/strata
+STRATA=${STRATA:-.build/release/strata}
 OUT=${EVAL_DIR:-evals}
 LIMIT=${LIMIT:-300}
 SEED=${SEED:-1}
