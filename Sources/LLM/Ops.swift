@@ -20,9 +20,9 @@ enum Ops {
         for i in 0..<n { y[i] += x[i] }
     }
 
-    /// g = silu(g) ⊙ u.
+    /// g = silu(g) ⊙ u (exp eight at a time: `VectorMath`).
     static func swiglu(_ g: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n { let a = g[i]; g[i] = a / (1 + expf(-a)) * u[i] }
+        VectorMath.swiglu(g, u, count: n)
     }
 
     /// cos/sin (rows, head_dim/2) of θ = p · base^(−2i/head_dim) for each position p.
@@ -84,9 +84,7 @@ enum Ops {
                 sc[j] = d * scale
                 maxScore = max(maxScore, sc[j])
             }
-            var total: Float = 0
-            for j in 0..<n { sc[j] = expf(sc[j] - maxScore); total += sc[j] }
-            let inv = 1 / total
+            let inv = 1 / VectorMath.expInPlace(sc, count: n, minus: maxScore)
             for i in 0..<hd { out[i] = 0 }
             for j in 0..<n {
                 let w = sc[j] * inv, vv = vBase + j * kvDim + kvh * hd
@@ -117,9 +115,7 @@ enum Ops {
                     let r = sc + t * n, valid = pos0 + t + 1
                     var maxScore = -Float.infinity
                     for j in 0..<valid { maxScore = max(maxScore, r[j]) }
-                    var total: Float = 0
-                    for j in 0..<valid { r[j] = expf(r[j] - maxScore); total += r[j] }
-                    let inv = 1 / total
+                    let inv = 1 / VectorMath.expInPlace(r, count: valid, minus: maxScore)
                     for j in 0..<valid { r[j] *= inv }
                     for j in valid..<n { r[j] = 0 }
                 }

@@ -1,0 +1,83 @@
+import Foundation
+
+/// exp on eight floats at a time, for the softmax of attention and SiLU. A profile of a SmolLM2
+/// evaluation with 3,000-token prompts spent 9.6% of its time in libm's scalar `expf`, which
+/// does not vectorise; this does, with the same method as Cephes' `expf` (and llama.cpp's
+/// vector exp): x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n put straight
+/// into the exponent bits. Relative error ≤ 1.2e-7 (about 1 ulp, measured) against the exact value,
+/// checked against `referenceExp` (libm) and Double in the tests.
+public enum VectorMath {
+    /// The plain twin: what the vector path must agree with.
+    @inline(__always)
+    public static func referenceExp(_ x: Float) -> Float { expf(x) }
+
+    @inline(__always)
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // Below -87.34 the result would be subnormal: flush it to 0 (also -inf → 0). From 88.38
+        // (127.5·ln2, where n would reach 128 and the exponent field overflow) it is +inf, a
+        // little before float's true limit of 88.72; softmax and SiLU never get near either.
+        let lo = SIMD8<Float>(repeating: -87.33654), hi = SIMD8<Float>(repeating: 88.376_26)
+        let xc = x.clamped(lowerBound: lo, upperBound: hi)
+        // n = round(x / ln2) by the 1.5·2²³ trick: the sum's low mantissa bits hold n, so 2ⁿ's
+        // exponent field comes from integer arithmetic on them, without a float→int conversion.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = magic.addingProduct(xc, SIMD8(repeating: 1.442_695_04))
+        let n = shifted - magic
+        // r = x − n·ln2, with ln2 split in two so that n·ln2_hi is exact.
+        var r = xc.addingProduct(n, SIMD8(repeating: -0.693_359_375))
+        r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
+        var q = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        q = SIMD8(repeating: 1.398_199_95e-3).addingProduct(q, r)
+        q = SIMD8(repeating: 8.333_451_9e-3).addingProduct(q, r)
+        q = SIMD8(repeating: 4.166_579_6e-2).addingProduct(q, r)
+        q = SIMD8(repeating: 1.666_666_55e-1).addingProduct(q, r)
+        q = SIMD8(repeating: 5.000_000_1e-1).addingProduct(q, r)
+        let er = (r + 1).addingProduct(r * r, q)
+        let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- unsafeBitCast(magic, to: SIMD8<UInt32>.self)
+        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD8<Float>.self)
+        var y = er * scale
+        y.replace(with: 0, where: x .< lo)
+        y.replace(with: .infinity, where: x .>= hi)
+        return y
+    }
+
+    /// p[i] = e^(p[i] − shift) for i < count, returning their sum (added in eight lanes, then
+    /// across them): the softmax numerators of one row.
+    @inline(__always)
+    public static func expInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, minus shift: Float) -> Float {
+        let s = SIMD8<Float>(repeating: shift)
+        var sum = SIMD8<Float>(), i = 0
+        while i + 8 <= count {
+            let e = exp(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - s)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: e, as: SIMD8<Float>.self)
+            sum += e
+            i += 8
+        }
+        if i < count {
+            var v = SIMD8<Float>(repeating: -.infinity)
+            for j in 0..<(count - i) { v[j] = p[i + j] - shift }
+            let e = exp(v)   // the padding lanes give 0
+            for j in 0..<(count - i) { p[i + j] = e[j] }
+            sum += e
+        }
+        return sum.sum()
+    }
+
+    /// g[i] = silu(g[i]) · u[i] = g[i] / (1 + e^(−g[i])) · u[i].
+    @inline(__always)
+    public static func swiglu(_ g: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let a = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: a / (1 + exp(-a)) * b, as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i < count {
+            var a = SIMD8<Float>(), b = SIMD8<Float>()
+            for j in 0..<(count - i) { a[j] = g[i + j]; b[j] = u[i + j] }
+            let y = a / (1 + exp(-a)) * b
+            for j in 0..<(count - i) { g[i + j] = y[j] }
+        }
+    }
+}
