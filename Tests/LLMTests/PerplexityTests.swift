@@ -17,8 +17,11 @@ final class PerplexityTests: XCTestCase {
         XCTAssertEqual(report.perplexity, expected, accuracy: expected * 0.01)
     }
 
-    func testSmolLM2English() throws { try check(model: Reference.smol, dir: "smollm2-135m-instruct-q4_1", text: "gpl3", chunks: 1) }
-    func testSmolLM2Chinese() throws { try check(model: Reference.smol, dir: "smollm2-135m-instruct-q4_1", text: "zh_fortunes_excerpt", chunks: 1) }
+    /// Eight chunks, not one: SmolLM2's prompt path quantizes activations to 8 bits, so a
+    /// rounding-level change upstream (a vector exp, a blocked attention product) moved the
+    /// figure after one or four chunks by up to 0.9%; after eight it stays within 0.5%.
+    func testSmolLM2English() throws { try check(model: Reference.smol, dir: "smollm2-135m-instruct-q4_1", text: "gpl3", chunks: 8) }
+    func testSmolLM2Chinese() throws { try check(model: Reference.smol, dir: "smollm2-135m-instruct-q4_1", text: "zh_fortunes_excerpt", chunks: 8) }
     /// 1.5B parameters: ~1.5 TFLOP per window, minutes on a shared 2-core machine; opt in.
     func testQwenEnglish() throws {
         guard ProcessInfo.processInfo.environment["STRATA_SLOW_TESTS"] == "1" else {

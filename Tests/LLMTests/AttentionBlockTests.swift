@@ -1,0 +1,33 @@
+import XCTest
+import Tensor
+@testable import LLM
+
+/// Batch attention runs in blocks of `Ops.attentionBlock` rows, each looking only as far as its
+/// last row may; it must compute what the plain per-row attention (the decode path, dot
+/// products in order) computes, across block boundaries, after a cached prefix, on any thread
+/// count. Both are float arithmetic, so the bound is summation order only.
+final class AttentionBlockTests: XCTestCase {
+    func testBlockedBatchAttentionEqualsPerRowAttention() throws {
+        try Reference.require(Reference.smol)
+        let c = try Engine(path: Reference.smol, context: 64, threads: 1).config   // 9 heads, 3 kv heads, d 64
+        let rows = 2 * Ops.attentionBlock + 37, pos0 = 21, context = pos0 + rows
+        var g = SystemRandomNumberGenerator()
+        for threads in [1, 2] {
+            let s = DecoderState(config: c, context: context, maxBatch: rows, pool: ThreadPool(threads: threads),
+                                 arithmetic: .standard)
+            let layer = 1, cache = layer * context * c.kvDim
+            for i in 0..<(rows * c.qDim) { s.q[i] = Float.random(in: -3...3, using: &g) }
+            for i in 0..<(context * c.kvDim) {
+                s.kCache[cache + i] = Float.random(in: -3...3, using: &g)
+                s.vCache[cache + i] = Float.random(in: -1...1, using: &g)
+            }
+            Ops.attentionBatch(c, layer: layer, state: s, rows: rows, pos0: pos0)
+            let blocked = Array(UnsafeBufferPointer(start: s.att, count: rows * c.qDim))
+            Ops.attention(c, layer: layer, state: s, rows: rows, pos0: pos0)
+            var maxDiff: Float = 0
+            for i in 0..<blocked.count { maxDiff = max(maxDiff, abs(blocked[i] - s.att[i])) }
+            print("blocked batch attention vs per row, \(rows) rows after \(pos0), \(threads) threads: max abs diff \(maxDiff)")
+            XCTAssertLessThan(maxDiff, 1e-5)
+        }
+    }
+}
