@@ -62,4 +62,16 @@ final class VectorMathTests: XCTestCase {
         g.withUnsafeMutableBufferPointer { gp in u.withUnsafeBufferPointer { VectorMath.swiglu(gp.baseAddress!, $0.baseAddress!, count: n) } }
         for i in 0..<n { XCTAssertEqual(g[i], expected[i], accuracy: 5e-7 * abs(expected[i]) + 1e-30, "i \(i)") }
     }
+
+    func testErfMatchesLibm() {
+        var worst: Double = 0
+        var x: Float = -6
+        while x <= 6 {
+            let got = VectorMath.erf(SIMD8(repeating: x))[0]
+            worst = max(worst, abs(Double(got) - Double(VectorMath.referenceErf(x))))
+            x += 0.0007
+        }
+        print("vector erf: max abs error \(worst) against libm erf")
+        XCTAssertLessThan(worst, 1e-6, "max |erf - libm erf| = \(worst)")
+    }
 }
