@@ -37,7 +37,7 @@ let package = Package(
                           swiftSettings: fastFlags),
 
         // Benchmarks (programs, not tests): `swift run bench-kernels`.
-        .executableTarget(name: "bench-kernels", dependencies: ["Tensor"], path: "bench/kernels",
+        .executableTarget(name: "bench-kernels", dependencies: ["Tensor", "BenchSupport"], path: "bench/kernels",
                           swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure beside the reference and the ratio.
         .executableTarget(name: "bench-llm", dependencies: ["LLM", "Tensor"], path: "bench/llm", swiftSettings: kernelFlags),
@@ -69,9 +69,9 @@ let package = Package(
 // Benchmark (a program, not a test): GGUF open, tokenizer build and BPE throughput.
 // Appended rather than listed above so that it merges cleanly beside the other branches' benches.
 package.targets.append(
-    .executableTarget(name: "bench-tokenizer", dependencies: ["GGUF", "Tokenizers", "LLM"], path: "bench/tokenizer",
+    .executableTarget(name: "bench-tokenizer", dependencies: ["GGUF", "Tokenizers", "LLM", "BenchSupport"], path: "bench/tokenizer",
                       exclude: ["thresholds.json"], swiftSettings: fastFlags))
 
 // Benchmark (a program, not a test): the cost of LoRA adapters applied at run time.
 package.targets.append(
-    .executableTarget(name: "bench-lora", dependencies: ["LLM"], path: "bench/lora", swiftSettings: kernelFlags))
+    .executableTarget(name: "bench-lora", dependencies: ["LLM", "BenchSupport"], path: "bench/lora", swiftSettings: kernelFlags))

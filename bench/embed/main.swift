@@ -12,6 +12,9 @@ import Foundation
 import Embeddings
 import Tensor
 
+checkArguments("bench-embed", usage: "usage: bench-embed [MODEL_DIR] [--quick] [--latency-only] [--reference-python PY]",
+               flags: ["--quick", "--latency-only"], valued: ["--reference-python"], positional: 1)
+
 let args = CommandLine.arguments.dropFirst()
 let python = referencePython(Array(args))
 let quick = args.contains("--quick")

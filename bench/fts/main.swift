@@ -2,6 +2,12 @@ import BenchSupport
 import Foundation
 import Knowledge
 
+checkArguments("bench-fts", usage: "usage: bench-fts [N]   (N rows, default 100000)", positional: 1)
+if CommandLine.arguments.count > 1, Int(CommandLine.arguments[1]) == nil {
+    FileHandle.standardError.write(Data("bench-fts: N must be a whole number of rows, not '\(CommandLine.arguments[1])'\n".utf8))
+    exit(2)
+}
+
 // FTS5 build time and query latency on 100,000 chunks of ~100 words through Strata's own path
 // (chunker, store, query builder with CJK handling, access-group filter, chunk fetch, snippets).
 //

@@ -3,6 +3,8 @@ import Foundation
 import Embeddings
 import Knowledge
 
+checkArguments("bench-ingest", usage: "usage: bench-ingest [FILES...] [--embed]", flags: ["--embed"], positional: nil)
+
 // Ingest throughput of the keyword-only path (`strata ingest` without embeddings): files read,
 // checked (NUL, UTF-8), hashed, chunked, stored with the FTS5 index.
 // 10,000 generated Markdown documents (headings, paragraphs of Zipf English, one in five with a

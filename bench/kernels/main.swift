@@ -1,5 +1,12 @@
 import Foundation
 import Tensor
+import BenchSupport
+
+checkArguments("bench-kernels", usage: """
+    usage: bench-kernels [--quick] [--cached] [--types Q4_1,Q6_K] [--shape 576x1536]
+                         [--no-matmul | --matmul-only] [--matmul-threads 1|2] [--decode]
+    """, flags: ["--quick", "--cached", "--no-matmul", "--matmul-only", "--decode"],
+    valued: ["--types", "--shape", "--matmul-threads"])
 
 // bench-kernels: GB/s of weight bytes for matvec per type and shape, on 1 and 2 threads,
 // against the reference figures; then prefill (matmul) integer kernels vs dequantize+sgemm.

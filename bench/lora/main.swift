@@ -1,5 +1,8 @@
 import Foundation
 import LLM
+import BenchSupport
+
+checkArguments("bench-lora", usage: "usage: bench-lora [model.gguf]", positional: 1)
 
 // bench-lora: what a LoRA adapter applied at run time costs, against the base model as the
 // reference. Prints prompt and decode tokens/s without and with adapters of rank 8 and 16 on

@@ -12,6 +12,9 @@ import Foundation
 import CKernels
 import Tensor
 
+checkArguments("bench-search", usage: "usage: bench-search [--quick] [--candidates N] [--reference-python PY]",
+               flags: ["--quick"], valued: ["--candidates", "--reference-python"])
+
 func rssMiB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
           let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return .nan }

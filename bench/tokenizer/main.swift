@@ -6,6 +6,9 @@ import Foundation
 import GGUF
 import LLM
 import Tokenizers
+import BenchSupport
+
+checkArguments("bench-tokenizer", usage: "usage: bench-tokenizer   (no options)")
 
 func best<T>(_ runs: Int = 3, _ body: () throws -> T) rethrows -> (T, Double) {
     var fastest = Double.infinity
