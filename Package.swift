@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(name: "bench-kernels", dependencies: ["Tensor", "BenchSupport"], path: "bench/kernels",
                           swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure beside the reference and the ratio.
-        .executableTarget(name: "bench-llm", dependencies: ["LLM", "Tensor"], path: "bench/llm", swiftSettings: kernelFlags),
+        .executableTarget(name: "bench-llm", dependencies: ["LLM", "Tensor", "BenchSupport"], path: "bench/llm", swiftSettings: kernelFlags),
         // Benchmarks (programs, not tests): swift run -c release bench-<name>.
         .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor", "BenchSupport"], path: "bench/embed",
                           exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),

@@ -33,24 +33,7 @@ enum Kernels {
 
     /// In-place softmax of `row[0..<n]` scaled by `scale` first (scores · 1/√d).
     static func scaledSoftmax(_ row: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) {
-        var m = -Float.infinity
-        for j in 0..<n { m = max(m, row[j]) }
-        let s = SIMD8<Float>(repeating: scale)
-        let ms = SIMD8<Float>(repeating: m * scale)
-        var acc = SIMD8<Float>()
-        var j = 0
-        while j + 8 <= n {
-            let v = VectorMath.exp(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) * s - ms)
-            UnsafeMutableRawPointer(row + j).storeBytes(of: v, as: SIMD8<Float>.self)
-            acc += v; j += 8
-        }
-        var sum = acc.sum()
-        while j < n {
-            var t = SIMD8<Float>(repeating: 0); t[0] = row[j] * scale - m * scale
-            let v = VectorMath.exp(t)[0]; row[j] = v; sum += v; j += 1
-        }
-        let inv = 1 / sum
-        for j in 0..<n { row[j] *= inv }
+        VectorMath.softmaxInPlace(row, count: n, scale: scale)
     }
 
     /// In-place LayerNorm of each row: (x - mean) / sqrt(var + eps) · gamma + beta (two passes,

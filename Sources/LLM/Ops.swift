@@ -122,10 +122,7 @@ enum Ops {
                           transB: true, c: sc, ldc: nb, alpha: scale)
                 for t in 0..<m {
                     let r = sc + t * nb, valid = pos0 + r0 + t + 1
-                    var maxScore = -Float.infinity
-                    for j in 0..<valid { maxScore = max(maxScore, r[j]) }
-                    let inv = 1 / VectorMath.expInPlace(r, count: valid, minus: maxScore)
-                    for j in 0..<valid { r[j] *= inv }
+                    VectorMath.softmaxInPlace(r, count: valid)
                     for j in valid..<nb { r[j] = 0 }
                 }
                 BLAS.gemm(m: m, n: hd, k: nb, a: sc, lda: nb, b: vBase + kvh * hd, ldb: kvDim,

@@ -20,14 +20,13 @@ public enum VectorMath {
         let lo = SIMD8<Float>(repeating: -87.33654), hi = SIMD8<Float>(repeating: 88.376_26)
         // Out-of-range lanes are computed on garbage and overwritten at the end: `clamped` is
         // not inlined here (generic pointwiseMin / pointwiseMax calls, 3.7% of a pp2048 profile).
-        let xc = x
         // n = round(x / ln2) by the 1.5·2²³ trick: the sum's low mantissa bits hold n, so 2ⁿ's
         // exponent field comes from integer arithmetic on them, without a float→int conversion.
         let magic = SIMD8<Float>(repeating: 12_582_912)
-        let shifted = magic.addingProduct(xc, SIMD8(repeating: 1.442_695_04))
+        let shifted = magic.addingProduct(x, SIMD8(repeating: 1.442_695_04))
         let n = shifted - magic
         // r = x − n·ln2, with ln2 split in two so that n·ln2_hi is exact.
-        var r = xc.addingProduct(n, SIMD8(repeating: -0.693_359_375))
+        var r = x.addingProduct(n, SIMD8(repeating: -0.693_359_375))
         r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
         var q = SIMD8<Float>(repeating: 1.987_569_15e-4)
         q = SIMD8(repeating: 1.398_199_95e-3).addingProduct(q, r)
@@ -73,26 +72,36 @@ public enum VectorMath {
     @inline(__always)
     public static func referenceErf(_ x: Float) -> Float { Float(Foundation.erf(Double(x))) }
 
-    /// p[i] = e^(p[i] − shift) for i < count, returning their sum (added in eight lanes, then
-    /// across them): the softmax numerators of one row.
+    /// p[i] = e^(scale · p[i] − shift) for i < count, returning their sum (added in eight lanes,
+    /// then across them): the softmax numerators of one row.
     @inline(__always)
-    public static func expInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, minus shift: Float) -> Float {
-        let s = SIMD8<Float>(repeating: shift)
+    public static func expInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, scale: Float = 1, minus shift: Float) -> Float {
+        let s = SIMD8<Float>(repeating: shift), k = SIMD8<Float>(repeating: scale)
         var sum = SIMD8<Float>(), i = 0
         while i + 8 <= count {
-            let e = exp(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - s)
+            let e = exp(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) * k - s)
             UnsafeMutableRawPointer(p + i).storeBytes(of: e, as: SIMD8<Float>.self)
             sum += e
             i += 8
         }
         if i < count {
             var v = SIMD8<Float>(repeating: -.infinity)
-            for j in 0..<(count - i) { v[j] = p[i + j] - shift }
+            for j in 0..<(count - i) { v[j] = p[i + j] * scale - shift }
             let e = exp(v)   // the padding lanes give 0
             for j in 0..<(count - i) { p[i + j] = e[j] }
             sum += e
         }
         return sum.sum()
+    }
+
+    /// p[0..<count] = softmax(scale · p[0..<count]) in place: the attention weights of one row
+    /// (the sentence encoder scales by 1/√d here; the decoder's sgemm already has). scale > 0.
+    @inline(__always)
+    public static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, count: Int, scale: Float = 1) {
+        var m = -Float.infinity
+        for j in 0..<count { m = max(m, p[j]) }
+        let inv = 1 / expInPlace(p, count: count, scale: scale, minus: m * scale)
+        for j in 0..<count { p[j] *= inv }
     }
 
     /// g[i] = silu(g[i]) · u[i] = g[i] / (1 + e^(−g[i])) · u[i].

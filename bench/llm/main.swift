@@ -1,6 +1,7 @@
 import Foundation
 import LLM
 import Tensor
+import BenchSupport
 
 // Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
 // on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
@@ -50,17 +51,8 @@ func peakRSSMiB() -> Double {
 // Unbuffered writes, so figures survive a timeout when the output is piped.
 func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact]"
-do {
-    let flags: Set = ["--quick"], valued: Set = ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic"]
-    var i = 1, args = CommandLine.arguments
-    while i < args.count {
-        if flags.contains(args[i]) { i += 1; continue }
-        guard valued.contains(args[i]) else { print("bench-llm: unknown option '\(args[i])'\n\(usage)"); exit(2) }
-        guard i + 1 < args.count else { print("bench-llm: \(args[i]) needs a value\n\(usage)"); exit(2) }
-        i += 2
-    }
-    args = []
-}
+checkArguments("bench-llm", usage: usage, flags: ["--quick"],
+               valued: ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic"])
 let quick = CommandLine.arguments.contains("--quick")
 // --arithmetic: how prompts are multiplied (PromptArithmetic; default the engine's).
 let arithmetic: PromptArithmetic = {
