@@ -191,7 +191,7 @@ struct EvalQACommand: CLICommand {
                 em: QAMetrics.exactMatch(prediction, golds), f1: QAMetrics.f1(prediction, golds),
                 citesGold: a.refused || a.citations.isEmpty || !answerable ? nil : a.citations.contains { ids[Int($0.chunkID) - 1] == q.context },
                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-            return (outcome, RecordsFile.Record(id: q.id, question: q.text, answer: a.text, outcome: outcome,
+            return (outcome, RecordsFile.Record(id: q.id, answer: a.text, outcome: outcome,
                                                 promptTokens: a.promptTokens, generatedTokens: a.generatedTokens))
         }
         for (i, q) in queries.enumerated() {

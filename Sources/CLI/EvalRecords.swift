@@ -34,7 +34,9 @@ struct RecordsFile {
 
     struct Record: Codable {
         var id: String
-        var question: String
+        /// Files before the records were committed to the repository hold the question's text;
+        /// now the id alone names it (the dataset stays beside the project, not in our history).
+        var question: String?
         /// The text as `ask` would print it (the refusal sentence when refused).
         var answer: String
         var outcome: QAMetrics.Outcome

@@ -189,6 +189,9 @@ extension PacksAskTests {
         var lines = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 4)
         XCTAssertTrue(lines[0].hasPrefix("{\"run\":"), String(lines[0]))
+        // Records are committed (bench/results/qa) so a table outlives a session: they name a
+        // question by its id and never copy the dataset's text.
+        XCTAssertFalse(lines.contains { $0.contains("How long do card refunds") || $0.contains("\"question\"") }, lines.joined(separator: "\n"))
         try (lines.prefix(3).joined(separator: "\n") + "\n" + lines[3].prefix(20)).write(toFile: records, atomically: true, encoding: .utf8)
         let again = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--records", records])
         XCTAssertEqual(again.status, 0, again.stderr)
