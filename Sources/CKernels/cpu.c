@@ -9,6 +9,15 @@ int strata_cpu_supports_avx2_fma(void) {
 #endif
 }
 
+int strata_cpu_supports_avx512bw(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    // compiler-rt's model sets these only when XCR0 shows the OS saves the zmm state.
+    return strata_cpu_supports_avx2_fma() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+#else
+    return 0;
+#endif
+}
+
 // Decided once: the AVX2 kernels are compiled with target attributes, so the same binary
 // runs (slower) on a CPU without them.
 static int has_avx2(void) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw")))
 
 AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -407,50 +408,67 @@ AVX2 static inline void transpose8_epi32(__m256i r[8]) {
 // 30480) add up in int16 before the one madd by the rows' scales: 9 multiplies per 256
 // products instead of 16. The sums are the same integers as the row kernels'; the float
 // steps are per block instead of per lane, so results differ from them by rounding only.
+//
+// unpack8_q4_K lays out rows r0..r0+7 of every block as 256-bit vectors `step` vectors apart:
+// step 1 for the AVX2 kernel, step 2 for the AVX-512 one, whose 512-bit vectors hold two
+// such groups side by side (rows 0-7 in the low half, 8-15 in the high half).
+typedef struct { __m256i *w, *sc, *mn; __m256 *d; } q4K_unpacked;
+
+AVX2 static void unpack8_q4_K(const void *w, size_t row_bytes, int nb, q4K_unpacked o, int step) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int b = 0; b < nb; b++) {
+        uint8_t sc[8][8], mn[8][8];
+        float d[8], dm[8];
+        __m256i sub[8][8];  // [row][sub-block]: 32 weights
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *x = (const uint8_t *)w + (size_t)r * row_bytes + 144 * (size_t)b;
+            uint32_t sm[4];
+            scales_mins_k4(x + 4, sm);
+            memcpy(sc[r], sm, 8);
+            memcpy(mn[r], (const uint8_t *)sm + 8, 8);
+            d[r] = h2f(x);
+            dm[r] = h2f(x + 2);
+            for (int k = 0; k < 4; k++) {
+                __m256i q = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * k));
+                sub[r][2 * k] = _mm256_and_si256(q, m4);
+                sub[r][2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            __m256i col[8];
+            for (int r = 0; r < 8; r++) col[r] = sub[r][j];
+            transpose8_epi32(col);
+            for (int c = 0; c < 8; c++) _mm256_storeu_si256(o.w + step * ((b * 8 + j) * 8 + c), col[c]);
+            _mm256_storeu_si256(o.sc + step * (b * 8 + j),
+                                _mm256_setr_epi32(sc[0][j] * 0x10001, sc[1][j] * 0x10001, sc[2][j] * 0x10001, sc[3][j] * 0x10001,
+                                                  sc[4][j] * 0x10001, sc[5][j] * 0x10001, sc[6][j] * 0x10001, sc[7][j] * 0x10001));
+        }
+        for (int p = 0; p < 4; p++) {
+            int32_t v[8];
+            for (int r = 0; r < 8; r++) v[r] = mn[r][2 * p] | (mn[r][2 * p + 1] << 16);
+            _mm256_storeu_si256(o.mn + step * (b * 4 + p), _mm256_loadu_si256((const __m256i *)v));
+        }
+        _mm256_storeu_ps((float *)(o.d + step * (2 * b)), _mm256_loadu_ps(d));
+        _mm256_storeu_ps((float *)(o.d + step * (2 * b + 1)), _mm256_loadu_ps(dm));
+    }
+}
+
+/// The sub-blocks' mins against a token's bsums: lane pairs (min 2p, min 2p+1) × (Σ of the two
+/// groups of 16 of sub-block 2p, of 2p+1), the same pair broadcast to every row.
+static inline int32_t q4K_bsum_pair(const int16_t *bs, int p) {
+    return (int32_t)((uint16_t)(bs[4 * p] + bs[4 * p + 1]) | ((uint32_t)(uint16_t)(bs[4 * p + 2] + bs[4 * p + 3]) << 16));
+}
+
 AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256i *w8 = (__m256i *)scratch;          // [nb][8 sub-blocks][8 chunks]: 8 rows × 4 bytes
     __m256i *scv = w8 + nb * 64;               // [nb][8]: the rows' scales, int16 pairs
     __m256i *mnv = scv + nb * 8;               // [nb][4]: mins of sub-blocks 2p, 2p+1, int16 pairs
     __m256 *dv = (__m256 *)(mnv + nb * 4);     // [nb][2]: the rows' d and dmin
     int r0 = 0;
     for (; r0 + 8 <= rows; r0 += 8) {
-        for (int b = 0; b < nb; b++) {
-            uint8_t sc[8][8], mn[8][8];
-            float d[8], dm[8];
-            __m256i sub[8][8];  // [row][sub-block]: 32 weights
-            for (int r = 0; r < 8; r++) {
-                const uint8_t *x = (const uint8_t *)w + (size_t)(r0 + r) * row_bytes + 144 * (size_t)b;
-                uint32_t sm[4];
-                scales_mins_k4(x + 4, sm);
-                memcpy(sc[r], sm, 8);
-                memcpy(mn[r], (const uint8_t *)sm + 8, 8);
-                d[r] = h2f(x);
-                dm[r] = h2f(x + 2);
-                for (int k = 0; k < 4; k++) {
-                    __m256i q = _mm256_loadu_si256((const __m256i *)(x + 16 + 32 * k));
-                    sub[r][2 * k] = _mm256_and_si256(q, m4);
-                    sub[r][2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-                }
-            }
-            for (int j = 0; j < 8; j++) {
-                __m256i col[8];
-                for (int r = 0; r < 8; r++) col[r] = sub[r][j];
-                transpose8_epi32(col);
-                for (int c = 0; c < 8; c++) w8[(b * 8 + j) * 8 + c] = col[c];
-                scv[b * 8 + j] = _mm256_setr_epi32(sc[0][j] * 0x10001, sc[1][j] * 0x10001, sc[2][j] * 0x10001, sc[3][j] * 0x10001,
-                                                   sc[4][j] * 0x10001, sc[5][j] * 0x10001, sc[6][j] * 0x10001, sc[7][j] * 0x10001);
-            }
-            for (int p = 0; p < 4; p++) {
-                int32_t v[8];
-                for (int r = 0; r < 8; r++) v[r] = mn[r][2 * p] | (mn[r][2 * p + 1] << 16);
-                mnv[b * 4 + p] = _mm256_loadu_si256((const __m256i *)v);
-            }
-            dv[2 * b] = _mm256_loadu_ps(d);
-            dv[2 * b + 1] = _mm256_loadu_ps(dm);
-        }
+        unpack8_q4_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q4K_unpacked){ w8, scv, mnv, dv }, 1);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;
             __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
@@ -472,10 +490,8 @@ AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int row
                 }
                 const int16_t *bs = at->bsums + 16 * b;
                 __m256i mi = _mm256_setzero_si256();
-                for (int p = 0; p < 4; p++) {
-                    uint32_t pair = (uint16_t)(bs[4 * p] + bs[4 * p + 1]) | ((uint32_t)(uint16_t)(bs[4 * p + 2] + bs[4 * p + 3]) << 16);
-                    mi = _mm256_add_epi32(mi, _mm256_madd_epi16(mnv[b * 4 + p], _mm256_set1_epi32((int32_t)pair)));
-                }
+                for (int p = 0; p < 4; p++)
+                    mi = _mm256_add_epi32(mi, _mm256_madd_epi16(mnv[b * 4 + p], _mm256_set1_epi32(q4K_bsum_pair(bs, p))));
                 __m256 da = _mm256_set1_ps(at->d[b]);
                 acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b], da), _mm256_cvtepi32_ps(sumi), acc);
                 accm = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b + 1], da), _mm256_cvtepi32_ps(mi), accm);
@@ -485,6 +501,57 @@ AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int row
     }
     if (r0 < rows)
         strata_tile_q4_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
+}
+
+// Q4_K, sixteen rows at a time: the AVX2 kernel above on 512-bit vectors (AVX-512BW). Every lane
+// does what the AVX2 kernel's lane for that row does, instruction for instruction (maddubs,
+// int16 adds, madd by the scale, the same float multiply, FMA and subtraction in the same
+// order), so its results equal strata_gemm8_q4_K_avx2's bit for bit: a prompt rounds the same
+// on a CPU with AVX-512 as on one without. Rows below a multiple of 16 go to the AVX2 kernel.
+AVX512 void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                                      float *y, size_t ldy, void *scratch) {
+    const int nb = n / 256;
+    __m512i *w16 = (__m512i *)scratch;         // [nb][8 sub-blocks][8 chunks]: 16 rows × 4 bytes
+    __m512i *scv = w16 + nb * 64;              // [nb][8]: the rows' scales, int16 pairs
+    __m512i *mnv = scv + nb * 8;               // [nb][4]: mins of sub-blocks 2p, 2p+1, int16 pairs
+    __m512 *dv = (__m512 *)(mnv + nb * 4);     // [nb][2]: the rows' d and dmin
+    int r0 = 0;
+    for (; r0 + 16 <= rows; r0 += 16) {
+        for (int half = 0; half < 2; half++)
+            unpack8_q4_K((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
+                         (q4K_unpacked){ (__m256i *)w16 + half, (__m256i *)scv + half, (__m256i *)mnv + half, (__m256 *)dv + half }, 2);
+        for (int t = 0; t < tokens; t++) {
+            const strata_q8_act *at = a + t;
+            __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
+                const __m512i *wb = w16 + b * 64;
+                __m512i sumi = _mm512_setzero_si512();
+                for (int j = 0; j < 8; j++, wb += 8, q4 += 8) {
+                    __m512i s0 = _mm512_add_epi16(_mm512_maddubs_epi16(_mm512_loadu_si512(wb + 0), _mm512_set1_epi32(q4[0])),
+                                                  _mm512_maddubs_epi16(_mm512_loadu_si512(wb + 1), _mm512_set1_epi32(q4[1])));
+                    __m512i s1 = _mm512_add_epi16(_mm512_maddubs_epi16(_mm512_loadu_si512(wb + 2), _mm512_set1_epi32(q4[2])),
+                                                  _mm512_maddubs_epi16(_mm512_loadu_si512(wb + 3), _mm512_set1_epi32(q4[3])));
+                    __m512i s2 = _mm512_add_epi16(_mm512_maddubs_epi16(_mm512_loadu_si512(wb + 4), _mm512_set1_epi32(q4[4])),
+                                                  _mm512_maddubs_epi16(_mm512_loadu_si512(wb + 5), _mm512_set1_epi32(q4[5])));
+                    __m512i s3 = _mm512_add_epi16(_mm512_maddubs_epi16(_mm512_loadu_si512(wb + 6), _mm512_set1_epi32(q4[6])),
+                                                  _mm512_maddubs_epi16(_mm512_loadu_si512(wb + 7), _mm512_set1_epi32(q4[7])));
+                    __m512i s = _mm512_add_epi16(_mm512_add_epi16(s0, s1), _mm512_add_epi16(s2, s3));
+                    sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(s, _mm512_loadu_si512(scv + b * 8 + j)));
+                }
+                const int16_t *bs = at->bsums + 16 * b;
+                __m512i mi = _mm512_setzero_si512();
+                for (int p = 0; p < 4; p++)
+                    mi = _mm512_add_epi32(mi, _mm512_madd_epi16(_mm512_loadu_si512(mnv + b * 4 + p), _mm512_set1_epi32(q4K_bsum_pair(bs, p))));
+                __m512 da = _mm512_set1_ps(at->d[b]);
+                acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dv + 2 * b), da), _mm512_cvtepi32_ps(sumi), acc);
+                accm = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dv + 2 * b + 1), da), _mm512_cvtepi32_ps(mi), accm);
+            }
+            _mm512_storeu_ps(y + (size_t)t * ldy + r0, _mm512_sub_ps(acc, accm));
+        }
+    }
+    if (r0 < rows)
+        strata_gemm8_q4_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
 }
 
 // Q4_1, eight rows interleaved as above: each 32-element block's eight maddubs add up in int16
@@ -607,5 +674,9 @@ void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, in
 void strata_gemm8_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                             float *y, size_t ldy, void *scratch) {
     strata_tile_q4_1_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
+}
+void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                               float *y, size_t ldy, void *scratch) {
+    strata_tile_q4_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
 }
 #endif

@@ -160,8 +160,9 @@ STRATA_GENERIC_TILE(q4_1)
 STRATA_GENERIC_TILE(q4_K)
 STRATA_GENERIC_TILE(q6_K)
 
-// The interleaved Q4_K kernel keeps 8 rows: 8n weight bytes + n of scales + n/2 of mins + n/4 of d.
-size_t strata_tile_scratch_bytes(int n) { return 10 * (size_t)n + 256; }
+// The AVX-512 interleaved Q4_K kernel keeps 16 rows: 16n weight bytes + 2n of scales + n of mins
+// + n/2 of d and dmin (the AVX2 one half of that).
+size_t strata_tile_scratch_bytes(int n) { return 20 * (size_t)n + 256; }
 
 void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
     for (int r = 0; r < rows; r++, x += d) {

@@ -118,6 +118,34 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The AVX-512 Q4_K prompt kernel (16 rows a step, then 8, then the tile kernel) equals the
+    /// AVX2 eight-row kernel bit for bit, so a prompt's rounding does not depend on whether the
+    /// CPU has AVX-512 (an evaluation resumed on another machine stays one table).
+    func testAVX512InterleavedKernelEqualsAVX2BitForBit() throws {
+        guard strata_cpu_supports_avx512bw() != 0 else { throw XCTSkip("no AVX-512BW on this CPU") }
+        let rows = 61, tokens = 7   // 3×16 + 8 + 5: every path of the kernel
+        for cols in [256, 1536, 8960] {
+            let w = try RandomWeights(.q4_K, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
+            let x = randomVector(tokens * cols, seed: 44, scale: 3)
+            let scratch = MatVecScratch(maxCols: cols)
+            scratch.reserve(tokens: tokens)
+            x.withUnsafeBufferPointer { xp in
+                for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: w.matrix.activationFormat!, token: t) }
+            }
+            let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
+            defer { unpack.deallocate() }
+            var wide = [Float](repeating: .nan, count: tokens * rows), narrow = wide
+            wide.withUnsafeMutableBufferPointer {
+                strata_gemm16_q4_K_avx512(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+            }
+            narrow.withUnsafeMutableBufferPointer {
+                strata_gemm8_q4_K_avx2(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+            }
+            XCTAssertFalse(wide.contains { $0.isNaN }, "\(cols) cols: a result was never written")
+            XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "\(cols) cols")
+        }
+    }
+
     /// Σ|w|·|d·q| over the row: the scale of the float sums being re-associated.
     private func absoluteDot(_ m: WeightMatrix, _ r: Int, _ a: strata_q8_act) -> Float {
         var w = [Float](repeating: 0, count: m.cols)

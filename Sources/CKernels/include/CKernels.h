@@ -5,6 +5,8 @@
 
 /// 1 when this CPU has AVX2, FMA and F16C (what the release binary is compiled for).
 int strata_cpu_supports_avx2_fma(void);
+/// 1 when it also has AVX-512F and AVX-512BW, with the OS saving 512-bit registers.
+int strata_cpu_supports_avx512bw(void);
 
 /// A spin-wait hint (x86 `pause`), so a spinning thread yields its core's pipeline.
 static inline void strata_cpu_relax(void) {
@@ -62,6 +64,10 @@ STRATA_DECLARE_TILE(q6_K)
 /// multiple of 8 goes to strata_tile_q4_K_avx2). The same integer sums as the row kernels,
 /// scaled per block: equal to them up to float rounding, not bit for bit.
 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+/// Q4_K prefill sixteen rows at a time on AVX-512BW, bit for bit strata_gemm8_q4_K_avx2 (same
+/// lane arithmetic on twice the lanes); the rest of `rows` below a multiple of 16 goes to it.
+/// Call only when strata_cpu_supports_avx512bw().
+void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 /// Q4_1 likewise (the rest of the rows through strata_tile_q4_1_avx2).
 void strata_gemm8_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 
