@@ -10,7 +10,7 @@ import Foundation
 public enum CPUFeatures {
     /// True when the CPU has AVX2, FMA and F16C.
     public static let hasAVX2: Bool = strata_cpu_supports_avx2_fma() != 0
-    /// True when the CPU also has AVX-512F and AVX-512BW (the 16-row Q4_K prompt kernel).
+    /// True when the CPU also has AVX-512F and AVX-512BW (the 16-row prompt kernels).
     /// STRATA_NO_AVX512=1 turns it off, so a benchmark can compare the two on one machine.
     public static let hasAVX512BW: Bool = strata_cpu_supports_avx512bw() != 0
         && ProcessInfo.processInfo.environment["STRATA_NO_AVX512"] != "1"

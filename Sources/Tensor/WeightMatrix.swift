@@ -85,11 +85,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The prefill kernel of `arithmetic`: interleaved runs Q4_K and Q4_1 eight rows at a time
     /// (Q4_K 1.3-1.5x the tile kernel, `bench-kernels --matmul-only`), equal to the row kernels
     /// up to float rounding; row-exact keeps the tile kernels, bit for bit the row kernels.
-    /// With AVX-512BW, Q4_K goes sixteen rows at a time, bit for bit the eight-row kernel.
+    /// With AVX-512BW both go sixteen rows at a time, bit for bit the eight-row kernels.
     func tileKernel(_ arithmetic: PromptArithmetic) -> TileKernel? {
         if arithmetic == .interleaved && CPUFeatures.hasAVX2 {
             if type == .q4_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_K_avx512 : strata_gemm8_q4_K_avx2 }
-            if type == .q4_1 { return strata_gemm8_q4_1_avx2 }
+            if type == .q4_1 { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_1_avx512 : strata_gemm8_q4_1_avx2 }
         }
         return tileKernel
     }

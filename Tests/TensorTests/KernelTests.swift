@@ -118,14 +118,14 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// The AVX-512 Q4_K prompt kernel (16 rows a step, then 8, then the tile kernel) equals the
-    /// AVX2 eight-row kernel bit for bit, so a prompt's rounding does not depend on whether the
-    /// CPU has AVX-512 (an evaluation resumed on another machine stays one table).
-    func testAVX512InterleavedKernelEqualsAVX2BitForBit() throws {
+    /// The AVX-512 prompt kernels (16 rows a step, then 8, then the tile kernel) equal the AVX2
+    /// eight-row kernels bit for bit, so a prompt's rounding does not depend on whether the CPU
+    /// has AVX-512 (an evaluation resumed on another machine stays one table).
+    func testAVX512InterleavedKernelsEqualAVX2BitForBit() throws {
         guard strata_cpu_supports_avx512bw() != 0 else { throw XCTSkip("no AVX-512BW on this CPU") }
-        let rows = 61, tokens = 7   // 3×16 + 8 + 5: every path of the kernel
-        for cols in [256, 1536, 8960] {
-            let w = try RandomWeights(.q4_K, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
+        let rows = 61, tokens = 7   // 3×16 + 8 + 5: every path of the kernels
+        for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q4_K, 8960), (.q4_1, 96), (.q4_1, 576), (.q4_1, 1536)] {
+            let w = try RandomWeights(type, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
             let x = randomVector(tokens * cols, seed: 44, scale: 3)
             let scratch = MatVecScratch(maxCols: cols)
             scratch.reserve(tokens: tokens)
@@ -136,13 +136,13 @@ final class KernelTests: XCTestCase {
             defer { unpack.deallocate() }
             var wide = [Float](repeating: .nan, count: tokens * rows), narrow = wide
             wide.withUnsafeMutableBufferPointer {
-                strata_gemm16_q4_K_avx512(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+                (type == .q4_K ? strata_gemm16_q4_K_avx512 : strata_gemm16_q4_1_avx512)(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
             }
             narrow.withUnsafeMutableBufferPointer {
-                strata_gemm8_q4_K_avx2(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+                (type == .q4_K ? strata_gemm8_q4_K_avx2 : strata_gemm8_q4_1_avx2)(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
             }
-            XCTAssertFalse(wide.contains { $0.isNaN }, "\(cols) cols: a result was never written")
-            XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "\(cols) cols")
+            XCTAssertFalse(wide.contains { $0.isNaN }, "\(type) \(cols) cols: a result was never written")
+            XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "\(type) \(cols) cols")
         }
     }
 
