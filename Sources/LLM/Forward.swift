@@ -16,7 +16,10 @@ public final class DecoderState: @unchecked Sendable {
     let q, att: UnsafeMutablePointer<Float>            // (batch, q_dim) queries, attention output
     let k, v: UnsafeMutablePointer<Float>              // (batch, kv_dim)
     let hb, hb2: UnsafeMutablePointer<Float>           // (batch, ffn) gate, up
-    let scores: UnsafeMutablePointer<Float>            // (threads, context) decode attention weights
+    let scores: UnsafeMutablePointer<Float>            // (threads, context) plain attention's weights
+    /// The decode step's attention: per thread (heads, part) weights, then per part of the
+    /// context (heads, head_dim) partial outputs and (heads) maxima and sums (`Ops.attentionDecode`).
+    let decodeScores, decodeParts: UnsafeMutablePointer<Float>
     let ropeCos, ropeSin: UnsafeMutablePointer<Float>  // (batch, head_dim/2)
     /// Quantized activations and dequantized weight strips for the matrix products.
     let matScratch: MatVecScratch
@@ -39,11 +42,13 @@ public final class DecoderState: @unchecked Sendable {
         k = alloc(maxBatch * c.kvDim); v = alloc(maxBatch * c.kvDim)
         hb = alloc(maxBatch * c.feedForwardLength); hb2 = alloc(maxBatch * c.feedForwardLength)
         scores = alloc(pool.threads * context)
+        decodeScores = alloc(pool.threads * c.headCount * Ops.decodePart)
+        decodeParts = alloc((context + Ops.decodePart - 1) / Ops.decodePart * c.headCount * (c.headDim + 2))
         ropeCos = alloc(maxBatch * c.headDim / 2); ropeSin = alloc(maxBatch * c.headDim / 2)
         matScratch = MatVecScratch(maxCols: max(c.embeddingLength, c.qDim, c.feedForwardLength))
         logitRows = 1
         logits = alloc(c.vocabularySize)
-        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, ropeCos, ropeSin]
+        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, decodeScores, decodeParts, ropeCos, ropeSin]
     }
 
     /// Scores for `rows` tokens of a batch per thread; grows once to the largest batch seen.
@@ -102,7 +107,7 @@ extension DecoderModel {
             let cacheOffset = (l * s.context + pos0) * c.kvDim                             // cache (layer, ctx, kv_dim)
             (s.kCache + cacheOffset).update(from: s.k, count: T * c.kvDim)
             (s.vCache + cacheOffset).update(from: s.v, count: T * c.kvDim)
-            if T == 1 { Ops.attention(c, layer: l, state: s, rows: T, pos0: pos0) }          // att (T, q_dim)
+            if T == 1 { Ops.attentionDecode(c, layer: l, state: s, pos0: pos0) }             // att (T, q_dim)
             else { Ops.attentionBatch(c, layer: l, state: s, rows: T, pos0: pos0) }
             project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
             Ops.add(s.x, s.xb, T * dim)

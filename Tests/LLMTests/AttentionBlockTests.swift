@@ -5,7 +5,8 @@ import Tensor
 /// Batch attention runs in blocks of `Ops.attentionBlock` rows, each looking only as far as its
 /// last row may; it must compute what the plain per-row attention (the decode path, dot
 /// products in order) computes, across block boundaries, after a cached prefix, on any thread
-/// count. Both are float arithmetic, so the bound is summation order only.
+/// count. Both are float arithmetic, so the bound is summation order only. The decode step's
+/// attention (one token, one job per KV head group) is held to the same reference.
 final class AttentionBlockTests: XCTestCase {
     func testBlockedBatchAttentionEqualsPerRowAttention() throws {
         try Reference.require(Reference.smol)
@@ -23,11 +24,35 @@ final class AttentionBlockTests: XCTestCase {
             }
             Ops.attentionBatch(c, layer: layer, state: s, rows: rows, pos0: pos0)
             let blocked = Array(UnsafeBufferPointer(start: s.att, count: rows * c.qDim))
-            Ops.attention(c, layer: layer, state: s, rows: rows, pos0: pos0)
+            Ops.attentionPlain(c, layer: layer, state: s, rows: rows, pos0: pos0)
             var maxDiff: Float = 0
             for i in 0..<blocked.count { maxDiff = max(maxDiff, abs(blocked[i] - s.att[i])) }
             print("blocked batch attention vs per row, \(rows) rows after \(pos0), \(threads) threads: max abs diff \(maxDiff)")
             XCTAssertLessThan(maxDiff, 1e-5)
+        }
+    }
+
+    func testDecodeAttentionEqualsPlainAttention() throws {
+        try Reference.require(Reference.smol)
+        let c = try Engine(path: Reference.smol, context: 64, threads: 1).config
+        let context = 3000
+        var g = SystemRandomNumberGenerator()
+        for threads in [1, 2] {
+            let s = DecoderState(config: c, context: context, maxBatch: 1, pool: ThreadPool(threads: threads), arithmetic: .standard)
+            let layer = 2, cache = layer * context * c.kvDim
+            for i in 0..<(context * c.kvDim) {
+                s.kCache[cache + i] = Float.random(in: -3...3, using: &g)
+                s.vCache[cache + i] = Float.random(in: -1...1, using: &g)
+            }
+            for pos0 in [0, 1, 130, context - 1] {   // the first token sees only itself; the last, the whole cache
+                for i in 0..<c.qDim { s.q[i] = Float.random(in: -3...3, using: &g) }
+                Ops.attentionDecode(c, layer: layer, state: s, pos0: pos0)
+                let fast = Array(UnsafeBufferPointer(start: s.att, count: c.qDim))
+                for i in 0..<c.qDim { s.att[i] = .nan }
+                Ops.attentionPlain(c, layer: layer, state: s, rows: 1, pos0: pos0)
+                let maxDiff = zip(fast, UnsafeBufferPointer(start: s.att, count: c.qDim)).map { abs($0 - $1) }.max()!
+                XCTAssertLessThan(maxDiff, 1e-5, "position \(pos0), \(threads) threads")
+            }
         }
     }
 }

@@ -6,7 +6,9 @@ import BenchSupport
 // Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
 // on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
 // Usage: swift run -c release bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads 1|2] [--pp 64,256]
-//        [--blas-min-tokens N] [--arithmetic interleaved|row-exact]
+//        [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N]
+// --depth N: the generation test starts after an N-token prompt (llama-bench -d N), which is what
+// answering from retrieved passages looks like; the cache read per token grows with it.
 //
 // The recorded figures were taken on the host the VM had then; a VM can land on a slower host
 // (the same sgemm has measured 2.8x slower), so with --llama-bench (or $LLAMA_BENCH) pointing
@@ -14,11 +16,12 @@ import BenchSupport
 // and the last column is the ratio to that.
 
 /// llama-bench's tokens/s for one test, run now (nil when it fails).
-func llamaBenchNow(_ binary: String?, model: String, pp: Int, tg: Int, threads: Int) -> Double? {
+func llamaBenchNow(_ binary: String?, model: String, pp: Int, tg: Int, threads: Int, depth: Int = 0) -> Double? {
     guard let binary else { return nil }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: binary)
     p.arguments = ["-m", model, "-t", String(threads), "-r", "2", "-o", "json", "-p", String(pp), "-n", String(tg)]
+        + (depth > 0 ? ["-d", String(depth)] : [])
     let out = Pipe()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
@@ -50,9 +53,9 @@ func peakRSSMiB() -> Double {
 
 // Unbuffered writes, so figures survive a timeout when the output is piped.
 func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
-let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact]"
+let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N]"
 checkArguments("bench-llm", usage: usage, flags: ["--quick"],
-               valued: ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic"])
+               valued: ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic", "--depth"])
 let quick = CommandLine.arguments.contains("--quick")
 // --arithmetic: how prompts are multiplied (PromptArithmetic; default the engine's).
 let arithmetic: PromptArithmetic = {
@@ -69,6 +72,11 @@ if let i = CommandLine.arguments.firstIndex(of: "--blas-min-tokens"), i + 1 < Co
     WeightMatrix.blasMinTokensOverride = n
 }
 // --pp 64,256: prompt lengths to time on both thread counts (default: pp128 on 2, pp512 on both).
+let depth: Int = {
+    guard let i = CommandLine.arguments.firstIndex(of: "--depth") else { return 0 }
+    guard let n = Int(CommandLine.arguments[i + 1]), n >= 0 else { print("--depth wants a token count ≥ 0"); exit(2) }
+    return n
+}()
 let ppList = CommandLine.arguments.firstIndex(of: "--pp").flatMap { i in
     i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1].split(separator: ",").compactMap { Int($0) } : nil }
 let threadList = CommandLine.arguments.firstIndex(of: "--threads").flatMap { i in
@@ -93,7 +101,7 @@ for (path, name) in models {
     if quick && name.hasPrefix("qwen") { continue }
     if let only, !name.hasPrefix(only) { continue }
     for threads in threadList {
-        let engine = try Engine(path: path, context: max(640, (ppList?.max() ?? 0) + 16), threads: threads, batchSize: 512, arithmetic: arithmetic)
+        let engine = try Engine(path: path, context: max(640, (ppList?.max() ?? 0) + 16, depth + 160), threads: threads, batchSize: 512, arithmetic: arithmetic)
         let vocab = Int32(engine.config.vocabularySize)
         var rng = SystemRandomNumberGenerator()
         for pp in ppList ?? [128, 512] where ppList != nil || !(threads == 1 && pp == 128) {
@@ -111,14 +119,17 @@ for (path, name) in models {
                          column(ref, best) as NSString, column(now, best) as NSString))
         }
         let n = threads == 2 ? 128 : 64
+        // The second run reuses the first's cached prompt: only generation is timed.
+        let prompt = depth > 0 ? (0..<depth).map { _ in Int32.random(in: 0..<vocab, using: &rng) } : [1]
         var best = 0.0
         for _ in 0..<2 {
-            let g = try engine.generate(prompt: [1], maxTokens: n, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
+            let g = try engine.generate(prompt: prompt, maxTokens: n, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
             best = max(best, g.generationTokensPerSecond)
         }
-        let ref = reference(refs, model: name, test: "tg\(n)", threads: threads)
-        let now = llamaBenchNow(llamaBench, model: path, pp: 0, tg: n, threads: threads)
-        emit(String(format: "%-36@ tg%-4d  %d   %8.1f   %@        %@", name as NSString, n, threads, best,
+        let ref = depth > 0 ? nil : reference(refs, model: name, test: "tg\(n)", threads: threads)
+        let now = llamaBenchNow(llamaBench, model: path, pp: 0, tg: n, threads: threads, depth: depth)
+        let test = depth > 0 ? "tg\(n)@d\(depth)" : "tg\(n)"
+        emit(String(format: "%-36@ %-7@ %d   %8.1f   %@        %@", name as NSString, test as NSString, threads, best,
                      column(ref, best) as NSString, column(now, best) as NSString))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
