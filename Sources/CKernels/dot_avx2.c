@@ -554,6 +554,137 @@ AVX512 void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, in
         strata_gemm8_q4_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
 }
 
+// Q6_K, eight rows interleaved as Q4_K: 4 elements × 8 rows per vector, weights as their 6-bit
+// values 0..63. Two maddubs add up in int16 (|sum| ≤ 2·2·63·127 = 32004; a third would overflow),
+// so a 16-element sub-block takes two madds by its scale, and the -32 offset of every weight comes
+// off once per block as 32 · Σ_s scale[s]·bsum[s] (scale pairs × bsum pairs, as Q4_K's mins). The
+// same integers as the row kernel; the float steps per block, so equal to it up to rounding.
+typedef struct { __m256i *w, *sc, *cs; __m256 *d; } q6K_unpacked;
+
+AVX2 static void unpack8_q6_K(const void *w, size_t row_bytes, int nb, q6K_unpacked o, int step) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    for (int b = 0; b < nb; b++) {
+        __m256i sub[8][8];   // [row][32 elements]
+        int8_t sc[8][16];
+        float d[8];
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *x = (const uint8_t *)w + (size_t)r * row_bytes + 210 * (size_t)b;
+            for (int half = 0; half < 2; half++) {
+                const uint8_t *ql = x + 64 * half, *qh = x + 128 + 32 * half;
+                __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+                sub[r][4 * half + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+                sub[r][4 * half + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+                sub[r][4 * half + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+                sub[r][4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+            }
+            memcpy(sc[r], x + 192, 16);
+            d[r] = h2f(x + 208);
+        }
+        for (int j = 0; j < 8; j++) {
+            __m256i col[8];
+            for (int r = 0; r < 8; r++) col[r] = sub[r][j];
+            transpose8_epi32(col);
+            for (int c = 0; c < 8; c++) _mm256_storeu_si256(o.w + step * ((b * 8 + j) * 8 + c), col[c]);
+        }
+        for (int s16 = 0; s16 < 16; s16++) {   // each row's scale twice, as the int16 pair a madd takes
+            int32_t v[8];
+            for (int r = 0; r < 8; r++) v[r] = (int32_t)(((uint32_t)(uint16_t)(int16_t)sc[r][s16]) * 0x10001u);
+            _mm256_storeu_si256(o.sc + step * (b * 16 + s16), _mm256_loadu_si256((const __m256i *)v));
+        }
+        for (int p = 0; p < 8; p++) {          // scales 2p, 2p+1 as an int16 pair, for the bsums
+            int32_t v[8];
+            for (int r = 0; r < 8; r++) v[r] = (int32_t)((uint32_t)(uint16_t)(int16_t)sc[r][2 * p] | ((uint32_t)(uint16_t)(int16_t)sc[r][2 * p + 1] << 16));
+            _mm256_storeu_si256(o.cs + step * (b * 8 + p), _mm256_loadu_si256((const __m256i *)v));
+        }
+        _mm256_storeu_ps((float *)(o.d + step * b), _mm256_loadu_ps(d));
+    }
+}
+
+static inline int32_t bsum_pair(const int16_t *bs, int p) {
+    return (int32_t)((uint32_t)(uint16_t)bs[2 * p] | ((uint32_t)(uint16_t)bs[2 * p + 1] << 16));
+}
+
+AVX2 void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                                 float *y, size_t ldy, void *scratch) {
+    const int nb = n / 256;
+    __m256i *w8 = (__m256i *)scratch;          // [nb][8][8 chunks]: 8 rows × 4 bytes
+    __m256i *scv = w8 + nb * 64;               // [nb][16]: the rows' sub-block scales, int16 pairs
+    __m256i *csv = scv + nb * 16;              // [nb][8]: scales 2p, 2p+1 as int16 pairs
+    __m256 *dv = (__m256 *)(csv + nb * 8);     // [nb]: the rows' d
+    int r0 = 0;
+    for (; r0 + 8 <= rows; r0 += 8) {
+        unpack8_q6_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q6K_unpacked){ w8, scv, csv, dv }, 1);
+        for (int t = 0; t < tokens; t++) {
+            const strata_q8_act *at = a + t;
+            __m256 acc = _mm256_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
+                const __m256i *wb = w8 + b * 64;
+                const int16_t *bs = at->bsums + 16 * b;
+                __m256i corr = _mm256_setzero_si256();
+                for (int p = 0; p < 8; p++)
+                    corr = _mm256_add_epi32(corr, _mm256_madd_epi16(csv[b * 8 + p], _mm256_set1_epi32(bsum_pair(bs, p))));
+                __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+                for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
+                    __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
+                                                  _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
+                    __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
+                                                  _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
+                    __m256i sc = scv[b * 16 + s16];
+                    sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+                }
+                acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at->d[b])), _mm256_cvtepi32_ps(sumi), acc);
+            }
+            _mm256_storeu_ps(y + (size_t)t * ldy + r0, acc);
+        }
+    }
+    if (r0 < rows)
+        strata_tile_q6_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
+}
+
+// Q6_K sixteen rows at a time, bit for bit the eight-row kernel as for Q4_K.
+AVX512 void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                                      float *y, size_t ldy, void *scratch) {
+    const int nb = n / 256;
+    __m512i *w16 = (__m512i *)scratch;
+    __m512i *scv = w16 + nb * 64;
+    __m512i *csv = scv + nb * 16;
+    __m512 *dv = (__m512 *)(csv + nb * 8);
+    int r0 = 0;
+    for (; r0 + 16 <= rows; r0 += 16) {
+        for (int half = 0; half < 2; half++)
+            unpack8_q6_K((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
+                         (q6K_unpacked){ (__m256i *)w16 + half, (__m256i *)scv + half, (__m256i *)csv + half, (__m256 *)dv + half }, 2);
+        for (int t = 0; t < tokens; t++) {
+            const strata_q8_act *at = a + t;
+            __m512 acc = _mm512_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
+                const __m512i *wb = w16 + b * 64;
+                const int16_t *bs = at->bsums + 16 * b;
+                __m512i corr = _mm512_setzero_si512();
+                for (int p = 0; p < 8; p++)
+                    corr = _mm512_add_epi32(corr, _mm512_madd_epi16(_mm512_loadu_si512(csv + b * 8 + p), _mm512_set1_epi32(bsum_pair(bs, p))));
+                __m512i sumi = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(corr, 5));
+                for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
+                    __m512i p0 = _mm512_add_epi16(_mm512_maddubs_epi16(_mm512_loadu_si512(wb + 0), _mm512_set1_epi32(q4[0])),
+                                                  _mm512_maddubs_epi16(_mm512_loadu_si512(wb + 1), _mm512_set1_epi32(q4[1])));
+                    __m512i p1 = _mm512_add_epi16(_mm512_maddubs_epi16(_mm512_loadu_si512(wb + 2), _mm512_set1_epi32(q4[2])),
+                                                  _mm512_maddubs_epi16(_mm512_loadu_si512(wb + 3), _mm512_set1_epi32(q4[3])));
+                    __m512i sc = _mm512_loadu_si512(scv + b * 16 + s16);
+                    sumi = _mm512_add_epi32(sumi, _mm512_add_epi32(_mm512_madd_epi16(p0, sc), _mm512_madd_epi16(p1, sc)));
+                }
+                acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dv + b), _mm512_set1_ps(at->d[b])), _mm512_cvtepi32_ps(sumi), acc);
+            }
+            _mm512_storeu_ps(y + (size_t)t * ldy + r0, acc);
+        }
+    }
+    if (r0 < rows)
+        strata_gemm8_q6_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
+}
+
 // Q4_1, eight rows interleaved as above: each 32-element block's eight maddubs add up in int16
 // (|sum| ≤ 30480), one madd by ones gives the 8 rows' block sums, then the rows' d·da and
 // m·s in float. 8 × 256 products cost what the tile kernel spends on 2 × 256. The unpacked
@@ -725,5 +856,13 @@ void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, int rows,
 void strata_gemm16_q4_1_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                float *y, size_t ldy, void *scratch) {
     strata_tile_q4_1_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
+}
+void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                            float *y, size_t ldy, void *scratch) {
+    strata_tile_q6_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
+}
+void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
+                               float *y, size_t ldy, void *scratch) {
+    strata_tile_q6_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
 }
 #endif

@@ -82,7 +82,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Whether `matmulTiled` can run for this type.
     public var hasTileKernel: Bool { tileKernel != nil }
 
-    /// The prefill kernel of `arithmetic`: interleaved runs Q4_K and Q4_1 eight rows at a time
+    /// The prefill kernel of `arithmetic`: interleaved runs Q4_K, Q6_K and Q4_1 eight rows at a time
     /// (Q4_K 1.3-1.5x the tile kernel, `bench-kernels --matmul-only`), equal to the row kernels
     /// up to float rounding; row-exact keeps the tile kernels, bit for bit the row kernels.
     /// With AVX-512BW both go sixteen rows at a time, bit for bit the eight-row kernels.
@@ -90,6 +90,7 @@ public struct WeightMatrix: @unchecked Sendable {
         if arithmetic == .interleaved && CPUFeatures.hasAVX2 {
             if type == .q4_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_K_avx512 : strata_gemm8_q4_K_avx2 }
             if type == .q4_1 { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_1_avx512 : strata_gemm8_q4_1_avx2 }
+            if type == .q6_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q6_K_avx512 : strata_gemm8_q6_K_avx2 }
         }
         return tileKernel
     }

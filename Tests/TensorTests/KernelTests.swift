@@ -93,7 +93,7 @@ final class KernelTests: XCTestCase {
     func testInterleavedKernelsMatchRowKernels() throws {
         guard strata_cpu_supports_avx2_fma() != 0 else { throw XCTSkip("no AVX2") }
         let rows = 37, tokens = 5
-        for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q4_1, 96), (.q4_1, 1536)] {
+        for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q6_K, 256), (.q6_K, 1536), (.q4_1, 96), (.q4_1, 1536)] {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 5 &+ UInt64(cols))
             let x = randomVector(tokens * cols, seed: 33, scale: 3)
             let scratch = MatVecScratch(maxCols: cols)
@@ -105,7 +105,7 @@ final class KernelTests: XCTestCase {
             defer { unpack.deallocate() }
             var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
             y.withUnsafeMutableBufferPointer {
-                let kernel = type == .q4_K ? strata_gemm8_q4_K_avx2 : strata_gemm8_q4_1_avx2
+                let kernel = type == .q4_K ? strata_gemm8_q4_K_avx2 : type == .q6_K ? strata_gemm8_q6_K_avx2 : strata_gemm8_q4_1_avx2
                 kernel(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
             }
             for t in 0..<tokens {
@@ -124,7 +124,7 @@ final class KernelTests: XCTestCase {
     func testAVX512InterleavedKernelsEqualAVX2BitForBit() throws {
         guard strata_cpu_supports_avx512bw() != 0 else { throw XCTSkip("no AVX-512BW on this CPU") }
         let rows = 61, tokens = 7   // 3×16 + 8 + 5: every path of the kernels
-        for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q4_K, 8960), (.q4_1, 96), (.q4_1, 576), (.q4_1, 1536)] {
+        for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q4_K, 8960), (.q6_K, 256), (.q6_K, 8960), (.q4_1, 96), (.q4_1, 576), (.q4_1, 1536)] {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
             let x = randomVector(tokens * cols, seed: 44, scale: 3)
             let scratch = MatVecScratch(maxCols: cols)
@@ -136,10 +136,10 @@ final class KernelTests: XCTestCase {
             defer { unpack.deallocate() }
             var wide = [Float](repeating: .nan, count: tokens * rows), narrow = wide
             wide.withUnsafeMutableBufferPointer {
-                (type == .q4_K ? strata_gemm16_q4_K_avx512 : strata_gemm16_q4_1_avx512)(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+                (type == .q4_K ? strata_gemm16_q4_K_avx512 : type == .q6_K ? strata_gemm16_q6_K_avx512 : strata_gemm16_q4_1_avx512)(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
             }
             narrow.withUnsafeMutableBufferPointer {
-                (type == .q4_K ? strata_gemm8_q4_K_avx2 : strata_gemm8_q4_1_avx2)(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
+                (type == .q4_K ? strata_gemm8_q4_K_avx2 : type == .q6_K ? strata_gemm8_q6_K_avx2 : strata_gemm8_q4_1_avx2)(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack)
             }
             XCTAssertFalse(wide.contains { $0.isNaN }, "\(type) \(cols) cols: a result was never written")
             XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "\(type) \(cols) cols")
@@ -203,8 +203,8 @@ final class KernelTests: XCTestCase {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 42)
             let scratch = MatVecScratch(maxCols: cols)
             let blasFrom = w.matrix.blasMinTokens(arithmetic)
-            // Q4_K and Q4_1 interleaved: equal to the row kernels up to float rounding.
-            let bitExact = !([.q4_K, .q4_1].contains(type) && arithmetic == .interleaved && CPUFeatures.hasAVX2)
+            // Q4_K, Q6_K and Q4_1 interleaved: equal to the row kernels up to float rounding.
+            let bitExact = !([.q4_K, .q6_K, .q4_1].contains(type) && arithmetic == .interleaved && CPUFeatures.hasAVX2)
             for tokens in [3, min(blasFrom, 400) + 1] {
                 let x = randomVector(tokens * cols, seed: 8)
                 var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)

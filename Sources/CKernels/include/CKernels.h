@@ -70,6 +70,10 @@ void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, in
 void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 /// Q4_1 likewise (the rest of the rows through strata_tile_q4_1_avx2).
 void strata_gemm8_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+/// Q6_K likewise: eight rows on AVX2 (the rest through strata_tile_q6_K_avx2), sixteen on
+/// AVX-512BW bit for bit the eight-row kernel.
+void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 /// Q4_1 sixteen rows at a time on AVX-512BW, bit for bit strata_gemm8_q4_1_avx2.
 void strata_gemm16_q4_1_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 
