@@ -841,28 +841,13 @@ void strata_i8_dots_avx2(int d, const int8_t *x, int rows, const int8_t *q, int3
         strata_tile_##T##_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch); \
     }
 STRATA_NO_AVX2_TILE(q4_1) STRATA_NO_AVX2_TILE(q4_K) STRATA_NO_AVX2_TILE(q6_K)
-void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
-                            float *y, size_t ldy, void *scratch) {
-    strata_tile_q4_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
-}
-void strata_gemm8_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
-                            float *y, size_t ldy, void *scratch) {
-    strata_tile_q4_1_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
-}
-void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
-                               float *y, size_t ldy, void *scratch) {
-    strata_tile_q4_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
-}
-void strata_gemm16_q4_1_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
-                               float *y, size_t ldy, void *scratch) {
-    strata_tile_q4_1_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
-}
-void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
-                            float *y, size_t ldy, void *scratch) {
-    strata_tile_q6_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
-}
-void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
-                               float *y, size_t ldy, void *scratch) {
-    strata_tile_q6_K_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch);
-}
+// The interleaved kernels' names, each falling back to its type's portable tile kernel.
+#define STRATA_NO_AVX2_GEMM(NAME, T) \
+    void NAME(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, \
+              float *y, size_t ldy, void *scratch) { \
+        strata_tile_##T##_generic(n, w, row_bytes, rows, tokens, a, y, ldy, scratch); \
+    }
+STRATA_NO_AVX2_GEMM(strata_gemm8_q4_K_avx2, q4_K) STRATA_NO_AVX2_GEMM(strata_gemm16_q4_K_avx512, q4_K)
+STRATA_NO_AVX2_GEMM(strata_gemm8_q4_1_avx2, q4_1) STRATA_NO_AVX2_GEMM(strata_gemm16_q4_1_avx512, q4_1)
+STRATA_NO_AVX2_GEMM(strata_gemm8_q6_K_avx2, q6_K) STRATA_NO_AVX2_GEMM(strata_gemm16_q6_K_avx512, q6_K)
 #endif

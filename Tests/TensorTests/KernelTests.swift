@@ -55,12 +55,7 @@ final class KernelTests: XCTestCase {
         for (type, tile) in Self.tileVariants {
             for cols in type == .q4_1 ? [96, 1024] : [256, 1024] {
                 let w = try RandomWeights(type, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
-                let x = randomVector(tokens * cols, seed: 21, scale: 3)
-                let scratch = MatVecScratch(maxCols: cols)
-                scratch.reserve(tokens: tokens)
-                x.withUnsafeBufferPointer { xp in
-                    for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: w.matrix.activationFormat!, token: t) }
-                }
+                let scratch = quantizedTokens(tokens, cols: cols, for: w.matrix, seed: 21)
                 let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
                 defer { unpack.deallocate() }
                 let row = Self.variants[type]!
@@ -95,12 +90,7 @@ final class KernelTests: XCTestCase {
         let rows = 37, tokens = 5
         for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q6_K, 256), (.q6_K, 1536), (.q4_1, 96), (.q4_1, 1536)] {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 5 &+ UInt64(cols))
-            let x = randomVector(tokens * cols, seed: 33, scale: 3)
-            let scratch = MatVecScratch(maxCols: cols)
-            scratch.reserve(tokens: tokens)
-            x.withUnsafeBufferPointer { xp in
-                for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: w.matrix.activationFormat!, token: t) }
-            }
+            let scratch = quantizedTokens(tokens, cols: cols, for: w.matrix, seed: 33)
             let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
             defer { unpack.deallocate() }
             var y = [Float](repeating: .nan, count: tokens * rows), one = [Float](repeating: 0, count: rows)
@@ -126,12 +116,7 @@ final class KernelTests: XCTestCase {
         let rows = 61, tokens = 7   // 3×16 + 8 + 5: every path of the kernels
         for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q4_K, 8960), (.q6_K, 256), (.q6_K, 8960), (.q4_1, 96), (.q4_1, 576), (.q4_1, 1536)] {
             let w = try RandomWeights(type, rows: rows, cols: cols, seed: 11 &+ UInt64(cols))
-            let x = randomVector(tokens * cols, seed: 44, scale: 3)
-            let scratch = MatVecScratch(maxCols: cols)
-            scratch.reserve(tokens: tokens)
-            x.withUnsafeBufferPointer { xp in
-                for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: w.matrix.activationFormat!, token: t) }
-            }
+            let scratch = quantizedTokens(tokens, cols: cols, for: w.matrix, seed: 44)
             let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
             defer { unpack.deallocate() }
             var wide = [Float](repeating: .nan, count: tokens * rows), narrow = wide
@@ -144,6 +129,17 @@ final class KernelTests: XCTestCase {
             XCTAssertFalse(wide.contains { $0.isNaN }, "\(type) \(cols) cols: a result was never written")
             XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "\(type) \(cols) cols")
         }
+    }
+
+    /// `tokens` random activation rows quantized for `m`'s kernels, one view per token.
+    private func quantizedTokens(_ tokens: Int, cols: Int, for m: WeightMatrix, seed: UInt64) -> MatVecScratch {
+        let x = randomVector(tokens * cols, seed: seed, scale: 3)
+        let scratch = MatVecScratch(maxCols: cols)
+        scratch.reserve(tokens: tokens)
+        x.withUnsafeBufferPointer { xp in
+            for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: m.activationFormat!, token: t) }
+        }
+        return scratch
     }
 
     /// Σ|w|·|d·q| over the row: the scale of the float sums being re-associated.
