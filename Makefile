@@ -27,8 +27,11 @@ demo: release
 	$(STRATA) --db $(DEMO_DB) ask "What is the gold price forecast for 2027?"
 	printf '信用卡年费多少？\n那储蓄卡呢？\nIs the 3-month deposit promotion still on?\n' | $(STRATA) --db $(DEMO_DB) support --today 2026-11-23
 
+# The whole suite, then the kernel and parity tests again on the code paths this host did not
+# take (AVX-512 kernels off where the CPU has them; OpenBLAS's other sgemm kernels).
 test: setup
 	$(SWIFT) test
+	@SWIFT=$(SWIFT) bash scripts/test-other-paths.sh
 
 models-qwen:
 	@bash scripts/models-qwen.sh

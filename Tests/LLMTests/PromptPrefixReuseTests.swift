@@ -8,7 +8,7 @@ import XCTest
 ///
 /// "As a fresh evaluation does" is the engine's batch-consistency bound, not bit equality: the
 /// new tokens go through the matmul path for their own batch size, and SmolLM2 turns that
-/// rounding into up to ~1 logit (BatchConsistencyTests). Its reply to the cash-refund question
+/// rounding into up to ~1 logit: twice this host's rounding floor, as in BatchConsistencyTests. Its reply to the cash-refund question
 /// below starts with "1" or "When", 0.29 apart, so the test compares logits, not tokens.
 final class PromptPrefixReuseTests: XCTestCase {
     static let system = """
@@ -38,8 +38,9 @@ final class PromptPrefixReuseTests: XCTestCase {
 
     func assertClose(_ a: [Float], _ b: [Float], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
-        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-        XCTAssertLessThan(worst, 1.5, file: file, line: line)
+        let d = LogitDistance(a, b, vocabulary: a.count)
+        let floor = try! RoundingFloor.of(Reference.smol)
+        XCTAssertLessThan(d.maxAbs, 2 * floor.maxAbs, "reused vs fresh: \(d), floor \(floor)", file: file, line: line)
         let aTop = a.indices.sorted { a[$0] > a[$1] }.prefix(5), bTop = b.indices.sorted { b[$0] > b[$1] }.prefix(5)
         XCTAssertGreaterThanOrEqual(Set(aTop).intersection(bTop).count, 4, "the same candidates lead", file: file, line: line)
     }
