@@ -5,10 +5,10 @@
 # 1. Where the CPU has AVX-512 (BW), the interleaved integer kernels use it; run the kernel and
 #    parity tests again with the AVX-512 kernels off (STRATA_NO_AVX512=1), so the AVX2 path CI
 #    hosts without AVX-512 take is exercised too.
-# 2. OpenBLAS picks its sgemm kernels by CPU (batch attention and training run through sgemm),
-#    and Debian's OpenBLAS 0.3.21 fell back to SSE-class kernels on an AMD Zen 4 host, which moved
-#    the SmolLM2 rounding floor from 1.58 to 1.80 logits. Run the cross-path parity tests again
-#    with those kernels forced (OPENBLAS_CORETYPE=Prescott runs on any x86-64 CPU).
+# OpenBLAS's kernel choice is the other thing that varies by host; it is left to the machine
+# (some hosts here set OPENBLAS_CORETYPE because older OpenBLAS builds misbehave on them, and
+# tests must not change it). The parity bounds are measured in each run instead (RoundingFloor);
+# README "Tests on any host" says how they were checked against other OpenBLAS kernels by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
@@ -20,5 +20,3 @@ if grep -qw avx512bw /proc/cpuinfo; then
 else
   echo "== this CPU has no AVX-512 (BW): its kernels are skipped here (KernelTests says so)"
 fi
-echo "== cross-path parity tests again with OpenBLAS's SSE-class kernels (OPENBLAS_CORETYPE=Prescott)"
-OPENBLAS_CORETYPE=Prescott $SWIFT test --skip-build --filter "$PARITY"
