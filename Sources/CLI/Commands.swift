@@ -14,6 +14,7 @@ let allCommands: [any CLICommand.Type] = [
     AdaptListCommand.self, AdaptShowCommand.self, AdaptRemoveCommand.self, AdaptTrainCommand.self,
     EvalRetrievalCommand.self,
     EvalQACommand.self,
+    EvalKBCommand.self,
     EvalIntentCommand.self,
     EvalPerplexityCommand.self,
 ]

@@ -146,7 +146,11 @@ def check(path, kb):
         if not isinstance(it["covered"], bool) or not isinstance(it["restricted"], bool):
             bad("covered and restricted must be booleans")
             continue
-        facts, wrong = it["facts"], it["wrong"]
+        facts, wrong_groups = it["facts"], it["wrong"]
+        # The format: "wrong": [[surface forms of one wrong value], ...]
+        if not isinstance(wrong_groups, list) or not all(isinstance(g, list) and g for g in wrong_groups):
+            bad("wrong must be a list of lists of surface forms"); wrong_groups = []
+        wrong = [s for g in wrong_groups for s in g]
         if not isinstance(facts, list) or not all(
                 isinstance(fa, list) and fa and all(isinstance(s, str) and s.strip() for s in fa) for fa in facts):
             bad("facts must be a list of non-empty lists of non-empty strings")
