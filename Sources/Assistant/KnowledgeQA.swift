@@ -132,6 +132,9 @@ public struct KnowledgeQA: Sendable {
                     onPiece: (String) -> Bool = { _ in true }) throws -> Answer {
         let q = question.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !q.isEmpty else { throw AssistantError.emptyQuestion }
+        guard q.count <= Self.maxQuestionCharacters else {
+            throw AssistantError.input("the question is \(q.count) characters long; one question may hold \(Self.maxQuestionCharacters) — ask a shorter question")
+        }
         let clock = ContinuousClock()
         let start = clock.now
         func since(_ t: ContinuousClock.Instant) -> Double {
@@ -199,6 +202,10 @@ public struct KnowledgeQA: Sendable {
         answer.explanation = why; answer.citations = []
     }
 
+    /// The longest question `ask` takes: beyond it the question alone would crowd the sources
+    /// out of the model's window (and a megabyte pasted into a terminal is a mistake).
+    public static let maxQuestionCharacters = 2_000
+
     /// A short answer: small models ramble on after the sentence that answers.
     static let maxAnswerSentences = 3
 
@@ -256,7 +263,10 @@ public struct KnowledgeQA: Sendable {
         var text: [String] = []
         var used: [Int] = []
         for v in kept {
-            var s = v.text
+            // Markers that name no source are dropped before printing; a sentence left citing
+            // nothing is attributed to its best-supporting source below.
+            var s = passages.isEmpty ? TextAnalysis.stripCitations(v.text)
+                : TextAnalysis.keepingCitations(v.text, in: 1...passages.count)
             if v.reattributed, let n = v.source {
                 s = TextAnalysis.stripCitations(s).replacingOccurrences(of: " .", with: ".")
                     .trimmingCharacters(in: .whitespaces) + " [\(n)]"

@@ -41,7 +41,7 @@ public enum GenerationError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .contextExceeded(let n, let c):
-            "the prompt and reply need \(n) tokens but the context holds \(c) — shorten the prompt or raise --ctx (up to the model's context length)"
+            "the question, its sources and the reply need \(n) tokens but the model's window holds \(c) — ask a shorter question"
         }
     }
 }

@@ -167,6 +167,22 @@ public enum TextAnalysis {
         return out
     }
 
+    /// `text` with every citation number outside `valid` removed (a marker left with none goes):
+    /// a small model cites [5] with four sources, or runs on to "[21] … [31]".
+    public static func keepingCitations(_ text: String, in valid: ClosedRange<Int>) -> String {
+        let ns = text as NSString
+        var out = "", last = 0
+        for m in citationPattern.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+            out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
+            let kept = ns.substring(with: m.range(at: 1)).split(whereSeparator: { $0 == "," || $0 == "，" })
+                .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { valid.contains($0) }
+            if !kept.isEmpty { out += "[" + kept.map(String.init).joined(separator: ", ") + "]" }
+            last = m.range.location + m.range.length
+        }
+        out += ns.substring(from: last)
+        return out.replacingOccurrences(of: "  ", with: " ").replacingOccurrences(of: " .", with: ".")
+    }
+
     public static func stripCitations(_ text: String) -> String {
         let ns = text as NSString
         return citationPattern.stringByReplacingMatches(in: text, range: NSRange(location: 0, length: ns.length), withTemplate: "")

@@ -13,7 +13,7 @@ enum AssistantWiring {
         .value("as", "GROUPS", "ask as a member of these access groups (comma separated)"),
         .value("pack", "NAME", "prompt pack (default kb-qa)"),
         packsOption,
-        .value("model", "PATH", "GGUF model, or 'extractive' for the no-model baseline (default: $STRATA_MODEL)"),
+        .value("model", "PATH", "GGUF model, or 'extractive' for the no-model baseline (default: $STRATA_MODEL, else \(ModelDefaults.answering))"),
         .value("adapter", "NAME", "L2 adapter for this question ('none' for the base model)"),
         .value("corpus", "FILE", "answer from a BEIR corpus.jsonl instead of the knowledge database"),
         .value("k", "N", "passages in the prompt (default: the pack's)"),
@@ -50,7 +50,7 @@ enum AssistantWiring {
 
     static func generator(_ args: ParsedArguments, threads: Int = 2,
                           arithmetic: PromptArithmetic = .standard) throws -> any TextGenerator {
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        let model = try ModelDefaults.answeringModel(args)
         if model == "extractive" { return ExtractiveGenerator() }
         guard FileManager.default.fileExists(atPath: model) else {
             throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")

@@ -73,7 +73,26 @@ struct GenerateCommand: CLICommand {
 
 /// Model options shared by the commands that run the engine.
 enum ModelDefaults {
+    /// The small, fast, English-only model: the default of `generate`, `eval perplexity` and
+    /// `adapt train`, and what the tests run.
     static let path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// The model that answers (`ask`, `chat`, `support`, `report`, `eval kb`): SmolLM2-135M cannot
+    /// read Chinese and copies the nearest number from its sources (README: which model when).
+    static let answering = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+    /// The model an answering command uses: --model, then $STRATA_MODEL, then `answering`.
+    /// A set but empty $STRATA_MODEL is an error, not the default.
+    static func answeringModel(_ args: ParsedArguments) throws -> String {
+        if let m = args.value("model") { return m }
+        if let m = ProcessInfo.processInfo.environment["STRATA_MODEL"] {
+            guard !m.isEmpty else { throw CLIError.failed("$STRATA_MODEL is set but empty — unset it for the default model (\(answering)) or set it to a .gguf file") }
+            return m
+        }
+        guard FileManager.default.fileExists(atPath: answering) else {
+            throw CLIError.failed("the default answering model \(answering) is not here — run 'make setup' (it fetches it), or pass --model PATH.gguf")
+        }
+        return answering
+    }
 
     static func engine(_ args: ParsedArguments) throws -> Engine {
         let model = args.value("model") ?? path

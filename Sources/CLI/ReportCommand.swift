@@ -24,7 +24,7 @@ struct ReportCommand: CLICommand {
         .value("outline", "FILE", "section titles, one per line (default: the pack's outline for the topic kind)"),
         .value("lang", "zh|en", "language of the report (default: the topic's)"),
         .value("sections", "N", "write only the first N sections of the outline"),
-        .value("model", "PATH", "GGUF model, or 'extractive' for the no-model baseline (default: $STRATA_MODEL)"),
+        .value("model", "PATH", "GGUF model, or 'extractive' for the no-model baseline (default: $STRATA_MODEL, else \(ModelDefaults.answering))"),
         .value("adapter", "NAME", "L2 adapter ('none' for the base model)"),
         .value("as", "GROUPS", "write as a member of these access groups (comma separated)"),
         .value("table", "NAME", "add a business table's rows (registered name or CSV path) to the evidence"),
@@ -118,11 +118,8 @@ struct ReportCommand: CLICommand {
     }
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"]
+        let model = try ModelDefaults.answeringModel(args)
         if model == "extractive" { return ExtractiveGenerator(minCoverage: 0.1) }
-        guard let model else {
-            throw CLIError.failed("no model given — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
-        }
         guard FileManager.default.fileExists(atPath: model) else {
             throw CLIError.failed("no model file at '\(model)' — give the path of a GGUF file (run the set-up script to fetch models/)")
         }

@@ -42,7 +42,7 @@ enum ServiceWiring {
     static let options: [OptionSpec] = [
         .value("pack", "NAME", "customer-service pack (default customer-service)"),
         packsOption,
-        .value("model", "PATH", "GGUF model that writes replies (default: $STRATA_MODEL, else the SmolLM2 model; none: template replies)"),
+        .value("model", "PATH", "GGUF model that writes replies (default: $STRATA_MODEL, else \(ModelDefaults.answering); none: template replies)"),
         EmbedderOption.spec,
         .value("today", "DATE", "the date for 'current' questions, YYYY-MM-DD (default: today)"),
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
@@ -62,7 +62,7 @@ enum ServiceWiring {
             throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
         }
         // The L1 model writes the reply by default; `--model none` keeps to the templates.
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        let model = try ModelDefaults.answeringModel(args)
         var generator: (any TextGenerator)?
         if model != "none" {
             guard FileManager.default.fileExists(atPath: model) else {

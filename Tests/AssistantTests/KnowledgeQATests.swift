@@ -47,6 +47,27 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertEqual(a.citations.map(\.chunkID), [11])
     }
 
+    /// Issue #18: "[5] [1]" with four sources, "[21] … [31]" with --k 20 — markers that name no
+    /// source never reach the printed answer; the sentence keeps its valid citation.
+    func testCitationMarkersThatNameNoSourceAreDropped() throws {
+        let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [5] [1]. Cash refunds are paid at the counter on the same day [21][31]."])
+        let a = try qa.ask("How long do card refunds take, and cash refunds?")
+        XCTAssertFalse(a.refused, a.explanation)
+        XCTAssertFalse(a.text.contains("[5]") || a.text.contains("[21]") || a.text.contains("[31]"), a.text)
+        let valid = 1...a.passages.count
+        XCTAssertTrue(TextAnalysis.citations(a.text).allSatisfy { valid.contains($0) }, a.text)
+        XCTAssertTrue(a.text.contains("5 working days [1]."), a.text)
+        XCTAssertEqual(TextAnalysis.keepingCitations("A [5, 1]. B [9]. C [2][7].", in: 1...4), "A [1]. B. C [2].")
+    }
+
+    func testAnOverlongQuestionIsRefusedWithAClearError() throws {
+        let (qa, gen) = try makeQA(["unused"])
+        XCTAssertThrowsError(try qa.ask(String(repeating: "退款", count: 1_500))) { e in
+            XCTAssertTrue(e.localizedDescription.contains("ask a shorter question"), e.localizedDescription)
+        }
+        XCTAssertTrue(gen.requests.isEmpty, "nothing reaches the model")
+    }
+
     func testUnsupportedSentenceDroppedAndInventedNumberCaught() throws {
         let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. The office cafeteria serves pizza every Friday. Refunds above 900 EUR need a manager's approval [1]."])
         let a = try qa.ask("How long do card refunds take?")

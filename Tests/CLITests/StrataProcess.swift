@@ -49,6 +49,11 @@ enum StrataBinary {
         p.arguments = args
         p.currentDirectoryURL = cwd ?? root
         var environment = ProcessInfo.processInfo.environment
+        // Tests answer with the small model (seconds, not minutes); a test that wants the
+        // default answering model or no model says so in `env`.
+        if environment["STRATA_MODEL"] == nil {
+            environment["STRATA_MODEL"] = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        }
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         let out = Pipe(), err = Pipe(), inp = Pipe()
