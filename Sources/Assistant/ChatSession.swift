@@ -39,10 +39,11 @@ public final class ChatSession {
       /quit           leave (or Ctrl-D); Ctrl-C cancels an answer being generated
     """
 
-    public func handle(_ line: String, onPiece: (String) -> Bool = { _ in true }) throws -> Reply {
+    public func handle(_ line: String, onStage: (AskStage) -> Void = { _ in },
+                       onPiece: (String) -> Bool = { _ in true }) throws -> Reply {
         let input = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if input.isEmpty { return .info("") }
-        guard input.hasPrefix("/") else { return .answer(try ask(input, onPiece: onPiece)) }
+        guard input.hasPrefix("/") else { return .answer(try ask(input, onStage: onStage, onPiece: onPiece)) }
         let parts = input.split(separator: " ", maxSplits: 1).map(String.init)
         let arg = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
         switch parts[0] {
@@ -72,7 +73,8 @@ public final class ChatSession {
     }
 
     /// Asks `question` in the context of the conversation.
-    public func ask(_ question: String, onPiece: (String) -> Bool = { _ in true }) throws -> Answer {
+    public func ask(_ question: String, onStage: (AskStage) -> Void = { _ in },
+                    onPiece: (String) -> Bool = { _ in true }) throws -> Answer {
         var options = AskOptions()
         options.groups = groups
         options.layers = layers
@@ -83,7 +85,7 @@ public final class ChatSession {
         options.history = turns.suffix(historyTurns).flatMap {
             [ChatMessage(.user, $0.question), ChatMessage(.assistant, $0.answer)]
         }
-        let answer = try qa.ask(question, options: options, onPiece: onPiece)
+        let answer = try qa.ask(question, options: options, onStage: onStage, onPiece: onPiece)
         turns.append((question, query, answer.text))
         lastAnswer = answer
         return answer

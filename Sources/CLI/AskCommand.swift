@@ -98,6 +98,7 @@ enum AssistantWiring {
         }
         if explain {
             s += "\nWhy: \(a.explanation)\n"
+            s += "Time: \(a.timings.summary)\n"
             if a.cancelled { s += "(generation was cancelled)\n" }
         }
         return s
@@ -132,28 +133,48 @@ struct AskCommand: CLICommand {
         options.adapter = args.value("adapter")
         options.k = try args.optionalInt("k")
         if let k = options.k, !(1...50).contains(k) { throw CLIError.usage("--k must be between 1 and 50", command: name) }
-        // Stream to a terminal; scripts and --json get only the checked answer.
-        let stream = !args.has("json") && isatty(STDOUT_FILENO) == 1
-        let answer = try qa.ask(question, options: options) { piece in
-            if stream { writeOut(piece) }
-            return true
-        }
+        // On a terminal a progress line says what is happening; only the checked answer is
+        // printed (a draft the support check rewrites must not be read first).
+        let progress = AskProgress(enabled: !args.has("json") && isatty(STDERR_FILENO) == 1)
+        let answer = try qa.ask(question, options: options, onStage: progress.stage, onPiece: { _ in progress.wrote(); return true })
+        progress.done()
         if args.has("json") {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try enc.encode(answer), as: UTF8.self))
             return 0
         }
-        var out = AssistantWiring.render(answer, explain: args.has("explain"))
-        if stream && !answer.draft.isEmpty {
-            if answer.draft.trimmingCharacters(in: .whitespacesAndNewlines) == answer.text {
-                // Already on screen: print only what follows the text.
-                writeOut("\n"); out = String(out.dropFirst(answer.text.count + 1))
-            } else {
-                writeOut("\n\n— after the support check —\n")
-            }
-        }
-        print(out, terminator: "")
+        print(AssistantWiring.render(answer, explain: args.has("explain")), terminator: "")
         return 0
+    }
+}
+
+/// One line on standard error, redrawn: retrieving, reading N passages, writing (pieces so far),
+/// checking. Cleared before the answer is printed.
+final class AskProgress: @unchecked Sendable {
+    let enabled: Bool
+    private var pieces = 0
+    private var label = ""
+    private var lastDraw = Date.distantPast
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func stage(_ s: AskStage) {
+        switch s {
+        case .retrieving: label = "retrieving…"
+        case .reading(let n): label = "reading \(n) passage\(n == 1 ? "" : "s")…"
+        case .checking: label = "checking the answer against its sources…"
+        }
+        draw(force: true)
+    }
+    func wrote() {
+        pieces += 1
+        label = "writing… (\(pieces))"
+        draw(force: false)
+    }
+    func done() { if enabled { writeErr("\r\u{1B}[K") } }
+    private func draw(force: Bool) {
+        guard enabled, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        writeErr("\r" + label + "\u{1B}[K")
     }
 }

@@ -25,7 +25,7 @@ struct ChatCommand: CLICommand {
                                   groups: args.groups, adapter: args.value("adapter"))
         session.layers = AssistantWiring.layers(args)
         let interactive = isatty(STDIN_FILENO) == 1
-        let streaming = isatty(STDOUT_FILENO) == 1
+        let progress = AskProgress(enabled: isatty(STDERR_FILENO) == 1)
         signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
         defer { signal(SIGINT, SIG_DFL) }
         if interactive { print("strata chat — pack \(session.qa.pack.name); /help for commands, Ctrl-D to leave") }
@@ -34,22 +34,19 @@ struct ChatCommand: CLICommand {
             guard let line = readLine() else { if interactive { print("") }; return 0 }
             interrupted.store(false, ordering: .relaxed)
             do {
-                let reply = try session.handle(line) { piece in
-                    if streaming { writeOut(piece) }
+                // A progress line while the answer is written and checked; only the checked
+                // answer is printed (the draft the support check rewrites is never shown).
+                let reply = try session.handle(line, onStage: progress.stage, onPiece: { _ in
+                    progress.wrote()
                     return !interrupted.load(ordering: .relaxed)
-                }
+                })
+                progress.done()
                 switch reply {
                 case .quit: return 0
                 case .info(let text): if !text.isEmpty { print(text) }
                 case .answer(let a):
-                    var out = AssistantWiring.render(a, explain: args.has("explain"))
-                    if streaming && !a.draft.isEmpty {
-                        if a.cancelled { writeOut("\n(cancelled)\n") }
-                        else if a.draft.trimmingCharacters(in: .whitespacesAndNewlines) == a.text {
-                            writeOut("\n"); out = String(out.dropFirst(a.text.count + 1))
-                        } else { writeOut("\n\n— after the support check —\n") }
-                    }
-                    print(out)
+                    if a.cancelled { print("(cancelled)") }
+                    print(AssistantWiring.render(a, explain: args.has("explain")))
                 }
             } catch {
                 // A bad command or a failed answer must not end the conversation.

@@ -209,7 +209,7 @@ final class KnowledgeQATests: XCTestCase {
     func testCancelledGenerationIsReported() throws {
         let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]."])
         var pieces = 0
-        let a = try qa.ask("How long do card refunds take?") { _ in pieces += 1; return pieces < 3 }
+        let a = try qa.ask("How long do card refunds take?", onPiece: { _ in pieces += 1; return pieces < 3 })
         XCTAssertTrue(a.cancelled)
     }
 

@@ -50,8 +50,9 @@ enum StrataBinary {
         p.currentDirectoryURL = cwd ?? root
         var environment = ProcessInfo.processInfo.environment
         // Tests answer with the small model (seconds, not minutes); a test that wants the
-        // default answering model or no model says so in `env`.
-        if environment["STRATA_MODEL"] == nil {
+        // default answering model or no model says so in `env` or with --model.
+        let answering: Set<String> = ["ask", "chat", "support", "report", "kb"]
+        if environment["STRATA_MODEL"] == nil, !args.contains("--model"), args.contains(where: answering.contains) {
             environment["STRATA_MODEL"] = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
         }
         for (k, v) in env { environment[k] = v }
