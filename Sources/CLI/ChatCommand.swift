@@ -40,7 +40,10 @@ struct ChatCommand: CLICommand {
                 }
                 switch reply {
                 case .quit: return 0
-                case .info(let text): if !text.isEmpty { print(text) }
+                case .info(let text):
+                    if line.trimmingCharacters(in: .whitespaces) == "/sources", let a = session.lastAnswer, !a.refused {
+                        print(AssistantWiring.sourcesList(a))   // one line per source, as under an answer
+                    } else if !text.isEmpty { print(text) }
                 case .answer(let a):
                     var out = AssistantWiring.render(a, explain: args.has("explain"))
                     if streaming && !a.draft.isEmpty {
