@@ -81,6 +81,8 @@ final class DatabaseFileTests: XCTestCase {
         let db = ro.appendingPathComponent("k.db").path
         XCTAssertEqual(try StrataBinary.run(["--db", db, "ingest", "kb"], cwd: dir).status, 0)
         XCTAssertEqual(try StrataBinary.run(["--db", db, "data", "import", "t.csv"], cwd: dir).status, 0)
+        try "# Memo\n\nThe staff-only loan memo.\n".write(to: dir.appendingPathComponent("memo.md"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try StrataBinary.run(["--db", db, "ingest", "--groups", "staff", "memo.md"], cwd: dir).status, 0)
         XCTAssertEqual(try StrataBinary.run(["--db", db, "ask", "How long do card refunds take?", "--model", "extractive", "--no-embedder"], cwd: dir).status, 0)
         chmod(dir.path, 0o755)
         chmod(db, 0o444)
@@ -94,6 +96,11 @@ final class DatabaseFileTests: XCTestCase {
             let r = try StrataBinary.runUnprivileged(["--db", db] + cmd, cwd: dir)
             XCTAssertEqual(r.status, 0, "\(cmd): \(r.stderr)")
         }
+        // Restricted text is only ever shown with an audit row, which cannot be written here.
+        let restricted = try StrataBinary.runUnprivileged(["--db", db, "search", "--as", "staff", "loan memo"], cwd: dir)
+        XCTAssertEqual(restricted.status, 1, restricted.stdout)
+        XCTAssertTrue(restricted.stderr.contains("needs write access") && restricted.stderr.contains("audit log"), restricted.stderr)
+        XCTAssertFalse(restricted.stdout.contains("staff-only"), restricted.stdout)
         let ingest = try StrataBinary.runUnprivileged(["--db", db, "ingest", "kb"], cwd: dir)
         XCTAssertEqual(ingest.status, 1, ingest.stdout)
         XCTAssertTrue(ingest.stderr.contains("needs write access"), ingest.stderr)
