@@ -209,7 +209,8 @@ public struct KnowledgeQA: Sendable {
                 time: Date(), groups: options.groups, question: q, chunkIDs: passages.map(\.chunkID),
                 citedChunkIDs: answer.citations.map(\.chunkID), modelID: generator.modelID, adapter: adapter,
                 pack: pack.name, answer: answer.text, refused: answer.refused, refusalReason: answer.refusalReason?.rawValue,
-                retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total))
+                retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total,
+                accessNeeds: passages.map(\.groups)))
         }
         return answer
     }

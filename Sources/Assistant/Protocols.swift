@@ -117,10 +117,14 @@ public struct RetrievedPassage: Sendable, Equatable, Codable {
     public var keywordScore: Double?
     public var denseRank: Int?
     public var denseScore: Double?
+    /// The access groups of the passage's document (empty: public); an audit entry built from
+    /// it records them, so the log shows it only to callers who may read this passage.
+    public var groups: [String]
 
     public init(chunkID: Int64, documentPath: String, headingPath: String, text: String, startLine: Int,
                 endLine: Int, charStart: Int, charEnd: Int, score: Double, keywordRank: Int? = nil,
-                keywordScore: Double? = nil, denseRank: Int? = nil, denseScore: Double? = nil) {
+                keywordScore: Double? = nil, denseRank: Int? = nil, denseScore: Double? = nil, groups: [String] = []) {
+        self.groups = groups
         self.chunkID = chunkID; self.documentPath = documentPath; self.headingPath = headingPath
         self.text = text; self.startLine = startLine; self.endLine = endLine; self.charStart = charStart
         self.charEnd = charEnd; self.score = score; self.keywordRank = keywordRank

@@ -55,6 +55,6 @@ public final class StoreRetriever: Retriever, @unchecked Sendable {
         return RetrievedPassage(chunkID: h.chunkID, documentPath: path, headingPath: h.headingPath, text: h.text,
                                 startLine: h.startLine, endLine: h.endLine, charStart: h.charStart, charEnd: h.charEnd,
                                 score: f.score, keywordRank: f.keywordRank, keywordScore: f.keywordScore,
-                                denseRank: f.denseRank, denseScore: f.denseScore)
+                                denseRank: f.denseRank, denseScore: f.denseScore, groups: h.groups)
     }
 }

@@ -21,7 +21,7 @@ enum AssistantWiring {
         .flag("no-refusal-rule", "refusal layer 2 off: the prompt does not tell the model how to refuse"),
         .flag("no-support-check", "refusal layer 3 off: keep every sentence the model writes"),
         .flag("flag-unsupported", "keep unsupported sentences, marked, instead of dropping them"),
-        .flag("no-audit", "do not record this answer in the audit log"),
+        .flag("no-audit", "do not record this answer in the audit log (public documents only: not with --as)"),
         EmbedderOption.spec,
         .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
         .flag("explain", "say why an answer was refused or a sentence dropped"),
@@ -34,13 +34,11 @@ enum AssistantWiring {
     static func retriever(_ args: ParsedArguments) throws -> any Retriever {
         if let corpus = args.value("corpus") { return try LexicalRetriever.beirCorpus(corpus).retriever }
         let path = args.databasePath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError.failed("no knowledge database at '\(path)' — run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
-        }
+        let store = try args.openStore(.read, missing: "run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
         do {
             // The pack's mode; hybrid and dense need the embedder the store was indexed with.
             let pack = try pack(args)
-            return try StoreRetriever(store: try KnowledgeStore(path: path, readOnly: true),
+            return try StoreRetriever(store: store,
                                       mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
                                       embedder: try embedder(args), displayRoot: FileManager.default.currentDirectoryPath)
         } catch let e as DatabaseError {
@@ -70,8 +68,16 @@ enum AssistantWiring {
         return try EmbedderOption.load(args)
     }
 
+    /// The audit log, unless --no-audit (refused with --as: a read that may return restricted
+    /// text is always recorded). Opened before anything is generated, so an answer that could
+    /// not be recorded is never given.
     static func audit(_ args: ParsedArguments) throws -> (any AuditLog)? {
-        args.has("no-audit") ? nil : try AuditStore(path: args.databasePath)
+        guard try args.auditRequired() else { return nil }
+        do {
+            return try args.openAuditLog(recording: "every answer", withoutAudit: "pass --no-audit to answer from public documents without recording it")
+        } catch CLIError.failed(let m) where m.hasPrefix("no knowledge database at") {
+            throw CLIError.failed(m + " (the audit log is kept in the Strata database; or pass --no-audit)")
+        }
     }
 
     static func layers(_ args: ParsedArguments) -> RefusalLayers {
@@ -90,11 +96,16 @@ enum AssistantWiring {
                     embedder: try embedder(args), audit: try audit(args))
     }
 
+    /// The Sources list, one line per source whatever its file name holds.
+    static func sourcesList(_ a: Answer) -> String {
+        a.citations.map { "[\($0.number)] " + TerminalText.line($0.label) }.joined(separator: "\n")
+    }
+
     /// The answer as printed: text, then the Sources list (never for a refusal), then --explain.
     static func render(_ a: Answer, explain: Bool) -> String {
         var s = a.text + "\n"
         if !a.refused && !a.citations.isEmpty {
-            s += "\nSources:\n" + ChatSession.sourcesList(a) + "\n"
+            s += "\nSources:\n" + sourcesList(a) + "\n"
         }
         if explain {
             s += "\nWhy: \(a.explanation)\n"
@@ -113,7 +124,9 @@ struct AskCommand: CLICommand {
 
     Retrieves passages the groups may see, refuses when there is no evidence, generates an answer
     citing [n], drops sentences no source supports, and prints the Sources. Every answer is
-    recorded in the audit log of the database (see 'strata log').
+    recorded in the audit log of the database (see 'strata log'), which needs write access to
+    it; --no-audit answers from public documents without recording (it cannot be combined with
+    --as: every read that may return restricted text is recorded).
     """
     static let options = AssistantWiring.options + [.flag("json", "print the answer, citations, counts and timings as JSON"),
                                                     .value("today", "DATE", "customer-service packs: the date for 'current' questions")]

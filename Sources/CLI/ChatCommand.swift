@@ -43,7 +43,10 @@ struct ChatCommand: CLICommand {
                 progress.done()
                 switch reply {
                 case .quit: return 0
-                case .info(let text): if !text.isEmpty { print(text) }
+                case .info(let text):
+                    if line.trimmingCharacters(in: .whitespaces) == "/sources", let a = session.lastAnswer, !a.refused {
+                        print(AssistantWiring.sourcesList(a))   // one line per source, as under an answer
+                    } else if !text.isEmpty { print(text) }
                 case .answer(let a):
                     if a.cancelled { print("(cancelled)") }
                     print(AssistantWiring.render(a, explain: args.has("explain")))

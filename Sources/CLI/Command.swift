@@ -120,7 +120,8 @@ enum StrataCLI {
 }
 
 /// Writes to standard output at once (no buffering), for answers streamed as they are generated.
-func writeOut(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+/// Sanitised like `print` (`TerminalText`): the pieces are a model's text.
+func writeOut(_ s: String) { FileHandle.standardOutput.write(Data(TerminalText.block(s).utf8)) }
 
 /// Writes a note or warning to standard error at once.
-func writeErr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+func writeErr(_ s: String) { FileHandle.standardError.write(Data(TerminalText.block(s).utf8)) }

@@ -8,6 +8,7 @@ let allCommands: [any CLICommand.Type] = [
     ReportCommand.self,
     SupportCommand.self,
     LogCommand.self,
+    CheckCommand.self,
     DataImportCommand.self, DataListCommand.self, DataShowCommand.self, DataCheckCommand.self,
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
     GenerateCommand.self,

@@ -13,6 +13,11 @@ struct DataImportCommand: CLICommand {
     UTF-8 with a header row; RFC 4180 quoting (quoted commas, newlines, doubled quotes); a BOM is
     fine. Column types come from --schema ({"columns": {"col": "integer|real|text|date"}}) or are
     inferred. Any bad row refuses the whole import and the previous table stays as it was.
+
+    Table names are letters, digits and _, compared ignoring case (PRODUCTS.csv replaces
+    products); column names must be unique ignoring case; at most 500 columns. Business tables
+    have their own namespace (stored as biz_NAME), so any name is safe to use — 'documents' or
+    'audit_log' name a business table, never Strata's own. Creates the database when missing.
     """
     static let options: [OptionSpec] = [
         .value("table", "NAME", "table name (default: the file name without .csv)"),
@@ -25,23 +30,20 @@ struct DataImportCommand: CLICommand {
         if args.positionals.count > 1 && args.value("table") != nil {
             throw CLIError.usage("--table names one table; import one file at a time with it", command: name)
         }
-        let db = try Database(path: args.databasePath)
-        // Business tables live in the knowledge database: make it one, so 'ingest' and 'support'
-        // can open the same file later.
-        do { try Schema.migrate(db) } catch let e as DatabaseError {
-            throw CLIError.failed("cannot prepare the database '\(args.databasePath)': \(e.message)")
-        }
+        // Business tables live in the knowledge database: a new file becomes one, so 'ingest' and
+        // 'support' can open the same file later.
+        let db = try args.openDatabase(.create)
         var infos: [BusinessTableInfo] = []
         for file in args.positionals {
             do {
                 infos.append(try BusinessTables.importCSV(db, file: file, table: args.value("table"), schemaFile: args.value("schema")))
             } catch {
-                throw CLIError.failed("\(file): \(error.localizedDescription)")
+                throw CLIError.failed("\(TerminalText.line(file)): \(error.localizedDescription)")
             }
         }
         if args.has("json") { print(try jsonString(infos)); return 0 }
         for i in infos {
-            print("imported \(i.name): \(i.rows) rows, \(i.columns.count) columns (\(i.columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", "))) from \(i.sourceFile) sha256 \(i.sha256.prefix(12))")
+            print("imported \(i.name): \(i.rows) rows, \(i.columns.count) columns (\(i.columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", "))) from \(TerminalText.line(i.sourceFile)) sha256 \(i.sha256.prefix(12))")
         }
         return 0
     }
@@ -105,6 +107,8 @@ struct DataCheckCommand: CLICommand {
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
         let db = try DataCommands.open(args)
+        // The connection lookups run on at question time: business names, business tables only.
+        try BusinessTables.exposeBusinessNames(db)
         var failures = 0
         for name in pack.lookups.keys.sorted() {
             let users = pack.catalog.intents.filter { $0.action.lookup == name }
@@ -128,11 +132,7 @@ struct DataCheckCommand: CLICommand {
 enum DataCommands {
     /// Opens an existing database read-only; a missing file is a user error, not an empty list.
     static func open(_ args: ParsedArguments) throws -> Database {
-        let path = args.databasePath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError.failed("no database at \(path) — import a table first ('strata data import FILE.csv') or pass --db PATH")
-        }
-        return try Database(path: path, mode: .readOnly)
+        try args.openDatabase(.read, missing: "import a table first ('strata data import FILE.csv') or pass --db PATH")
     }
 }
 
@@ -157,7 +157,7 @@ enum TextTable {
 
     static func render(header: [String], rows: [[String]], maxCell: Int = 40) -> String {
         func clip(_ s: String) -> String {
-            let flat = s.replacingOccurrences(of: "\n", with: " ")
+            let flat = TerminalText.line(s.replacingOccurrences(of: "\n", with: " "))
             if width(flat) <= maxCell { return flat }
             var out = "", w = 0
             for ch in flat { let cw = width(String(ch)); if w + cw > maxCell - 1 { break }; out.append(ch); w += cw }

@@ -10,19 +10,34 @@ struct IngestCommand: CLICommand {
     static let name = "ingest"
     static let summary = "add or update documents in the knowledge index"
     static let usage = """
-        Usage: strata ingest PATH... [--groups G1,G2] [--prune] [--max-file-mb N] [--chunk-tokens N] [--embed [--embedder DIR]]
+        Usage: strata ingest PATH... [--groups G1,G2 [--regroup] | --make-public] [--prune] [--max-file-mb N]
+                             [--chunk-tokens N] [--embed [--embedder DIR]]
 
         Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields) and
         .html (text without tags) from files and folders (hidden files skipped). Unchanged files
-        (same SHA-256) are skipped; changed files are re-chunked. Each document is stored in one
-        transaction: Ctrl-C or a crash never leaves half a document, and the next run finishes.
+        (same SHA-256) are skipped; changed files are re-chunked. Documents are written in short
+        transactions (vectors are computed before them, so searches and answers go on meanwhile):
+        Ctrl-C or a crash never leaves half a document, and the next run finishes.
+
+        Access groups: a document never gets more readers without a flag that says so.
+          no --groups       new documents are public; stored documents keep their groups
+          --groups G1,G2    the documents' groups; a stored restricted document may only lose
+                            readers (a subset of its groups) — anything else is refused for it
+          --regroup         with --groups: replace stored groups even when that adds readers
+          --make-public     make the documents public, restricted ones included
+        An empty group list (--groups "") is a usage error.
+
+        --prune removes stored documents under the given folders whose files are gone; a file or
+        folder that cannot be read is not gone: it is reported, its documents are kept.
 
         Exit status: 0 every file stored or unchanged; 3 some files could not be ingested (each
         named on stderr, the rest stored); 1 the database could not be used; 64 bad usage;
         130 interrupted by Ctrl-C (documents finished so far are stored).
         """
     static let options: [OptionSpec] = [
-        .value("groups", "G1,G2", "access groups for these documents (default: public)"),
+        .value("groups", "G1,G2", "access groups for these documents (default: new ones public, stored ones keep theirs)"),
+        .flag("regroup", "let --groups replace stored groups even where that adds readers"),
+        .flag("make-public", "make these documents public, even those stored with groups"),
         .flag("prune", "remove stored documents under the given folders whose files are gone"),
         .value("max-file-mb", "N", "skip files larger than N MB (default 32)"),
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
@@ -34,8 +49,24 @@ struct IngestCommand: CLICommand {
         guard !args.positionals.isEmpty else {
             throw CLIError.usage("ingest needs at least one file or folder", command: name)
         }
+        try args.checkDatabasePath()   // before loading an encoder for nothing
         var options = IngestOptions()
-        options.groups = args.all("groups").flatMap { $0.split(separator: ",").map(String.init) }
+        if !args.all("groups").isEmpty {
+            let groups = AccessGroups.normalize(args.all("groups").flatMap { $0.split(separator: ",").map(String.init) })
+            guard !groups.isEmpty else {
+                throw CLIError.usage("--groups needs at least one group name; to make documents public, use --make-public", command: name)
+            }
+            guard !args.has("make-public") else {
+                throw CLIError.usage("--groups and --make-public contradict each other; give one", command: name)
+            }
+            options.groups = groups
+            options.allowWidening = args.has("regroup")
+        } else if args.has("make-public") {
+            options.groups = []
+            options.allowWidening = true
+        } else if args.has("regroup") {
+            throw CLIError.usage("--regroup changes documents to the groups given with --groups; give --groups too", command: name)
+        }
         options.prune = args.has("prune")
         let mb = try args.double("max-file-mb", default: 32)
         guard mb > 0 else { throw CLIError.usage("--max-file-mb must be positive, got \(mb)", command: name) }
@@ -51,10 +82,7 @@ struct IngestCommand: CLICommand {
             options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed)
         }
 
-        let store: KnowledgeStore
-        do { store = try KnowledgeStore(path: args.databasePath) } catch {
-            throw CLIError.failed("cannot open the knowledge database '\(args.databasePath)': \(error.localizedDescription)")
-        }
+        let store = try args.openStore(.create)
         signal(SIGINT) { _ in
             // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
             if stopRequested.exchange(true, ordering: .relaxed) { _exit(130) }
@@ -70,7 +98,7 @@ struct IngestCommand: CLICommand {
         let cwd = FileManager.default.currentDirectoryPath + "/"
         for (path, problem) in report.problems {
             let shown = path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
-            printErr("strata ingest: skipped \(shown): \(problem)")
+            printErr("strata ingest: skipped \(TerminalText.line(shown)): \(problem)")
         }
         print(report.summary)
         if report.interrupted { return 130 }

@@ -28,8 +28,7 @@ struct ReindexCommand: CLICommand {
         let batch = try args.int("batch", default: 64)
         guard (1...4096).contains(batch) else { throw CLIError.usage("--batch must be between 1 and 4096, got \(batch)", command: name) }
         let encoder = try EmbedderOption.load(args)
-        let store: KnowledgeStore
-        do { store = try KnowledgeStore(path: args.databasePath) } catch { throw CLIError.failed(error.localizedDescription) }
+        let store = try args.openStore(.write)
         if args.has("replace") {
             for m in try store.embeddingModels() where m != encoder.modelID { try store.deleteEmbeddings(modelID: m) }
         }

@@ -35,7 +35,7 @@ struct ReportCommand: CLICommand {
         .flag("mark-unsupported", "keep unsupported model sentences, marked, instead of dropping them"),
         .flag("extractive-summary", "make the executive summary from each section's best finding instead of having the model write it"),
         .flag("json", "print the structured report (sections, references, quality) as JSON"),
-        .flag("no-audit", "do not record this report in the audit log"),
+        .flag("no-audit", "do not record this report in the audit log (public documents only: not with --as)"),
     ]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -68,13 +68,10 @@ struct ReportCommand: CLICommand {
             }
             options.outline = try ReportOutline.parse(text, source: file)
         }
-        guard FileManager.default.fileExists(atPath: args.databasePath) else {
-            throw CLIError.failed("no knowledge database at '\(args.databasePath)' — run 'strata ingest PATH' first, or pass --db / set STRATA_DB")
-        }
-        let store: KnowledgeStore
-        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError {
-            throw CLIError.failed("cannot read the knowledge database '\(args.databasePath)': \(e.message)")
-        }
+        let store = try args.openStore(.read)
+        let audit: AuditStore? = try args.auditRequired()
+            ? try args.openAuditLog(recording: "every report", withoutAudit: "pass --no-audit to write from public documents without recording")
+            : nil
         if let table = args.value("table") { options.extraEvidence = [try tableEvidence(table, store: store)] }
         if let out = args.value("output") {
             let dir = (out as NSString).deletingLastPathComponent
@@ -85,7 +82,7 @@ struct ReportCommand: CLICommand {
         var pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
         AdapterWiring.settlePackDefault(&pack, args)
         let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
-                                      audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
+                                      audit: audit)
 
         signal(SIGINT) { _ in reportInterrupted = 1 }
         defer { signal(SIGINT, SIG_DFL) }
@@ -129,7 +126,8 @@ struct ReportCommand: CLICommand {
     /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.
     static func tableEvidence(_ name: String, store: KnowledgeStore) throws -> RetrievedPassage {
         var path = name
-        let registered = try store.database.query("SELECT source_file FROM business_tables WHERE name = ?", [.text(name)]) { $0.text(0) }
+        // Registered names are lower case (business table names ignore case).
+        let registered = try store.database.query("SELECT source_file FROM business_tables WHERE name = ?", [.text(name.lowercased())]) { $0.text(0) }
         if let p = registered.first { path = p }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CLIError.failed("no business table '\(name)': it is not registered in the database and is not a readable CSV file — give a table name or a CSV path")

@@ -15,6 +15,10 @@ struct SearchCommand: CLICommand {
         Dense mode ranks by cosine to the query's vector (needs 'strata reindex --embeddings' with
         the same --embedder); hybrid (the default) fuses keyword and dense lists by reciprocal rank
         fusion (k = 60). Without any vectors in the index the default falls back to keyword.
+
+        Audit: a search that returns passages of restricted documents is recorded in the audit log
+        (query, groups, chunk ids; see 'strata log'), and fails if it cannot be recorded; searches
+        that return public passages only are not. Opens the database read-only otherwise.
         """
     static let options: [OptionSpec] = [
         .value("k", "N", "number of results (default 5, at most 1000)"),
@@ -38,13 +42,8 @@ struct SearchCommand: CLICommand {
         guard let requestedMode = Mode(rawValue: modeName) else {
             throw CLIError.usage("unknown --mode '\(modeName)'; available: " + Mode.allCases.map(\.rawValue).joined(separator: ", "), command: name)
         }
-        guard FileManager.default.fileExists(atPath: args.databasePath) else {
-            throw CLIError.failed("no knowledge database at '\(args.databasePath)' — run 'strata ingest PATH' first, or pass --db / set STRATA_DB")
-        }
-        let store: KnowledgeStore
-        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError {
-            throw CLIError.failed("cannot read the knowledge database '\(args.databasePath)': \(e.message)")
-        }
+        let started = Date()
+        let store = try args.openStore(.read)
         var mode = requestedMode
         if args.value("mode") == nil, try store.embeddingModels().isEmpty {
             printErr("note: the index has no vectors, searching by keyword only (run 'strata reindex --embeddings')")
@@ -65,15 +64,29 @@ struct SearchCommand: CLICommand {
                 }
             hits = try store.searchHits(for: fused, query: query)
         }
+        try audit(hits, query: query, mode: mode, args: args, seconds: Date().timeIntervalSince(started))
         if args.has("json") {
             print(try json(query: query, mode: mode, groups: args.groups, hits: hits))
         } else if hits.isEmpty {
             let why = KeywordQuery(query).terms.isEmpty ? " (the query has no words to search for)" : ""
-            print("no results for \"\(query)\"\(why)")
+            print("no results for \"\(TerminalText.line(query))\"\(why)")
         } else {
             for h in hits { print(describe(h)) }
         }
         return 0
+    }
+
+    /// Records a search that returns restricted text, before anything is printed: every read of
+    /// restricted text is audited, and one that cannot be recorded is not shown.
+    static func audit(_ hits: [SearchHit], query: String, mode: Mode, args: ParsedArguments, seconds: Double) throws {
+        guard hits.contains(where: { !$0.groups.isEmpty }) else { return }
+        let log = try args.openAuditLog(recording: "a search that returns restricted passages")
+        let paths = Array(Set(hits.map { displayPath($0.documentPath) })).sorted()
+        try log.append(AuditRecord(
+            time: Date(), groups: args.groups, question: query, chunkIDs: hits.map(\.chunkID), citedChunkIDs: [],
+            modelID: "-", adapter: nil, pack: "search", answer: "\(hits.count) passages (\(mode.rawValue)) from \(paths.joined(separator: ", "))",
+            refused: false, refusalReason: nil, retrievalSeconds: seconds, generationSeconds: 0, totalSeconds: seconds,
+            accessNeeds: hits.map(\.groups)))
     }
 
     static func displayPath(_ path: String) -> String {
@@ -83,10 +96,10 @@ struct SearchCommand: CLICommand {
 
     static func describe(_ h: SearchHit) -> String {
         let lines = h.startLine == h.endLine ? "line \(h.startLine)" : "lines \(h.startLine)–\(h.endLine)"
-        var head = "\(h.rank). " + String(format: "%.2f", h.score) + "  \(displayPath(h.documentPath))"
-        if !h.headingPath.isEmpty { head += "  \(h.headingPath)" }
+        var head = "\(h.rank). " + String(format: "%.2f", h.score) + "  \(TerminalText.line(displayPath(h.documentPath)))"
+        if !h.headingPath.isEmpty { head += "  \(TerminalText.line(h.headingPath))" }
         head += "  (\(lines))"
-        return head + "\n   " + h.snippet + "\n"
+        return head + "\n   " + TerminalText.line(h.snippet) + "\n"
     }
 
     struct Output: Encodable {

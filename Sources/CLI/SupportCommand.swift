@@ -72,14 +72,16 @@ enum ServiceWiring {
                 throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
             }
         }
-        guard FileManager.default.fileExists(atPath: args.databasePath) else {
-            throw CLIError.failed("no database at \(args.databasePath) — import the business tables first ('strata data import Knowledge/business/*.csv')")
-        }
+        // Checked before the assistant opens its own read-only lookup connection.
+        let store = try args.openStore(.read, missing: "import the business tables first ('strata data import Knowledge/business/*.csv')")
+        let audit: AuditStore? = try args.auditRequired()
+            ? try args.openAuditLog(recording: "every turn", withoutAudit: "pass --no-audit to answer without recording")
+            : nil
         do {
             return try ServiceAssistant(pack: pack, embedder: encoder, generator: generator,
                                         databasePath: args.databasePath, today: today,
-                                        knowledge: try knowledge(args, encoder: encoder, generator: generator),
-                                        audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
+                                        knowledge: try knowledge(store, args, encoder: encoder, generator: generator),
+                                        audit: audit)
         } catch let e as CLIError {
             throw e
         } catch {
@@ -91,11 +93,7 @@ enum ServiceWiring {
     /// (the extractive baseline with --model none, so those intents still cite their documents).
     /// nil when the database holds business tables only (made by an older 'data import'): those
     /// intents then refuse and offer a colleague.
-    static func knowledge(_ args: ParsedArguments, encoder: any TextEmbedder, generator: (any TextGenerator)?) throws -> KnowledgeQA? {
-        let store: KnowledgeStore
-        do { store = try KnowledgeStore(path: args.databasePath, readOnly: true) } catch let e as DatabaseError where e.code == 26 {
-            return nil   // business tables only: no chunks table
-        }
+    static func knowledge(_ store: KnowledgeStore, _ args: ParsedArguments, encoder: any TextEmbedder, generator: (any TextGenerator)?) throws -> KnowledgeQA? {
         let pack = try args.packLibrary.pack(named: "kb-qa")
         let retriever = try StoreRetriever(store: store,
                                            mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
@@ -114,7 +112,7 @@ enum ServiceWiring {
         if args.has("json") { return try jsonString(a) }
         var sources = ""
         if a.path == .knowledge, let k = a.knowledge, !k.citations.isEmpty {
-            sources = "\nSources:\n" + ChatSession.sourcesList(k)
+            sources = "\nSources:\n" + AssistantWiring.sourcesList(k)
         }
         guard args.has("explain") else { return a.reply + sources }
         var s = a.reply + sources + "\n\n"

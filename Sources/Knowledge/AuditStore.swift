@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// One audit row: who asked what, what the model saw and said. Plain values only, so this layer
@@ -19,16 +20,41 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     public var totalSeconds: Double
     /// Scenario-specific facts as JSON text, nil when the scenario has none.
     public var detail: String?
+    /// Who may read this entry: one list per restricted document the entry drew on, holding that
+    /// document's groups (`accessNeeds(of:)`); a caller must be in at least one group of every
+    /// list. Empty: built from public text only. Nil: not known (then the asker's own groups are
+    /// required, see `visible`). Every writer states it: the parameter has no default.
+    public var accessNeeds: [[String]]?
 
     public init(time: Date, groups: [String], question: String, chunkIDs: [Int64], citedChunkIDs: [Int64],
                 modelID: String, adapter: String?, pack: String, answer: String, refused: Bool, refusalReason: String?,
-                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double, detail: String? = nil) {
+                retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double, detail: String? = nil,
+                accessNeeds: [[String]]?) {
         self.detail = detail
+        self.accessNeeds = accessNeeds.map(Self.accessNeeds(of:))
         self.time = time; self.groups = groups; self.question = question; self.chunkIDs = chunkIDs
         self.citedChunkIDs = citedChunkIDs; self.modelID = modelID; self.adapter = adapter; self.pack = pack
         self.answer = answer; self.refused = refused; self.refusalReason = refusalReason
         self.retrievalSeconds = retrievalSeconds; self.generationSeconds = generationSeconds; self.totalSeconds = totalSeconds
     }
+
+    /// The needs of an entry built from passages with these access groups (one list per
+    /// passage; public passages have none): normalised, deduplicated, sorted.
+    public static func accessNeeds(of passageGroups: [[String]]) -> [[String]] {
+        Array(Set(passageGroups.map(AccessGroups.normalize).filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The same group rule as search: an entry is shown to a caller in `groups` only when, for
+    /// every restricted document it drew on, the caller is in one of that document's groups.
+    /// An entry whose needs are unknown fails closed: the caller must hold every group its asker
+    /// asked with (whatever the asker saw, such a caller may see too).
+    public func visible(to groups: [String]) -> Bool {
+        let caller = Set(AccessGroups.normalize(groups))
+        return effectiveNeeds.allSatisfy { !caller.isDisjoint(with: $0) }
+    }
+
+    /// `accessNeeds`, or the fail-closed rule when they are unknown (one list per asker group).
+    public var effectiveNeeds: [[String]] { accessNeeds ?? AccessGroups.normalize(groups).map { [$0] } }
 }
 
 /// The audit log table in the knowledge database. Append-only: nothing in Strata updates or
@@ -59,49 +85,95 @@ public final class AuditStore: @unchecked Sendable {
     public static let detailMigration = Migration(name: "audit_002_detail", sql: """
         ALTER TABLE audit_log ADD COLUMN detail TEXT;  -- JSON, scenario-specific, may be NULL
         """)
+    /// Who may read each entry (`AuditRecord.accessNeeds`). Rows written before it cannot say
+    /// which of their passages were restricted, so they get the fail-closed rule: one list per
+    /// group the asker asked with (a caller must hold them all); none when the asker had no
+    /// groups (only public text was visible) or no passage was used.
+    public static let accessNeedsMigration = Migration(name: "audit_003_access_needs", sql: """
+        ALTER TABLE audit_log ADD COLUMN access_needs TEXT;  -- JSON list of group lists
+        UPDATE audit_log SET access_needs = CASE
+            WHEN chunk_ids = '[]' OR groups = '[]' THEN '[]'
+            ELSE (SELECT json_group_array(json_array(value)) FROM (SELECT value FROM json_each(audit_log.groups) ORDER BY value))
+        END;
+        """)
 
     private let db: Database
     private let lock = NSLock()
+    /// How long `append` keeps retrying while another process holds the write lock: an answer
+    /// already given must not lose its audit row to a long ingest.
+    public var busyRetrySeconds = 120.0
 
-    /// Opens the database at `path` and brings its schema up to date.
-    public init(path: String) throws {
-        db = try Database(path: path)
-        try Schema.migrate(db)
+    /// Opens the Strata database at `path` to append (`readOnly`: to read the log only). Never
+    /// creates a database, and refuses a file that is not Strata's (see `StoreFile`).
+    public init(path: String, readOnly: Bool = false) throws {
+        db = try StoreFile.open(path, readOnly ? .read : .write)
     }
 
     /// Uses an open, migrated database (tests on ":memory:").
     public init(database: Database) { db = database }
 
+    /// Appends `r`. While another process holds the write lock (an ingest commits), SQLite waits
+    /// up to its busy timeout; past that the row is retried until `busyRetrySeconds`, so an
+    /// answer already printed is still recorded.
     public func append(_ r: AuditRecord) throws {
-        try lock.withLock {
-            try db.run("""
-                INSERT INTO audit_log(time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack,
-                    answer, refused, refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.real(r.time.timeIntervalSince1970), .text(Self.json(r.groups)), .text(r.question),
-                      .text(Self.json(r.chunkIDs)), .text(Self.json(r.citedChunkIDs)), .text(r.modelID),
-                      r.adapter.map { .text($0) } ?? .null, .text(r.pack), .text(r.answer), .integer(r.refused ? 1 : 0),
-                      r.refusalReason.map { .text($0) } ?? .null, .real(r.retrievalSeconds),
-                      .real(r.generationSeconds), .real(r.totalSeconds), r.detail.map { .text($0) } ?? .null])
+        let deadline = Date().addingTimeInterval(busyRetrySeconds)
+        while true {
+            do {
+                return try lock.withLock { try insert(r) }
+            } catch let e as DatabaseError where [SQLITE_BUSY, SQLITE_LOCKED].contains(e.code & 0xff) && Date() < deadline {
+                usleep(100_000)
+            }
         }
     }
 
-    /// The most recent `limit` rows, oldest first.
+    private func insert(_ r: AuditRecord) throws {
+        try db.run("""
+            INSERT INTO audit_log(time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack,
+                answer, refused, refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail, access_needs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.real(r.time.timeIntervalSince1970), .text(Self.json(r.groups)), .text(r.question),
+                  .text(Self.json(r.chunkIDs)), .text(Self.json(r.citedChunkIDs)), .text(r.modelID),
+                  r.adapter.map { .text($0) } ?? .null, .text(r.pack), .text(r.answer), .integer(r.refused ? 1 : 0),
+                  r.refusalReason.map { .text($0) } ?? .null, .real(r.retrievalSeconds),
+                  .real(r.generationSeconds), .real(r.totalSeconds), r.detail.map { .text($0) } ?? .null,
+                  r.accessNeeds.map { .text(Self.json($0)) } ?? .null])
+    }
+
+    /// The most recent `limit` rows, oldest first, whoever may read them.
     public func recent(_ limit: Int) throws -> [AuditRecord] {
         try lock.withLock {
-            try db.query("""
-                SELECT time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack, answer, refused,
-                       refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail
-                FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) ORDER BY id
-                """, [.integer(Int64(max(0, limit)))]) { row in
-                AuditRecord(time: Date(timeIntervalSince1970: row.double(0)), groups: Self.decode(row.text(1)),
-                            question: row.text(2), chunkIDs: Self.decode(row.text(3)), citedChunkIDs: Self.decode(row.text(4)),
-                            modelID: row.text(5), adapter: row.isNull(6) ? nil : row.text(6), pack: row.text(7),
-                            answer: row.text(8), refused: row.int(9) != 0, refusalReason: row.isNull(10) ? nil : row.text(10),
-                            retrievalSeconds: row.double(11), generationSeconds: row.double(12), totalSeconds: row.double(13),
-                            detail: row.isNull(14) ? nil : row.text(14))
-            }
+            try db.query("SELECT \(Self.columns) FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) ORDER BY id",
+                         [.integer(Int64(max(0, limit)))], Self.record)
         }
+    }
+
+    /// The most recent `limit` rows a caller in `groups` may read (`AuditRecord.visible`), oldest
+    /// first, and how many more recent rows were passed over because the caller may not.
+    public func recent(_ limit: Int, visibleTo groups: [String]) throws -> (entries: [AuditRecord], hidden: Int) {
+        try lock.withLock {
+            let st = try db.prepare("SELECT \(Self.columns) FROM audit_log ORDER BY id DESC")
+            var shown: [AuditRecord] = [], hidden = 0
+            while shown.count < limit, let row = try st.step() {
+                let r = try Self.record(row)
+                if r.visible(to: groups) { shown.append(r) } else { hidden += 1 }
+            }
+            return (shown.reversed(), hidden)
+        }
+    }
+
+    private static let columns = """
+        time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack, answer, refused,
+        refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail, access_needs
+        """
+    private static func record(_ row: Row) throws -> AuditRecord {
+        AuditRecord(time: Date(timeIntervalSince1970: row.double(0)), groups: Self.decode(row.text(1)),
+                    question: row.text(2), chunkIDs: Self.decode(row.text(3)), citedChunkIDs: Self.decode(row.text(4)),
+                    modelID: row.text(5), adapter: row.isNull(6) ? nil : row.text(6), pack: row.text(7),
+                    answer: row.text(8), refused: row.int(9) != 0, refusalReason: row.isNull(10) ? nil : row.text(10),
+                    retrievalSeconds: row.double(11), generationSeconds: row.double(12), totalSeconds: row.double(13),
+                    detail: row.isNull(14) ? nil : row.text(14),
+                    // Unreadable needs are unknown needs: `visible` then fails closed.
+                    accessNeeds: row.isNull(15) ? nil : (try? JSONDecoder().decode([[String]].self, from: Data(row.text(15).utf8))))
     }
 
     private static func json<T: Encodable>(_ v: T) -> String {

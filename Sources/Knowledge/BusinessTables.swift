@@ -68,6 +68,10 @@ public enum BusinessDataError: Error, LocalizedError, Equatable {
     case badRows(table: String, problems: [CSVProblem])
     /// The schema file is malformed or names columns the CSV lacks.
     case invalidSchema(file: String, detail: String)
+    /// The CSV's header row is unusable (a column name repeated, ignoring case).
+    case invalidHeader(file: String, detail: String)
+    /// More columns than a business table may have.
+    case tooManyColumns(file: String, count: Int, limit: Int)
     /// No imported table has this name.
     case unknownTable(String, known: [String])
     /// A named query is not a single read-only statement, or its parameters are wrong.
@@ -82,6 +86,10 @@ public enum BusinessDataError: Error, LocalizedError, Equatable {
                 + ps.prefix(20).map { "  \($0)" }.joined(separator: "\n") + (ps.count > 20 ? "\n  … and \(ps.count - 20) more" : "")
         case .invalidSchema(let f, let d):
             "schema \(f): \(d) — expected {\"columns\": {\"column\": \"integer|real|text|date\", …}}"
+        case .invalidHeader(let f, let d):
+            "the header row of \(f): \(d)"
+        case .tooManyColumns(let f, let n, let limit):
+            "\(f) has \(n) columns; a business table has at most \(limit) — split the file, or keep the columns lookups use"
         case .unknownTable(let n, let known):
             "no business table '\(n)' — imported tables: \(known.isEmpty ? "none (run 'strata data import FILE.csv')" : known.joined(separator: ", "))"
         case .invalidQuery(let d):
@@ -92,8 +100,21 @@ public enum BusinessDataError: Error, LocalizedError, Equatable {
 
 /// Business tables imported from CSV files into the knowledge database, with a registry of
 /// where each came from. Names are validated and always quoted; values are always bound.
+///
+/// Namespace: a business table named `x` (any letter case: names are case-insensitive, as in
+/// SQL) is stored as `biz_x`, lower case. No name a user can pick reaches Strata's own tables
+/// (documents, chunks, the FTS5 shadow tables, the audit log …), which never start with `biz_`.
+/// The registry keeps the business name; `data list/show`, lookups and reports use only that.
 public enum BusinessTables {
     static let registry = "business_tables"
+    /// Prefix of every business table's storage name.
+    public static let prefix = "biz_"
+    /// Columns a business table may have: lookups read a handful; thousands are a mistake (and
+    /// past SQLite's own limit of 2,000).
+    public static let maxColumns = 500
+
+    /// The table that stores business table `name`.
+    public static func storageName(_ name: String) -> String { prefix + name.lowercased() }
 
     /// Checks `name` is a plain identifier and returns it quoted for SQL.
     public static func quoted(_ name: String, what: String = "table") throws -> String {
@@ -124,20 +145,26 @@ public enum BusinessTables {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CSVError.unreadable(file: file, reason: FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")
         }
-        let name = table ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let qTable = try quoted(name)
+        let name = (table ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
+        _ = try quoted(name)
+        let key = name.lowercased()
+        let qTable = "\"\(storageName(key))\"", qNew = "\"\(storageName(key))__new\""
         let csv = try CSVParser.parse(data: data, name: file)
-        var seen = Set<String>()
-        for c in csv.header {
+        guard csv.header.count <= maxColumns else {
+            throw BusinessDataError.tooManyColumns(file: file, count: csv.header.count, limit: maxColumns)
+        }
+        var seen: [String: (name: String, index: Int)] = [:]
+        for (i, c) in csv.header.enumerated() {
             _ = try quoted(c, what: "column")
-            guard seen.insert(c.lowercased()).inserted else {
-                throw BusinessDataError.invalidSchema(file: file, detail: "column '\(c)' appears twice in the header")
+            if let first = seen[c.lowercased()] {
+                throw BusinessDataError.invalidHeader(file: file, detail: "column \(i + 1) '\(c)' repeats column \(first.index + 1) '\(first.name)' (names are compared ignoring case) — rename one of them")
             }
+            seen[c.lowercased()] = (c, i)
         }
         // Replacing a table keeps its recorded column types unless a schema says otherwise, so
         // a new version with a stray word in a number column is refused, not silently retyped.
         var declared: [String: BusinessColumnType] = [:]
-        if let previous = try list(db).first(where: { $0.name == name }) {
+        if let previous = try list(db).first(where: { $0.name == key }) {
             for c in previous.columns where csv.header.contains(c.name) { declared[c.name] = c.type }
         }
         declared.merge(try schemaFile.map { try readSchema($0, header: csv.header) } ?? [:]) { _, new in new }
@@ -161,10 +188,9 @@ public enum BusinessTables {
         guard problems.isEmpty else {
             throw BusinessDataError.badRows(table: name, problems: problems.sorted { $0.line < $1.line })
         }
-        let info = BusinessTableInfo(name: name, sourceFile: URL(fileURLWithPath: file).standardizedFileURL.path,
+        let info = BusinessTableInfo(name: key, sourceFile: URL(fileURLWithPath: file).standardizedFileURL.path,
                                      sha256: SHA256.hex(SHA256.digest([UInt8](data))), rows: rows.count,
                                      columns: columns, importedAt: ISO8601DateFormatter().string(from: now))
-        let qNew = "\"\(name)__new\""
         try db.transaction {
             try ensureRegistry(db)
             try db.execute("DROP TABLE IF EXISTS \(qNew)")
@@ -175,8 +201,10 @@ public enum BusinessTables {
             try db.execute("DROP TABLE IF EXISTS \(qTable)")
             try db.execute("ALTER TABLE \(qNew) RENAME TO \(qTable)")
             let json = String(decoding: try JSONEncoder().encode(columns), as: UTF8.self)
-            try db.run("INSERT OR REPLACE INTO \(registry) VALUES (?, ?, ?, ?, ?, ?)",
-                       [.text(name), .text(info.sourceFile), .text(info.sha256), .integer(Int64(info.rows)), .text(json), .text(info.importedAt)])
+            // One registry row per lower-cased name (rows written by older versions may differ in case).
+            try db.run("DELETE FROM \(registry) WHERE lower(name) = ?", [.text(key)])
+            try db.run("INSERT INTO \(registry) VALUES (?, ?, ?, ?, ?, ?)",
+                       [.text(key), .text(info.sourceFile), .text(info.sha256), .integer(Int64(info.rows)), .text(json), .text(info.importedAt)])
         }
         return info
     }
@@ -222,16 +250,17 @@ public enum BusinessTables {
         try !db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(name)]) { _ in 1 }.isEmpty
     }
 
-    /// The first `limit` rows of an imported table.
+    /// The first `limit` rows of an imported table (`table` in any letter case).
     public static func rows(_ db: Database, table: String, limit: Int) throws -> BusinessRows {
         let known = try list(db).map(\.name)
-        guard known.contains(table) else { throw BusinessDataError.unknownTable(table, known: known) }
-        return try BusinessQuery.run(db, sql: "SELECT * FROM \(try quoted(table)) LIMIT ?", positional: [.integer(Int64(max(0, limit)))])
+        guard known.contains(table.lowercased()) else { throw BusinessDataError.unknownTable(table, known: known) }
+        return try BusinessQuery.run(db, sql: "SELECT * FROM \"\(storageName(table))\" LIMIT ?", positional: [.integer(Int64(max(0, limit)))])
     }
 
     /// The distinct non-empty values of one column, for matching slot values.
     public static func distinctValues(_ db: Database, table: String, column: String) throws -> [String] {
-        let sql = "SELECT DISTINCT \(try quoted(column, what: "column")) FROM \(try quoted(table)) WHERE \(try quoted(column, what: "column")) IS NOT NULL"
+        _ = try quoted(table)
+        let sql = "SELECT DISTINCT \(try quoted(column, what: "column")) FROM \"\(storageName(table))\" WHERE \(try quoted(column, what: "column")) IS NOT NULL"
         return try db.query(sql) { $0.text(0) }.filter { !$0.isEmpty }
     }
 }

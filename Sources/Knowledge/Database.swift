@@ -19,7 +19,7 @@ public struct DatabaseError: Error, LocalizedError, Sendable, Equatable {
 
     public var errorDescription: String? {
         var s = "SQLite error \(code): \(message)"
-        if let sql { s += " (while running: \(sql.trimmingCharacters(in: .whitespacesAndNewlines)))" }
+        if let sql { s += " (while running: \(Self.clipped(sql)))" }
         if code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED {
             s += " — another process is writing the database; retry when it has finished"
         } else if code & 0xff == SQLITE_READONLY {
@@ -28,6 +28,14 @@ public struct DatabaseError: Error, LocalizedError, Sendable, Equatable {
             s += " — the file is not a Strata database (or is damaged); point --db at another path"
         }
         return s
+    }
+
+    /// SQL as shown in a message: whitespace runs folded, at most `limit` characters. A statement
+    /// built from a file (a CREATE TABLE of thousands of columns) would otherwise fill the screen.
+    static func clipped(_ sql: String, limit: Int = 200) -> String {
+        let flat = sql.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        guard flat.count > limit else { return flat }
+        return flat.prefix(limit) + "… (\(flat.count) characters)"
     }
 }
 
@@ -49,6 +57,10 @@ public final class Database {
         case readWrite
         /// Read only: writes fail with SQLITE_READONLY (used for business lookups).
         case readOnly
+        /// Read only and without locks: SQLite assumes nobody changes the file while it is open
+        /// (`immutable=1`). The one way to read a WAL database whose folder we may not write
+        /// (SQLite cannot create the -shm file); see `StoreFile.open`.
+        case immutable
     }
 
     package let handle: OpaquePointer
@@ -57,10 +69,17 @@ public final class Database {
     /// Opens (or creates) the database at `path`; `":memory:"` gives a private in-memory database.
     public init(path: String, mode: Mode = .readWrite) throws {
         var db: OpaquePointer?
-        let flags = mode == .readOnly
-            ? SQLITE_OPEN_READONLY
-            : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        var flags: Int32
+        var name = path
+        switch mode {
+        case .readWrite: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readOnly: flags = SQLITE_OPEN_READONLY
+        case .immutable:
+            flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            name = "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? absolute) + "?mode=ro&immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: strata_sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }

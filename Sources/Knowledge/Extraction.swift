@@ -141,17 +141,28 @@ enum CSVExtractor {
 
 /// JSON and JSON Lines. Each record (a line of JSONL, an element of a top-level JSON array, or a
 /// whole JSON object) becomes one unit of its string fields as `key.path: value` lines.
+///
+/// The whole file is checked before anything is kept: a value cut off, text after the value, or
+/// nesting past `maxDepth` refuses the file (a truncated array must not lose its last record
+/// silently), with the byte offset and line of the fault.
 enum JSONExtractor {
+    /// Deepest nesting accepted. Foundation's parser stops at 512 levels with no more than
+    /// "invalid JSON"; stopping first lets the message say what is wrong.
+    static let maxDepth = 500
+
     static func units(_ b: [UInt8], lines: Bool) throws -> [ExtractedUnit] {
         var spans: [(Int, Int)] = []
         if lines {
             var s = 0
             for i in 0...b.count where i == b.count || b[i] == 0x0A {
-                if b[s..<i].contains(where: { !Chunker.isSpace($0) }) { spans.append((s, i)) }
+                if b[s..<i].contains(where: { !Chunker.isSpace($0) }) {
+                    _ = try scan(b, s, i, what: "line \(line(b, s))")
+                    spans.append((s, i))
+                }
                 s = i + 1
             }
         } else {
-            spans = topLevelArrayElements(b) ?? [(0, b.count)]
+            spans = try scan(b, 0, b.count, what: "the file")
         }
         var units: [ExtractedUnit] = []
         for (n, span) in spans.enumerated() {
@@ -159,8 +170,8 @@ enum JSONExtractor {
             do {
                 value = try JSONSerialization.jsonObject(with: Data(b[span.0..<span.1]), options: [.fragmentsAllowed])
             } catch {
-                let line = b[0..<span.0].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-                throw ExtractionError(message: "invalid JSON in the record starting on line \(line) — fix it or remove the record")
+                throw ExtractionError(message: "invalid JSON in the record starting at byte \(span.0) (line \(line(b, span.0)))"
+                    + detail(error) + " — fix it or remove the record")
             }
             var lines: [String] = []
             collect(value, path: "", into: &lines)
@@ -170,6 +181,16 @@ enum JSONExtractor {
         }
         return units
     }
+
+    /// Foundation's own words for a parse error, when it gives some.
+    static func detail(_ error: Error) -> String {
+        let ns = error as NSError
+        guard let d = ns.userInfo[NSDebugDescriptionErrorKey] as? String, !d.isEmpty else { return "" }
+        return ": " + d.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+    }
+
+    /// 1-based line of byte `offset`.
+    static func line(_ b: [UInt8], _ offset: Int) -> Int { b[0..<offset].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 } }
 
     static func collect(_ v: Any, path: String, into lines: inout [String]) {
         if let s = v as? String {
@@ -182,31 +203,62 @@ enum JSONExtractor {
         }
     }
 
-    /// Byte spans of the elements of a top-level array, found by matching brackets outside strings.
-    static func topLevelArrayElements(_ b: [UInt8]) -> [(Int, Int)]? {
-        var i = 0
-        while i < b.count && Chunker.isSpace(b[i]) { i += 1 }
-        guard i < b.count, b[i] == 0x5B else { return nil }
+    /// Checks the structure of the one JSON value in `b[start..<end]` (brackets matched outside
+    /// strings, nothing after the value, nesting within `maxDepth`) and returns the byte spans
+    /// of its records: the elements of a top-level array, else the whole value.
+    static func scan(_ b: [UInt8], _ start: Int, _ end: Int, what: String) throws -> [(Int, Int)] {
+        var i = start
+        while i < end && Chunker.isSpace(b[i]) { i += 1 }
+        guard i < end else { return [] }
+        let valueStart = i, isArray = b[i] == 0x5B
         var spans: [(Int, Int)] = []
-        var depth = 0, inString = false, escaped = false, elemStart = i + 1
-        while i < b.count {
+        var depth = 0, inString = false, escaped = false, elemStart = i + 1, closed = b[i] != 0x5B && b[i] != 0x7B
+        if closed {
+            // A scalar: Foundation parses it; only the end of the line or file can follow it.
+            return [(valueStart, end)]
+        }
+        while i < end {
             let c = b[i]
             if inString {
                 if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
             } else if c == 0x22 { inString = true
-            } else if c == 0x5B || c == 0x7B { depth += 1
+            } else if c == 0x5B || c == 0x7B {
+                depth += 1
+                if depth > maxDepth {
+                    throw ExtractionError(message: "JSON nested more than \(maxDepth) levels deep at byte \(i) (line \(line(b, i))) — Strata reads JSON nested up to \(maxDepth) levels; flatten the data")
+                }
             } else if c == 0x5D || c == 0x7D {
                 depth -= 1
-                if depth == 0 { spans.append((elemStart, i)); break }
-            } else if c == 0x2C && depth == 1 { spans.append((elemStart, i)); elemStart = i + 1 }
+                if depth == 0 {
+                    if isArray { spans.append((elemStart, i)) }
+                    closed = true; i += 1
+                    break
+                }
+            } else if c == 0x2C && depth == 1 && isArray { spans.append((elemStart, i)); elemStart = i + 1 }
             i += 1
         }
-        let trimmed = spans.compactMap { s -> (Int, Int)? in
+        guard closed else {
+            let open = isArray ? trimmedStart(b, elemStart, end) : end
+            let inWhat = open < end ? "the record starting at byte \(open) (line \(line(b, open)))"
+                : "the \(isArray ? "array" : "object") opened at byte \(valueStart), before it is closed"
+            throw ExtractionError(message: "the JSON is cut off: \(what) ends inside \(inWhat)\(inString ? ", in a string" : "") — restore the rest of the file, or remove the unfinished record")
+        }
+        while i < end && Chunker.isSpace(b[i]) { i += 1 }
+        guard i == end else {
+            throw ExtractionError(message: "unexpected text at byte \(i) (line \(line(b, i))) after the end of the top-level \(isArray ? "array" : "object") — a JSON file holds one value (for one record per line, name it .jsonl); remove the extra text")
+        }
+        guard isArray else { return [(valueStart, i)] }
+        return spans.compactMap { s -> (Int, Int)? in
             var a = s.0, z = s.1
             while a < z && Chunker.isSpace(b[a]) { a += 1 }
             while z > a && Chunker.isSpace(b[z - 1]) { z -= 1 }
             return z > a ? (a, z) : nil
         }
-        return trimmed
+    }
+
+    private static func trimmedStart(_ b: [UInt8], _ from: Int, _ end: Int) -> Int {
+        var a = from
+        while a < end && Chunker.isSpace(b[a]) { a += 1 }
+        return a
     }
 }

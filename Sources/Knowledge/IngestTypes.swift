@@ -13,6 +13,8 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(bytes: Int, limit: Int)
     case malformed(String)
     case storeFailed(String)
+    /// The run's --groups would add readers to a restricted document (refused, document kept).
+    case wouldWiden(stored: [String], requested: [String])
 
     /// Short category used in the summary line ("binary: 2, invalid UTF-8: 1").
     public var category: String {
@@ -27,6 +29,7 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLarge: "too large"
         case .malformed: "malformed"
         case .storeFailed: "store failed"
+        case .wouldWiden: "access"
         }
     }
 
@@ -44,6 +47,10 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
             "file is \(Self.mb(b)), over the \(Self.mb(l)) limit — split it, or raise the limit with --max-file-mb"
         case .malformed(let why): why
         case .storeFailed(let why): "could not be stored: \(why)"
+        case .wouldWiden(let stored, let requested):
+            "would add readers: it is restricted to \(stored.joined(separator: ",")) and this run gives "
+                + (requested.isEmpty ? "no groups (public)" : requested.joined(separator: ","))
+                + " — kept as it was; pass --regroup to change its groups (--make-public to make it public), or leave out --groups to keep them"
         }
     }
 
@@ -62,7 +69,7 @@ public enum IngestOutcome: Sendable, Equatable {
     case skipped(IngestProblem)
 }
 
-/// Computes vectors for new chunks inside the document's transaction (the embedding stage).
+/// Computes vectors for new chunks (the embedding stage), before the document's write transaction.
 public struct EmbeddingHook {
     public var modelID: String
     public var embed: ([String]) throws -> [[Float]]
@@ -71,14 +78,18 @@ public struct EmbeddingHook {
 
 /// Settings of one ingest run.
 public struct IngestOptions {
-    /// Access groups for every document of this run; empty = public.
-    public var groups: [String] = []
+    /// Access groups for the documents of this run. nil (no --groups): a stored document keeps
+    /// its groups, a new one is public. A list (empty = public): the documents' groups, but a
+    /// stored restricted document is never given more readers unless `allowWidening`.
+    public var groups: [String]? = nil
+    /// Lets `groups` add readers to stored documents (`--regroup`, `--make-public`).
+    public var allowWidening = false
     /// Remove stored documents under the given directories whose files are gone.
     public var prune = false
     public var chunking = ChunkingOptions.default
     /// Files larger than this are skipped with a message (they would make one giant document).
     public var maxFileBytes = 32 * 1_048_576
-    /// When set, new chunks are embedded in the same transaction as their document.
+    /// When set, new chunks are embedded before their document is written, and stored with it.
     public var embedding: EmbeddingHook? = nil
     /// Checked between files; returning true stops the run cleanly (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
@@ -105,6 +116,8 @@ public struct IngestReport: Sendable {
     public var seconds = 0.0
     /// True when `shouldStop` ended the run before every file was seen.
     public var interrupted = false
+    /// Restricted documents seen again without --groups, whose groups were kept.
+    public var keptGroups = 0
 
     public var ingestedFiles: Int { outcomes.filter { if case .ingested = $0.outcome { true } else { false } }.count }
     /// Files not re-chunked because their content hash matched (including those only regrouped).
@@ -127,6 +140,7 @@ public struct IngestReport: Sendable {
         var s = "ingested \(Self.grouped(ingestedFiles)) file\(ingestedFiles == 1 ? "" : "s"), \(Self.grouped(chunkCount)) chunk\(chunkCount == 1 ? "" : "s")"
         if unchangedFiles > 0 { s += ", \(Self.grouped(unchangedFiles)) unchanged" }
         if regroupedFiles > 0 { s += " (\(Self.grouped(regroupedFiles)) with new access groups)" }
+        if keptGroups > 0 { s += ", \(Self.grouped(keptGroups)) kept \(keptGroups == 1 ? "its" : "their") access groups" }
         if !problems.isEmpty {
             s += ", \(problems.count) skipped (" + counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"

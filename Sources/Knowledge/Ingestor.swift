@@ -1,9 +1,15 @@
 import Foundation
 
-/// Walks paths, reads and checks files, chunks them and stores each document in one transaction.
+/// Walks paths, reads and checks files, chunks (and embeds) them, and stores them in short
+/// write transactions.
 ///
 /// Incremental: a file whose SHA-256 matches the stored one is not re-chunked. A crash or Ctrl-C
 /// leaves every document either fully stored or as it was; the next run finishes the job.
+///
+/// Concurrency: everything slow (reading, extracting, chunking, computing vectors) happens
+/// outside any transaction; prepared documents are then written together in one short
+/// transaction (`PendingWrites`), so readers, `ask`'s audit row and a second ingest never wait
+/// behind an encoder.
 public final class Ingestor {
     public let store: KnowledgeStore
     public init(store: KnowledgeStore) { self.store = store }
@@ -17,6 +23,7 @@ public final class Ingestor {
         var report = IngestReport()
         var candidates: [Candidate] = []
         var roots: [String] = []
+        var unreadable: [String] = []
         for p in paths {
             let abs = Self.absolute(p)
             var isDir: ObjCBool = false
@@ -26,7 +33,13 @@ public final class Ingestor {
             }
             if isDir.boolValue {
                 roots.append(abs)
-                candidates += Self.walk(abs).map { Candidate(path: $0, explicit: false) }
+                let found = Self.walkReporting(abs)
+                candidates += found.files.map { Candidate(path: $0, explicit: false) }
+                unreadable += found.unreadable.map(\.path)
+                for u in found.unreadable {
+                    report.outcomes.append((u.path, .skipped(.unreadable("\(u.reason); the documents stored from under it are kept"))))
+                    report.failureCount += 1
+                }
             } else {
                 candidates.append(Candidate(path: abs, explicit: true))
             }
@@ -37,97 +50,69 @@ public final class Ingestor {
         let sizes = candidates.map { Self.fileStat($0.path)?.size ?? 0 }
         var state = IngestProgress(filesDone: 0, filesTotal: candidates.count, bytesDone: 0,
                                    bytesTotal: sizes.reduce(0, +), chunks: 0, elapsed: 0, currentPath: "")
-        var batch = Batch()
+        var pending = PendingWrites()
         for (i, c) in candidates.enumerated() {
             if options.shouldStop() { report.interrupted = true; break }
-            batch.openIfNeeded(store.database, report)
             state.currentPath = c.path
-            let outcome = ingestFile(c.path, options: options, report: &report)
-            if case .skipped(let problem) = outcome {
-                if case .unsupportedType = problem, !c.explicit {
-                    // Other files in a folder are expected; listed in the report, not a failure.
-                } else {
-                    report.failureCount += 1
+            let slot = report.outcomes.count
+            report.outcomes.append((c.path, .unchanged))
+            switch ingestFile(c.path, options: options, report: &report) {
+            case .done(let outcome):
+                if case .skipped(let problem) = outcome {
+                    if case .unsupportedType = problem, !c.explicit {
+                        // Other files in a folder are expected; listed in the report, not a failure.
+                    } else {
+                        report.failureCount += 1
+                    }
                 }
+                report.outcomes[slot].outcome = outcome
+            case .write(var w):
+                w.slot = slot
+                pending.add(w)
             }
-            report.outcomes.append((c.path, outcome))
-            if report.newChunkIDs.count - batch.start.chunkIDs >= Batch.maxChunks
-                || Date().timeIntervalSince(batch.began) >= Batch.maxSeconds {
-                batch.close(store.database, &report)
-            }
+            if pending.isDue { pending.flush(store, &report) }
             state.filesDone = i + 1
             state.bytesDone += sizes[i]
-            state.chunks = report.newChunkIDs.count
+            state.chunks = report.newChunkIDs.count + pending.chunkCount
             state.elapsed = Date().timeIntervalSince(t0)
             progress?(state)
         }
-        batch.close(store.database, &report)
+        pending.flush(store, &report)
         if options.prune && !report.interrupted {
-            prune(roots: roots, report: &report)
+            prune(roots: roots, unreadable: unreadable, report: &report)
         }
         report.seconds = Date().timeIntervalSince(t0)
         return report
-    }
-
-    /// Several documents share one transaction, each inside its own savepoint: a document that
-    /// fails rolls back alone, and a crash loses at most the open batch, never half a document
-    /// (the next run redoes it). One commit per document would make a small FTS5 segment per
-    /// file: a 10,000-file ingest spent more time merging segments than indexing.
-    struct Batch {
-        static let maxChunks = 2_000
-        static let maxSeconds = 2.0
-        var start: (outcomes: Int, chunkIDs: Int, bytes: Int) = (0, 0, 0)
-        var began = Date()
-        var open = false
-
-        mutating func openIfNeeded(_ db: Database, _ report: IngestReport) {
-            guard !open, !db.inTransaction else { return }
-            // If BEGIN fails (another writer), documents still commit one by one.
-            guard (try? db.execute("BEGIN IMMEDIATE")) != nil else { return }
-            open = true
-            began = Date()
-            start = (report.outcomes.count, report.newChunkIDs.count, report.bytesIngested)
-        }
-
-        /// Commits; if the commit fails, the batch's documents are reported as not stored.
-        mutating func close(_ db: Database, _ report: inout IngestReport) {
-            guard open else { return }
-            open = false
-            do { try db.execute("COMMIT") } catch {
-                try? db.execute("ROLLBACK")
-                let why = Ingestor.reason(error)
-                for i in start.outcomes..<report.outcomes.count {
-                    switch report.outcomes[i].outcome {
-                    case .ingested, .groupsUpdated:
-                        report.outcomes[i].outcome = .skipped(.storeFailed(why))
-                        report.failureCount += 1
-                    default: break
-                    }
-                }
-                report.newChunkIDs.removeSubrange(start.chunkIDs...)
-                report.bytesIngested = start.bytes
-            }
-        }
     }
 
     /// The files `ingest` would visit under a folder, in the order it visits them.
     public static func files(under dir: String) -> [String] { walk(absolute(dir)) }
 
     /// Every regular file under `dir`, sorted, skipping hidden files and folders (.git, .DS_Store).
-    static func walk(_ dir: String) -> [String] {
-        // Path-based enumeration plus lstat: URL resource values cost ~10x more per file.
-        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
-        var files: [String] = []
-        while let rel = e.nextObject() as? String {
-            let name = (rel as NSString).lastPathComponent
-            let full = dir.hasSuffix("/") ? dir + rel : dir + "/" + rel
-            if name.hasPrefix(".") {
-                if isDirectory(full) { e.skipDescendants() }
-                continue
+    static func walk(_ dir: String) -> [String] { walkReporting(dir).files }
+
+    /// The files under `dir`, and the folders that could not be listed (with why): those must
+    /// not be taken for empty, or `--prune` would delete every document stored from them.
+    /// Path-based listing plus stat: URL resource values cost ~10x more per file. Symbolic links
+    /// to folders are not followed (no cycles); links to files are.
+    static func walkReporting(_ dir: String) -> (files: [String], unreadable: [(path: String, reason: String)]) {
+        var files: [String] = [], unreadable: [(path: String, reason: String)] = []
+        func visit(_ folder: String) {
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+                unreadable.append((folder, reason(error)))
+                return
             }
-            if let st = fileStat(full), st.isRegular { files.append(full) }
+            for name in names where !name.hasPrefix(".") {
+                let full = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+                var l = stat()
+                guard lstat(full, &l) == 0 else { unreadable.append((full, String(cString: strerror(errno)))); continue }
+                if l.st_mode & S_IFMT == S_IFDIR { visit(full); continue }
+                if let st = fileStat(full), st.isRegular { files.append(full) }
+            }
         }
-        return files.sorted()
+        visit(dir)
+        return (files.sorted(), unreadable.sorted { $0.path < $1.path })
     }
 
     struct FileStat { var size: Int; var modified: Double; var isRegular: Bool; var isDirectory: Bool }
@@ -147,52 +132,70 @@ public final class Ingestor {
         URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
     }
 
-    private func ingestFile(_ path: String, options: IngestOptions, report: inout IngestReport) -> IngestOutcome {
+    /// What became of one file before any write: decided (skipped, unchanged), or prepared for
+    /// the next write transaction.
+    enum FileResult { case done(IngestOutcome), write(PreparedWrite) }
+
+    private func ingestFile(_ path: String, options: IngestOptions, report: inout IngestReport) -> FileResult {
         guard let type = SourceType(path: path) else {
-            return .skipped(.unsupportedType((path as NSString).pathExtension))
+            return .done(.skipped(.unsupportedType((path as NSString).pathExtension)))
         }
-        guard let info = Self.fileStat(path) else { return .skipped(.unreadable(String(cString: strerror(errno)))) }
+        guard let info = Self.fileStat(path) else { return .done(.skipped(.unreadable(String(cString: strerror(errno))))) }
         let size = info.size, mtime = info.modified
-        if size > options.maxFileBytes { return .skipped(.tooLarge(bytes: size, limit: options.maxFileBytes)) }
+        if size > options.maxFileBytes { return .done(.skipped(.tooLarge(bytes: size, limit: options.maxFileBytes))) }
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            return .skipped(.unreadable(Self.reason(error)))
+            return .done(.skipped(.unreadable(Self.reason(error))))
         }
-        if let problem = Self.check(bytes) { return .skipped(problem) }
+        if let problem = Self.check(bytes) { return .done(.skipped(problem)) }
         let sha = SHA256.hex(bytes)
-        let groups = AccessGroups.normalize(options.groups)
         do {
-            if let old = try store.document(path: path), old.sha256 == sha {
-                if old.groups == groups { return .unchanged }
-                try store.setGroups(documentID: old.id, groups)
-                return .groupsUpdated
+            let old = try store.document(path: path)
+            let groups = try Self.groups(for: old, options)
+            let kept = options.groups == nil && !(old?.groups.isEmpty ?? true)
+            if let old, old.sha256 == sha {
+                if old.groups == groups {
+                    if kept { report.keptGroups += 1 }
+                    return .done(.unchanged)
+                }
+                return .write(PreparedWrite(path: path, regroup: (old.id, groups)))
             }
             let extracted = try Extractor.extract(bytes, type: type, fileName: (path as NSString).lastPathComponent)
             let chunks = DocumentChunker.chunks(of: extracted, source: bytes, options: options.chunking)
-            if chunks.isEmpty { return .skipped(.noText) }
+            if chunks.isEmpty { return .done(.skipped(.noText)) }
             let doc = NewDocument(path: path, title: extracted.title, sourceType: type.rawValue, sha256: sha,
                                   byteSize: bytes.count, modifiedAt: mtime, groups: groups)
-            let hook = options.embedding
-            let ids = try store.replaceDocument(doc, chunks: chunks, beforeCommit: hook.map { h in
-                { ids in
-                    let vectors = try h.embed(chunks.map(\.text))
-                    guard vectors.count == ids.count else {
-                        throw IngestProblem.storeFailed("the encoder returned \(vectors.count) vectors for \(ids.count) chunks")
-                    }
-                    let dim = try self.store.embeddingDimension(modelID: h.modelID) ?? vectors.first?.count ?? 0
-                    try self.store.putEmbeddingsInTransaction(modelID: h.modelID, dimension: dim, Array(zip(ids, vectors)).map { ($0.0, $0.1) })
+            var write = PreparedWrite(path: path, document: doc, chunks: chunks, keptGroups: kept)
+            if let h = options.embedding {
+                // Vectors are computed here, before the write transaction: encoding takes seconds,
+                // and no reader or writer should wait behind it.
+                let vectors = try h.embed(chunks.map(\.text))
+                guard vectors.count == chunks.count else {
+                    throw IngestProblem.storeFailed("the encoder returned \(vectors.count) vectors for \(chunks.count) chunks")
                 }
-            })
-            report.newChunkIDs += ids
-            report.bytesIngested += bytes.count
-            return .ingested(chunks: ids.count)
+                write.vectors = (h.modelID, vectors)
+            }
+            return .write(write)
         } catch let e as ExtractionError {
-            return .skipped(.malformed(e.message))
+            return .done(.skipped(.malformed(e.message)))
         } catch let e as IngestProblem {
-            return .skipped(e)
+            return .done(.skipped(e))
         } catch {
-            return .skipped(.storeFailed(Self.reason(error)))
+            return .done(.skipped(.storeFailed(Self.reason(error))))
         }
+    }
+
+    /// The access groups a file gets in this run. Without `--groups` (nil) a stored document
+    /// keeps its groups and a new one is public. With a list, a stored restricted document may
+    /// only narrow its audience: a list that adds readers (a group it lacked, or none at all)
+    /// is refused unless the run allows widening (`--regroup`, `--make-public`).
+    static func groups(for old: DocumentRecord?, _ options: IngestOptions) throws -> [String] {
+        guard let requested = options.groups.map(AccessGroups.normalize) else { return old?.groups ?? [] }
+        guard let old, !old.groups.isEmpty, !options.allowWidening else { return requested }
+        if requested.isEmpty || !Set(requested).isSubset(of: old.groups) {
+            throw IngestProblem.wouldWiden(stored: old.groups, requested: requested)
+        }
+        return requested
     }
 
     /// Rejects what is not text: empty or blank, NUL bytes (binary), invalid UTF-8.
@@ -203,10 +206,20 @@ public final class Ingestor {
         return nil
     }
 
-    private func prune(roots: [String], report: inout IngestReport) {
+    /// Deletes documents under `roots` whose files are gone. Gone means stat(2) says ENOENT:
+    /// a file that cannot be examined (a folder without permission, an I/O error) or lies under
+    /// a folder that could not be listed is kept — what cannot be read must not count as deleted.
+    private func prune(roots: [String], unreadable: [String], report: inout IngestReport) {
         guard !roots.isEmpty, let docs = try? store.listDocuments() else { return }
-        for d in docs where roots.contains(where: { d.path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
-            && !FileManager.default.fileExists(atPath: d.path) {
+        func under(_ path: String, _ folder: String) -> Bool { path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") }
+        for d in docs where roots.contains(where: { under(d.path, $0) }) && !unreadable.contains(where: { under(d.path, $0) }) {
+            var st = stat()
+            guard stat(d.path, &st) != 0 else { continue }
+            guard errno == ENOENT || errno == ENOTDIR else {
+                report.outcomes.append((d.path, .skipped(.unreadable("\(String(cString: strerror(errno))); kept, not pruned"))))
+                report.failureCount += 1
+                continue
+            }
             do { try store.deleteDocument(id: d.id); report.pruned.append(d.path) } catch {
                 report.outcomes.append((d.path, .skipped(.storeFailed("prune failed: \(Self.reason(error))"))))
                 report.failureCount += 1
@@ -216,6 +229,8 @@ public final class Ingestor {
 
     static func reason(_ error: Error) -> String {
         if let e = error as? DatabaseError { return e.errorDescription ?? "\(e)" }
+        if let e = error as? IngestProblem { return e.description }
+        if let e = error as? KnowledgeStore.EmbeddingError { return e.description }
         let ns = error as NSError
         if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(u.code)))

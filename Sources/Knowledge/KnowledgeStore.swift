@@ -84,22 +84,21 @@ public enum AccessGroups {
 public final class KnowledgeStore {
     public let database: Database
 
-    /// Opens the store at `path` (`":memory:"` for tests), creating and migrating it as needed.
-    /// Read-only opens never write: they fail if the file has not been created by `strata ingest`.
-    public init(path: String, readOnly: Bool = false) throws {
-        if readOnly && path != ":memory:" && !FileManager.default.fileExists(atPath: path) {
-            throw DatabaseError(code: 14, message: "no knowledge database at '\(path)' — run 'strata ingest PATH' first or pass --db")
-        }
-        database = try Database(path: path, mode: readOnly ? .readOnly : .readWrite)
-        if readOnly {
-            let names = Set(try database.query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) })
-            guard names.contains("schema_migrations"), names.contains("chunks") else {
-                throw DatabaseError(code: 26, message: "'\(path)' is not a Strata knowledge database — run 'strata ingest PATH' to create one")
-            }
+    /// Opens the store at `path` (`":memory:"` for tests): read-only, or creating and migrating
+    /// it as needed. Files are opened through `StoreFile`, so a file that is not Strata's is
+    /// refused without being written.
+    public convenience init(path: String, readOnly: Bool = false) throws {
+        if path == ":memory:" {
+            let db = try Database(path: path)
+            try Schema.migrate(db)
+            self.init(database: db)
         } else {
-            try Schema.migrate(database)
+            self.init(database: try StoreFile.open(path, readOnly ? .read : .create))
         }
     }
+
+    /// Uses an open, migrated database (see `StoreFile.open`).
+    public init(database: Database) { self.database = database }
 
     // MARK: Documents
 

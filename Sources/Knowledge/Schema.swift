@@ -4,7 +4,12 @@ import Foundation
 public struct Migration: Sendable {
     public let name: String
     public let sql: String
-    public init(name: String, sql: String) { self.name = name; self.sql = sql }
+    /// Runs after `sql`, in the same transaction, for steps SQL alone cannot express (renaming
+    /// tables whose names are data, e.g. the business tables).
+    public let apply: (@Sendable (Database) throws -> Void)?
+    public init(name: String, sql: String, apply: (@Sendable (Database) throws -> Void)? = nil) {
+        self.name = name; self.sql = sql; self.apply = apply
+    }
 }
 
 /// The ordered migrations of the knowledge store. Append new ones at the end; never edit one that
@@ -76,7 +81,20 @@ public enum Schema {
             """),
         AuditStore.migration,
         AuditStore.detailMigration,
+        BusinessTables.namespaceMigration,
+        AuditStore.accessNeedsMigration,
     ]
+
+    /// Migrations not yet applied to `db`, in order (all of them when it has no schema yet).
+    /// Throws when `db` records one this version does not know (written by a newer Strata).
+    public static func pending(_ db: Database, migrations: [Migration] = Schema.migrations) throws -> [String] {
+        let hasTable = try !db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") { _ in 1 }.isEmpty
+        let done = hasTable ? Set(try db.query("SELECT name FROM schema_migrations") { $0.text(0) }) : []
+        if let unknown = done.subtracting(migrations.map(\.name)).sorted().first {
+            throw DatabaseError(code: 1, message: "the database was created by a newer Strata (migration '\(unknown)' is unknown) — upgrade strata or use another --db")
+        }
+        return migrations.map(\.name).filter { !done.contains($0) }
+    }
 
     /// Applies every migration not yet recorded, each in its own transaction, in order.
     /// Returns the names applied (empty when the database was already current).
@@ -95,6 +113,7 @@ public enum Schema {
         for m in migrations where !done.contains(m.name) {
             try db.transaction {
                 try db.execute(m.sql)
+                try m.apply?(db)
                 try db.run("INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
                            [.text(m.name), .real(Date().timeIntervalSince1970)])
             }

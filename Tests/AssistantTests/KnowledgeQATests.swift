@@ -254,7 +254,8 @@ final class KnowledgeQATests: XCTestCase {
         // A scenario's detail (customer service: intent, slots, path) survives the round trip.
         try store.record(AuditEntry(time: Date(), groups: [], question: "金卡年费？", chunkIDs: [], citedChunkIDs: [], modelID: "template",
                                     adapter: nil, pack: "customer-service", answer: "300元", refused: false, refusalReason: nil,
-                                    retrievalSeconds: 0, generationSeconds: 0, totalSeconds: 0.01, detail: #"{"intent":"card_annual_fee"}"#))
+                                    retrievalSeconds: 0, generationSeconds: 0, totalSeconds: 0.01, detail: #"{"intent":"card_annual_fee"}"#,
+                                    accessNeeds: []))
         XCTAssertEqual((try store.recent(1) as [AuditEntry]).first?.detail, #"{"intent":"card_annual_fee"}"#)
     }
 }

@@ -230,7 +230,7 @@ final class ServiceAssistantTests: XCTestCase {
         XCTAssertEqual(r.slots["customer_ref"]?.value, "HB-2026-99999")
         let db = try Database(path: Self.dbPath, mode: .readOnly)
         let rows = try CSVParser.parse(file: Self.root.appendingPathComponent("Knowledge/business/products.csv").path).records.count
-        XCTAssertEqual(try db.query("SELECT count(*) FROM products") { Int($0.int(0)) }, [rows])
+        XCTAssertEqual(try db.query("SELECT count(*) FROM biz_products") { Int($0.int(0)) }, [rows])   // stored in the business namespace
     }
 
     func testTyposInNamesAreMatched() throws {

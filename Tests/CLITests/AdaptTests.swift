@@ -100,7 +100,7 @@ final class AdaptTests: XCTestCase {
         try #"{"_id": "refund-card", "title": "Refunds", "text": "Card refunds are returned to the original card within 5 working days."}"#
             .write(to: dir.appendingPathComponent("corpus.jsonl"), atomically: true, encoding: .utf8)
         let base = ["ask", "How long do card refunds take?", "--corpus", dir.appendingPathComponent("corpus.jsonl").path,
-                    "--model", model, "--no-embedder", "--db", dir.appendingPathComponent("t.db").path, "--json"]
+                    "--model", model, "--no-embedder", "--no-audit", "--json"]
         let r = try StrataBinary.run(base + ["--adapter", "support-zh"], env: ["STRATA_ADAPTERS": adapters])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("\"adapter\" : \"support-zh\""), r.stdout)

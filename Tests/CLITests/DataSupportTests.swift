@@ -36,6 +36,7 @@ final class DataSupportTests: XCTestCase {
         let missing = try StrataBinary.run(["--db", db, "data", "show", "nope"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("no business table 'nope'"), missing.stderr)
+        assertStoreHealthy(db)
     }
 
     func testSupportAnswersAndRemembersTheSlotAcrossTurns() throws {

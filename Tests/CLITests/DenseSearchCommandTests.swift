@@ -43,6 +43,7 @@ final class DenseSearchCommandTests: XCTestCase {
         let bad = try StrataBinary.run(["search", "x", "--mode", "dense", "--embedder", dir.path, "--db", db])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("config.json"), bad.stderr)
+        assertStoreHealthy(db)
     }
 
     func testEvalRetrievalBadInput() throws {

@@ -66,6 +66,7 @@ final class IngestSearchTests: XCTestCase {
         let punct = try strata(["search", "?!*"])
         XCTAssertEqual(punct.status, 0)
         XCTAssertTrue(punct.stdout.contains("no results"), punct.stdout)
+        assertStoreHealthy(db)
     }
 
     func testAccessGroupsAreEnforcedBySearch() throws {
@@ -106,5 +107,6 @@ final class IngestSearchTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("file is 50.0 MB, over the 32.0 MB limit"), r.stderr)
         let help = try strata(["ingest", "--help"])
         XCTAssertTrue(help.stdout.contains("Exit status: 0 every file stored"), help.stdout)
+        assertStoreHealthy(db)
     }
 }

@@ -12,6 +12,10 @@ final class PacksAskTests: XCTestCase {
         {"_id": "refund-cash", "title": "Refunds › Cash refunds", "text": "Cash refunds are paid at the counter on the same day."}
         {"_id": "zh-refund", "title": "退款 › 信用卡退款", "text": "信用卡退款在5个工作日内退回原卡。超过500元的退款需要经理批准。"}
         """.write(to: dir.appendingPathComponent("corpus.jsonl"), atomically: true, encoding: .utf8)
+        // The audit log lives in a Strata database, which only 'ingest' or 'data import' create.
+        try "# About\n\nThe test bank.\n".write(to: dir.appendingPathComponent("about.md"), atomically: true, encoding: .utf8)
+        let made = try StrataBinary.run(["--db", dir.appendingPathComponent("t.db").path, "ingest", dir.appendingPathComponent("about.md").path])
+        XCTAssertEqual(made.status, 0, made.stderr)
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
@@ -341,7 +345,11 @@ extension PacksAskTests {
         let hr = try StrataBinary.run(["ask", q, "--model", "extractive", "--as", "hr"] + db, cwd: dir)
         XCTAssertEqual(hr.status, 0, hr.stderr)
         XCTAssertTrue(hr.stdout.contains("[1] Knowledge/hr/salaries.md › Salaries > Bands (lines 5–5)"), hr.stdout)
-        let log = try StrataBinary.run(["log", "--json"] + db, cwd: dir)
+        // The log applies the same rules: HR's answer drew on an HR document.
+        let log = try StrataBinary.run(["log", "--json", "--as", "hr"] + db, cwd: dir)
         XCTAssertEqual(log.stdout.split(separator: "\n").count, 2, log.stdout)
+        let outsiderLog = try StrataBinary.run(["log", "--json"] + db, cwd: dir)
+        XCTAssertEqual(outsiderLog.stdout.split(separator: "\n").count, 1, outsiderLog.stdout)
+        XCTAssertFalse(outsiderLog.stdout.contains("120000 EUR"), outsiderLog.stdout)
     }
 }

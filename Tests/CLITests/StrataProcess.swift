@@ -42,11 +42,20 @@ enum StrataBinary {
     }
     private final class Marker {}
 
+    /// `executable` and `prefix` run `strata` through another program (e.g. setpriv).
+    /// `unsetEnv` removes variables from the inherited environment.
     @discardableResult
-    static func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil, env: [String: String] = [:]) throws -> StrataRun {
+    static func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil, env: [String: String] = [:],
+                    unsetEnv: [String] = [], executable: URL? = nil, prefix: [String] = []) throws -> StrataRun {
+        try start(args, stdin: stdin, cwd: cwd, env: env, unsetEnv: unsetEnv, executable: executable, prefix: prefix).wait()
+    }
+
+    /// Starts `strata` and returns at once; `wait()` collects its output and status.
+    static func start(_ args: [String], stdin: String? = nil, cwd: URL? = nil, env: [String: String] = [:],
+                      unsetEnv: [String] = [], executable: URL? = nil, prefix: [String] = []) throws -> RunningStrata {
         let p = Process()
-        p.executableURL = url
-        p.arguments = args
+        p.executableURL = executable ?? url
+        p.arguments = prefix + args
         p.currentDirectoryURL = cwd ?? root
         var environment = ProcessInfo.processInfo.environment
         // Tests answer with the small model (seconds, not minutes); a test that wants the
@@ -55,6 +64,7 @@ enum StrataBinary {
         if environment["STRATA_MODEL"] == nil, !args.contains("--model"), args.contains(where: answering.contains) {
             environment["STRATA_MODEL"] = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
         }
+        for k in unsetEnv { environment[k] = nil }
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         let out = Pipe(), err = Pipe(), inp = Pipe()
@@ -64,15 +74,30 @@ enum StrataBinary {
         try p.run()
         if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
         try inp.fileHandleForWriting.close()
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        return RunningStrata(process: p, out: out, err: err)
+    }
+}
+
+/// A `strata` process started by `StrataBinary.start`.
+final class RunningStrata: @unchecked Sendable {
+    let process: Process
+    private var outData = Data(), errData = Data()
+    private let group = DispatchGroup()
+
+    init(process: Process, out: Pipe, err: Pipe) {
+        self.process = process
+        // Read both pipes as the child writes, so a full pipe never blocks it.
+        group.enter(); group.enter()
+        DispatchQueue.global().async { self.outData = out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        DispatchQueue.global().async { self.errData = err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func wait() -> StrataRun {
         group.wait()
-        p.waitUntilExit()
-        return StrataRun(status: p.terminationStatus,
+        process.waitUntilExit()
+        return StrataRun(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
     }

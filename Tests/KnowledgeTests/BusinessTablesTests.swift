@@ -72,24 +72,31 @@ final class BusinessTablesTests: XCTestCase {
         try BusinessTables.importCSV(writer, file: write("p.csv", "id\n" + (1...3).map(String.init).joined(separator: "\n") + "\n"))
         let reader = try Database(path: path, mode: .readOnly)
         try reader.execute("BEGIN")
-        XCTAssertEqual(try reader.query("SELECT count(*) FROM p") { $0.int(0) }, [3])
+        XCTAssertEqual(try reader.query("SELECT count(*) FROM biz_p") { $0.int(0) }, [3])
         // The import commits while the reader's transaction is open: the reader keeps its snapshot.
         try BusinessTables.importCSV(writer, file: write("p.csv", "id\n" + (1...500).map(String.init).joined(separator: "\n") + "\n"))
-        XCTAssertEqual(try reader.query("SELECT count(*) FROM p") { $0.int(0) }, [3])
+        XCTAssertEqual(try reader.query("SELECT count(*) FROM biz_p") { $0.int(0) }, [3])
         try reader.execute("COMMIT")
-        XCTAssertEqual(try reader.query("SELECT count(*), max(id) FROM p") { [$0.int(0), $0.int(1)] }, [[500, 500]])
-        XCTAssertEqual(try reader.query("SELECT count(*) FROM sqlite_master WHERE name = 'p__new'") { $0.int(0) }, [0])
+        XCTAssertEqual(try reader.query("SELECT count(*), max(id) FROM biz_p") { [$0.int(0), $0.int(1)] }, [[500, 500]])
+        XCTAssertEqual(try reader.query("SELECT count(*) FROM sqlite_master WHERE name = 'biz_p__new'") { $0.int(0) }, [0])
     }
 
     func testLookupsMustBeOneReadOnlyStatementWithNamedParameters() throws {
         let db = try Database(path: ":memory:")
         try BusinessTables.importCSV(db, file: write("products.csv", "id,name\nA,Alpha\n"))
+        try db.execute("CREATE TABLE secrets (x TEXT)")
+        try BusinessTables.exposeBusinessNames(db)   // as on the lookup connection: business names, business tables only
         XCTAssertEqual(try BusinessQuery.check(db, sql: "SELECT name FROM products WHERE id = :product;"),
                        .init(parameters: ["product"], columns: ["name"]))
         XCTAssertThrowsError(try BusinessQuery.check(db, sql: "SELECT 1; DROP TABLE products"))
         XCTAssertThrowsError(try BusinessQuery.check(db, sql: "DELETE FROM products"))
         XCTAssertThrowsError(try BusinessQuery.check(db, sql: "SELECT name FROM products WHERE id = ?"))
         XCTAssertThrowsError(try BusinessQuery.check(db, sql: "SELECT nope FROM products"))
+        XCTAssertThrowsError(try BusinessQuery.check(db, sql: "SELECT x FROM secrets")) { e in
+            XCTAssertTrue("\(e)".contains("prohibited"), "\(e)")   // only business tables are readable
+        }
+        // Lookups may order by rowid, as they could when business tables were plain tables.
+        XCTAssertEqual(try BusinessQuery.check(db, sql: "SELECT name FROM products ORDER BY rowid").columns, ["name"])
         // A hostile value is only ever a bound value: it matches nothing and drops nothing.
         let rows = try BusinessQuery.run(db, sql: "SELECT name FROM products WHERE id = :product",
                                          named: ["product": .text("x'; DROP TABLE products; --")])

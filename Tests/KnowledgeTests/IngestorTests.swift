@@ -57,6 +57,7 @@ final class IngestorTests: XCTestCase {
         XCTAssertNotNil(try store.document(path: other.path("keep.md")), "outside the given folder: left alone")
         XCTAssertEqual(try store.keywordSearch("退款", groups: []).count, 0)
         XCTAssertTrue(r.summary.contains("1 pruned"), r.summary)
+        XCTAssertEqual(try StoreCheck.problems(store.database), [])
     }
 
     func testBadFilesAreReportedAndTheRestIsStored() throws {
@@ -84,13 +85,14 @@ final class IngestorTests: XCTestCase {
         XCTAssertEqual(byName["missing.md"], .missingPath)
         XCTAssertEqual(byName["big.txt"], .tooLarge(bytes: 1_200_000, limit: 1_048_576))
         guard case .malformed(let why)? = byName["bad.json"] else { return XCTFail("\(r.problems)") }
-        XCTAssertTrue(why.contains("invalid JSON"), why)
+        XCTAssertTrue(why.contains("cut off") && why.contains("byte 0"), why)
         XCTAssertEqual(r.failureCount, 8)
         XCTAssertTrue(r.hasFailures)
         XCTAssertEqual(r.ingestedFiles, 1, "good.md found in the folder and named again is processed once")
         XCTAssertEqual(r.outcomes.filter { $0.path.hasSuffix("good.md") }.count, 1)
         XCTAssertEqual(try store.keywordSearch("earlier", groups: []).count, 1, "a bad new version must not erase the stored one")
         XCTAssertTrue(IngestProblem.tooLarge(bytes: 52_428_800, limit: 33_554_432).description.contains("50.0 MB"))
+        XCTAssertEqual(try StoreCheck.problems(store.database), [])
     }
 
     func testAFailureMidDocumentLeavesNothingPartialAndTheNextRunFinishes() throws {
@@ -114,6 +116,7 @@ final class IngestorTests: XCTestCase {
         XCTAssertEqual(r2.ingestedFiles, 1)
         XCTAssertEqual(r2.unchangedFiles, 4)
         XCTAssertEqual(try store.chunksMissingEmbeddings(modelID: "test").count, 0)
+        XCTAssertEqual(try StoreCheck.problems(store.database), [])
     }
 
     func testStopRequestEndsTheRunBetweenDocuments() throws {
@@ -126,6 +129,7 @@ final class IngestorTests: XCTestCase {
         XCTAssertTrue(r.interrupted)
         XCTAssertEqual(r.outcomes.count, 2)
         XCTAssertTrue(r.summary.hasSuffix("(interrupted: run again to finish)"), r.summary)
+        XCTAssertEqual(try StoreCheck.problems(store.database), [])
     }
 
     func testGroupsTagDocumentsAndChangeWithoutRechunking() throws {
@@ -137,6 +141,11 @@ final class IngestorTests: XCTestCase {
         XCTAssertEqual(try store.keywordSearch("refunds", groups: []).count, 0)
         XCTAssertEqual(try store.keywordSearch("refunds", groups: ["hr"]).first?.groups, ["finance", "hr"])
         opts.groups = []
+        // Public means more readers: refused unless the run says so (--make-public).
+        let refused = Ingestor(store: store).ingest(paths: [d.path("en.md")], options: opts)
+        XCTAssertEqual(refused.outcomes.first?.outcome, .skipped(.wouldWiden(stored: ["finance", "hr"], requested: [])))
+        XCTAssertEqual(try store.keywordSearch("refunds", groups: []).count, 0)
+        opts.allowWidening = true
         let r = Ingestor(store: store).ingest(paths: [d.path("en.md")], options: opts)
         XCTAssertEqual(r.outcomes.first?.outcome, .groupsUpdated)
         XCTAssertTrue(r.summary.hasPrefix("ingested 0 files, 0 chunks, 1 unchanged (1 with new access groups) in "), r.summary)

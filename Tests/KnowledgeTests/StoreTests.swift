@@ -43,6 +43,14 @@ final class StoreTests: XCTestCase {
             XCTAssertFalse(err.localizedDescription.contains("secret-value"))
         }
         XCTAssertThrowsError(try db.execute("SELEC 1")) { e in XCTAssertEqual((e as! DatabaseError).sql, "SELEC 1") }
+        // A statement built from a file (thousands of columns) is clipped in the message, kept whole in `sql`.
+        let long = "SELECT " + (1...3000).map { "c\($0)" }.joined(separator: ", ") + " FROM nowhere"
+        XCTAssertThrowsError(try db.execute(long)) { e in
+            let d = e.localizedDescription
+            XCTAssertLessThan(d.count, 400, d)
+            XCTAssertTrue(d.contains("characters)"), d)
+            XCTAssertEqual((e as! DatabaseError).sql, long)
+        }
     }
 
     func testFailureInsideADocumentLeavesThePreviousVersionWhole() throws {
@@ -57,6 +65,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.keywordSearch("beta", groups: []).count, 0)
         XCTAssertEqual(try store.keywordSearch("alpha", groups: []).count, 2)
         XCTAssertEqual(store.chunkCount, 2)
+        XCTAssertEqual(try StoreCheck.problems(store.database), [])
     }
 
     func testAccessGroupsFilterBeforeRanking() throws {

@@ -98,7 +98,7 @@ public struct ReportWriter: Sendable {
                 adapter: adapter, pack: pack.name, answer: report.markdown,
                 refused: report.quality.sectionsWritten == 0, refusalReason: report.quality.sectionsWritten == 0 ? RefusalReason.noPassages.rawValue : nil,
                 retrievalSeconds: state.retrievalSeconds, generationSeconds: state.generationSeconds,
-                totalSeconds: report.quality.seconds))
+                totalSeconds: report.quality.seconds, accessNeeds: state.evidenceGroups))
         }
         return report
     }
@@ -140,7 +140,7 @@ public struct ReportWriter: Sendable {
             passages = Array(selected.prefix(used)) + extra + selected.dropFirst(used)
             out.evidenceChunkIDs = passages.map(\.chunkID)
         }
-        for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID) }
+        for p in passages where !state.evidenceIDs.contains(p.chunkID) { state.evidenceIDs.append(p.chunkID); state.evidenceGroups.append(p.groups) }
         if stopped || result.stopReason == .cancelled { return nil }
         out.generatedTokens = result.generatedTokens
         out.generationSeconds = result.generationSeconds
@@ -347,6 +347,8 @@ struct RunState {
     var sentences: [Sentence] = []
     var candidates: [(sentence: String, score: Double, section: String)] = []
     var evidenceIDs: [Int64] = []
+    /// The access groups of each evidence passage, for the audit entry's needs.
+    var evidenceGroups: [[String]] = []
     var repeats = 0
     var summaryModelSentences = 0
     var tokens = 0

@@ -55,7 +55,8 @@ public final class ServiceAssistant {
     let audit: (any AuditLog)?
 
     /// - Parameters:
-    ///   - databasePath: opened read-only: lookups can never write, whatever a slot holds.
+    ///   - databasePath: opened read-only: lookups can never write, whatever a slot holds, and
+    ///     read business tables only, under their business names (`BusinessTables.lookupConnection`).
     ///   - generator: writes the reply; nil uses the deterministic templates only.
     ///   - today: the date used for "current" questions (ISO `YYYY-MM-DD`).
     ///   - knowledge: the kb-qa pipeline that `answer` intents use, scoped to their documents;
@@ -67,7 +68,7 @@ public final class ServiceAssistant {
         self.generator = generator
         self.knowledge = knowledge
         self.audit = audit
-        db = try Database(path: databasePath, mode: .readOnly)
+        db = try BusinessTables.lookupConnection(path: databasePath)
         for (name, spec) in pack.lookups {
             do { _ = try BusinessQuery.check(db, sql: spec.sql) } catch {
                 throw ServiceError.invalidLookup(name: name, detail: error.localizedDescription)
@@ -207,7 +208,8 @@ public final class ServiceAssistant {
                           refusalReason: refused ? a.path.rawValue : nil,
                           retrievalSeconds: a.knowledge?.timings.retrieval ?? 0,
                           generationSeconds: a.knowledge?.timings.generation ?? 0, totalSeconds: a.seconds,
-                          detail: String(decoding: try enc.encode(detail), as: UTF8.self))
+                          detail: String(decoding: try enc.encode(detail), as: UTF8.self),
+                          accessNeeds: a.knowledge?.passages.map(\.groups) ?? [])
     }
 
     /// Runs a named lookup on the read-only connection; slot values are only ever bound.
