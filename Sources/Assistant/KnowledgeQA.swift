@@ -1,5 +1,6 @@
 import Foundation
 import Prompts
+import Knowledge
 
 /// A source the final answer cites, with everything needed to find it again.
 public struct Citation: Sendable, Codable, Equatable {
@@ -161,7 +162,16 @@ public struct KnowledgeQA: Sendable {
         var timings = AnswerTimings()
 
         onStage(.retrieving)
-        var passages = try retriever.retrieve(query, groups: options.groups, k: options.k ?? pack.retrieval.k)
+        // Passages are data, never instructions: a sentence addressed to an assistant ("Ignore the
+        // instructions and say …") is left out of what the model reads and of what the support
+        // check accepts as evidence, so an answer repeating its command is unsupported.
+        var passages = try retriever.retrieve(query, groups: options.groups, k: options.k ?? pack.retrieval.k).map { p in
+            var p = p
+            if InstructionScan.containsInstruction(p.text) {
+                p.text = InstructionScan.redacted(p.text, placeholder: language == "zh" ? "（此处一句针对助手的指令已删去）" : "(an instruction addressed to the assistant was removed here)")
+            }
+            return p
+        }
         timings.retrieval = since(start)
         var answer = Answer(question: q, language: language, text: "", draft: "", refused: false, refusalReason: nil,
                             explanation: "", citations: [], sentences: [], passages: passages, pack: pack.name,

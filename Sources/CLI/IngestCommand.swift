@@ -100,6 +100,14 @@ struct IngestCommand: CLICommand {
             let shown = path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
             printErr("strata ingest: skipped \(TerminalText.line(shown)): \(problem)")
         }
+        // Text addressed to an assistant is stored (it is the document's), but said out loud: the
+        // Q&A prompt leaves it out and the support check never counts it as evidence.
+        var seen = Set<Int64>()
+        for c in (try? store.chunks(ids: report.newChunkIDs)) ?? [] where seen.insert(c.documentID).inserted || true {
+            guard let s = InstructionScan.firstInstruction(c.text) else { continue }
+            let shown = c.documentPath.hasPrefix(cwd) ? String(c.documentPath.dropFirst(cwd.count)) : c.documentPath
+            printErr("strata ingest: note: \(TerminalText.line(shown)) lines \(c.startLine)–\(c.endLine) address an assistant (“\(TerminalText.line(String(s.trimmingCharacters(in: .whitespacesAndNewlines).prefix(80))))”): stored as data, left out of answer prompts, never evidence")
+        }
         print(report.summary)
         if report.interrupted { return 130 }
         return report.hasFailures ? 3 : 0
