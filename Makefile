@@ -24,6 +24,7 @@ demo: release
 	$(STRATA) --db $(DEMO_DB) search "退款需要几天"
 	$(STRATA) --db $(DEMO_DB) search "how long until my money comes back"
 	$(STRATA) --db $(DEMO_DB) ask "How long does a card refund take?"
+	$(STRATA) --db $(DEMO_DB) ask "境外汇款当天汇出的截止时间是几点？"
 	$(STRATA) --db $(DEMO_DB) ask "What is the gold price forecast for 2027?"
 	printf '信用卡年费多少？\n那储蓄卡呢？\nIs the 3-month deposit promotion still on?\n' | $(STRATA) --db $(DEMO_DB) support --today 2026-11-23
 
