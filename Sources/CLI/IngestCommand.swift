@@ -10,20 +10,25 @@ struct IngestCommand: CLICommand {
     static let name = "ingest"
     static let summary = "add or update documents in the knowledge index"
     static let usage = """
-        Usage: strata ingest PATH... [--groups G1,G2] [--prune] [--max-file-mb N] [--chunk-tokens N] [--embed [--embedder DIR]]
+        Usage: strata ingest PATH... [--groups G1,G2] [--prune] [--skip-unsupported] [--max-file-mb N] [--chunk-tokens N] [--embed [--embedder DIR]]
 
-        Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields) and
-        .html (text without tags) from files and folders (hidden files skipped). Unchanged files
+        Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields),
+        .html (text without navigation), .pdf (text layer, or OCR of scanned pages), .png/.jpg/.tif
+        (OCR, Chinese and English), .docx, .xlsx (one chunk per row), .pptx (per slide, with notes),
+        .eml/.mbox (attachments become documents of their own) from files and folders (hidden files
+        skipped). Text in UTF-8, UTF-16, GB18030/GBK or Big5 is detected and converted. Unchanged files
         (same SHA-256) are skipped; changed files are re-chunked. Each document is stored in one
         transaction: Ctrl-C or a crash never leaves half a document, and the next run finishes.
 
-        Exit status: 0 every file stored or unchanged; 3 some files could not be ingested (each
-        named on stderr, the rest stored); 1 the database could not be used; 64 bad usage;
+        Exit status: 0 every file stored or unchanged; 3 some files could not be ingested or are of
+        an unsupported type (each named on stderr, the rest stored; --skip-unsupported makes
+        unsupported types expected); 1 the database could not be used; 64 bad usage;
         130 interrupted by Ctrl-C (documents finished so far are stored).
         """
     static let options: [OptionSpec] = [
         .value("groups", "G1,G2", "access groups for these documents (default: public)"),
         .flag("prune", "remove stored documents under the given folders whose files are gone"),
+        .flag("skip-unsupported", "files of unsupported types are expected: list them, but exit 0"),
         .value("max-file-mb", "N", "skip files larger than N MB (default 32)"),
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
         .flag("embed", "also embed new and changed chunks, in the document's transaction"),
@@ -37,6 +42,7 @@ struct IngestCommand: CLICommand {
         var options = IngestOptions()
         options.groups = args.all("groups").flatMap { $0.split(separator: ",").map(String.init) }
         options.prune = args.has("prune")
+        options.skipUnsupported = args.has("skip-unsupported")
         let mb = try args.double("max-file-mb", default: 32)
         guard mb > 0 else { throw CLIError.usage("--max-file-mb must be positive, got \(mb)", command: name) }
         options.maxFileBytes = Int(mb * 1_048_576)
@@ -72,7 +78,12 @@ struct IngestCommand: CLICommand {
             let shown = path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
             printErr("strata ingest: skipped \(shown): \(problem)")
         }
+        for (path, note) in report.notes {
+            let shown = path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+            printErr("strata ingest: note: \(shown): \(note)")
+        }
         print(report.summary)
+        if !report.typeSummary.isEmpty { print(report.typeSummary) }
         if report.interrupted { return 130 }
         return report.hasFailures ? 3 : 0
     }

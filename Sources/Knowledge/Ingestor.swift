@@ -43,14 +43,7 @@ public final class Ingestor {
             batch.openIfNeeded(store.database, report)
             state.currentPath = c.path
             let outcome = ingestFile(c.path, options: options, report: &report)
-            if case .skipped(let problem) = outcome {
-                if case .unsupportedType = problem, !c.explicit {
-                    // Other files in a folder are expected; listed in the report, not a failure.
-                } else {
-                    report.failureCount += 1
-                }
-            }
-            report.outcomes.append((c.path, outcome))
+            report.record(c.path, outcome, options: options)
             if report.newChunkIDs.count - batch.start.chunkIDs >= Batch.maxChunks
                 || Date().timeIntervalSince(batch.began) >= Batch.maxSeconds {
                 batch.close(store.database, &report)
@@ -158,55 +151,158 @@ public final class Ingestor {
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             return .skipped(.unreadable(Self.reason(error)))
         }
-        if let problem = Self.check(bytes) { return .skipped(problem) }
+        var decoded: [UInt8]? = nil
+        if type.isText {
+            switch Self.decodeText(bytes) {
+            case .failure(let problem): return .skipped(problem)
+            case .success(let text): decoded = text
+            }
+        }
         let sha = SHA256.hex(bytes)
         let groups = AccessGroups.normalize(options.groups)
         do {
             if let old = try store.document(path: path), old.sha256 == sha {
                 if old.groups == groups { return .unchanged }
                 try store.setGroups(documentID: old.id, groups)
+                if type.hasAttachments {
+                    for child in try storedAttachments(of: path) { try store.setGroups(documentID: child.id, groups) }
+                }
                 return .groupsUpdated
             }
-            let extracted = try Extractor.extract(bytes, type: type, fileName: (path as NSString).lastPathComponent)
-            let chunks = DocumentChunker.chunks(of: extracted, source: bytes, options: options.chunking)
-            if chunks.isEmpty { return .skipped(.noText) }
-            let doc = NewDocument(path: path, title: extracted.title, sourceType: type.rawValue, sha256: sha,
-                                  byteSize: bytes.count, modifiedAt: mtime, groups: groups)
-            let hook = options.embedding
-            let ids = try store.replaceDocument(doc, chunks: chunks, beforeCommit: hook.map { h in
-                { ids in
-                    let vectors = try h.embed(chunks.map(\.text))
-                    guard vectors.count == ids.count else {
-                        throw IngestProblem.storeFailed("the encoder returned \(vectors.count) vectors for \(ids.count) chunks")
-                    }
-                    let dim = try self.store.embeddingDimension(modelID: h.modelID) ?? vectors.first?.count ?? 0
-                    try self.store.putEmbeddingsInTransaction(modelID: h.modelID, dimension: dim, Array(zip(ids, vectors)).map { ($0.0, $0.1) })
-                }
-            })
-            report.newChunkIDs += ids
-            report.bytesIngested += bytes.count
-            return .ingested(chunks: ids.count)
-        } catch let e as ExtractionError {
-            return .skipped(.malformed(e.message))
-        } catch let e as IngestProblem {
-            return .skipped(e)
+            let file = SourceFile(name: (path as NSString).lastPathComponent, bytes: bytes, path: path)
+            let extracted = try Self.extract(file, type: type, decoded: decoded, options: options.converters)
+            let n = try storeExtracted(extracted, path: path, type: type, sha: sha, size: bytes.count, mtime: mtime,
+                                       groups: groups, options: options, report: &report, depth: 0)
+            return .ingested(chunks: n)
         } catch {
-            return .skipped(.storeFailed(Self.reason(error)))
+            return .skipped(Self.problem(error))
         }
     }
 
-    /// Rejects what is not text: empty or blank, NUL bytes (binary), invalid UTF-8.
+    /// Text formats are decoded (UTF-8, UTF-16, GB18030, Big5) and extracted here; the others go
+    /// through their converter.
+    static func extract(_ file: SourceFile, type: SourceType, decoded: [UInt8]?, options: ConverterOptions) throws -> ExtractedDocument {
+        guard type.isText else { return try Extractor.convert(file, type: type, options: options) }
+        let text: [UInt8]
+        if let decoded { text = decoded } else {
+            switch decodeText(file.bytes) {
+            case .failure(let p): throw p
+            case .success(let t): text = t
+            }
+        }
+        var doc = try Extractor.extract(text, type: type, fileName: file.name)
+        if doc.text == nil { doc.text = text }
+        return doc
+    }
+
+    /// Chunks and stores one extracted document, then its attachments as documents of their own at
+    /// `path › name` (attachments stored earlier and gone from this version are removed).
+    /// Returns the parent's chunk count.
+    private func storeExtracted(_ extracted: ExtractedDocument, path: String, type: SourceType, sha: String, size: Int, mtime: Double,
+                                groups: [String], options: IngestOptions, report: inout IngestReport, depth: Int) throws -> Int {
+        let chunks = DocumentChunker.chunks(of: extracted, source: extracted.text ?? [], options: options.chunking)
+        if chunks.isEmpty { throw IngestProblem.noText }
+        let doc = NewDocument(path: path, title: extracted.title, sourceType: type.rawValue, sha256: sha,
+                              byteSize: size, modifiedAt: mtime, groups: groups)
+        let hook = options.embedding
+        let ids = try store.replaceDocument(doc, chunks: chunks, beforeCommit: hook.map { h in
+            { ids in
+                let vectors = try h.embed(chunks.map(\.text))
+                guard vectors.count == ids.count else {
+                    throw IngestProblem.storeFailed("the encoder returned \(vectors.count) vectors for \(ids.count) chunks")
+                }
+                let dim = try self.store.embeddingDimension(modelID: h.modelID) ?? vectors.first?.count ?? 0
+                try self.store.putEmbeddingsInTransaction(modelID: h.modelID, dimension: dim, Array(zip(ids, vectors)).map { ($0.0, $0.1) })
+            }
+        })
+        report.newChunkIDs += ids
+        report.bytesIngested += size
+        report.ingestedByType[Self.typeLabel(path), default: 0] += 1
+        for note in extracted.notes { report.notes.append((path, note)) }
+        var kept = Set<String>()
+        var names = Set<String>()
+        for a in extracted.attachments {
+            var name = a.name, k = 2
+            while !names.insert(name).inserted { name = "\((a.name as NSString).deletingPathExtension) (\(k)).\((a.name as NSString).pathExtension)"; k += 1 }
+            let childPath = path + Self.attachmentSeparator + name
+            kept.insert(childPath)
+            let outcome: IngestOutcome
+            if depth >= 3 {
+                outcome = .skipped(.malformed("attachments nested more than 3 deep are not read"))
+            } else if let childType = SourceType(path: name) {
+                do {
+                    let child = try Self.extract(SourceFile(name: name, bytes: a.bytes, path: nil), type: childType, decoded: nil, options: options.converters)
+                    let n = try storeExtracted(child, path: childPath, type: childType, sha: SHA256.hex(a.bytes), size: a.bytes.count, mtime: mtime,
+                                               groups: groups, options: options, report: &report, depth: depth + 1)
+                    kept.formUnion(report.outcomes.map(\.path).filter { $0.hasPrefix(childPath + Self.attachmentSeparator) })
+                    outcome = .ingested(chunks: n)
+                } catch {
+                    outcome = .skipped(Self.problem(error))
+                }
+            } else {
+                outcome = .skipped(.unsupportedType((name as NSString).pathExtension))
+            }
+            report.record(childPath, outcome, options: options)
+        }
+        if type.hasAttachments {
+            for old in try storedAttachments(of: path) where !kept.contains(old.path) { try store.deleteDocument(id: old.id) }
+        }
+        return ids.count
+    }
+
+    /// Separates a container's path from an attachment's name in stored paths: `mail.eml › a.pdf`.
+    public static let attachmentSeparator = " › "
+
+    /// The file a stored path lives in: itself, or for an attachment the container file.
+    public static func containerPath(_ stored: String) -> String {
+        stored.range(of: attachmentSeparator).map { String(stored[..<$0.lowerBound]) } ?? stored
+    }
+
+    private func storedAttachments(of path: String) throws -> [DocumentRecord] {
+        try store.listDocuments().filter { $0.path.hasPrefix(path + Self.attachmentSeparator) }
+    }
+
+    static func typeLabel(_ path: String) -> String {
+        let ext = (path as NSString).pathExtension.lowercased()
+        return ext.isEmpty ? "(none)" : ext
+    }
+
+    /// The problem to report for an error thrown while extracting or storing.
+    static func problem(_ error: Error) -> IngestProblem {
+        switch error {
+        case let e as IngestProblem: return e
+        case let e as ExtractionError: return .malformed(e.message)
+        case let e as ConverterError:
+            if case .missing = e { return .converterMissing(e.description) }
+            return .converterFailed(e.description)
+        case let e as CSVError: return .malformed(e.localizedDescription)
+        default: return .storeFailed(reason(error))
+        }
+    }
+
+    /// Decodes a text file (see `TextDecoder`) and rejects what is not text: NUL bytes without a
+    /// UTF-16 pattern (binary), bytes no supported encoding reads, nothing but whitespace.
+    static func decodeText(_ b: [UInt8]) -> Result<[UInt8], IngestProblem> {
+        let text: [UInt8]
+        do { text = try TextDecoder.decode(b).text } catch TextDecodingError.binary(let o) {
+            return .failure(.binary(offset: o))
+        } catch TextDecodingError.undecodable(let o) {
+            return .failure(.invalidUTF8(offset: o))
+        } catch { return .failure(.malformed("\(error)")) }
+        if !text.contains(where: { !Chunker.isSpace($0) }) { return .failure(.empty) }
+        return .success(text)
+    }
+
+    /// The problem that keeps `b` from being ingested as text, nil when it decodes to some text.
     static func check(_ b: [UInt8]) -> IngestProblem? {
-        if let nul = b.firstIndex(of: 0) { return .binary(offset: nul) }
-        if let bad = UTF8Validation.firstInvalidOffset(b) { return .invalidUTF8(offset: bad) }
-        if !b.contains(where: { !Chunker.isSpace($0) }) { return .empty }
+        if case .failure(let p) = decodeText(b) { return p }
         return nil
     }
 
     private func prune(roots: [String], report: inout IngestReport) {
         guard !roots.isEmpty, let docs = try? store.listDocuments() else { return }
         for d in docs where roots.contains(where: { d.path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
-            && !FileManager.default.fileExists(atPath: d.path) {
+            && !FileManager.default.fileExists(atPath: Self.containerPath(d.path)) {
             do { try store.deleteDocument(id: d.id); report.pruned.append(d.path) } catch {
                 report.outcomes.append((d.path, .skipped(.storeFailed("prune failed: \(Self.reason(error))"))))
                 report.failureCount += 1
