@@ -120,13 +120,14 @@ public enum BusinessTables {
     /// Any bad row refuses the whole import and leaves the old table as it was.
     @discardableResult
     public static func importCSV(_ db: Database, file: String, table: String? = nil, schemaFile: String? = nil,
-                                 now: Date = Date()) throws -> BusinessTableInfo {
+                                 sheet: String? = nil, now: Date = Date()) throws -> BusinessTableInfo {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CSVError.unreadable(file: file, reason: FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")
         }
         let name = table ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let qTable = try quoted(name)
-        let csv = try CSVParser.parse(data: data, name: file)
+        let csv = try XLSXReader.isWorkbook(file) ? XLSXReader.table(SourceFile(name: file, bytes: [UInt8](data)), sheet: sheet)
+            : CSVParser.parse(data: data, name: file)
         var seen = Set<String>()
         for c in csv.header {
             _ = try quoted(c, what: "column")

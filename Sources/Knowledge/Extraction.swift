@@ -68,8 +68,11 @@ struct ExtractedDocument {
 /// A file carried inside another (an e-mail attachment, a message of an mbox).
 struct Attachment { var name: String; var bytes: [UInt8] }
 
-/// Why a file's content could not be extracted (the file is valid UTF-8 by then).
-struct ExtractionError: Error { let message: String }
+/// Why a file's content could not be extracted: what is wrong and what to do.
+struct ExtractionError: Error, LocalizedError {
+    let message: String
+    var errorDescription: String? { message }
+}
 
 /// Settings of the external converters (PDF, OCR) for one run.
 public struct ConverterOptions: Sendable {

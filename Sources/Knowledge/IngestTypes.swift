@@ -43,7 +43,7 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedType(let ext):
             "unsupported file type '\(ext.isEmpty ? "(none)" : "." + ext)' — Strata reads .md .txt .csv .json .jsonl .html .pdf .docx .xlsx .pptx .eml .mbox .png .jpg .tif; convert it to one of these, or pass --skip-unsupported if such files are expected"
         case .empty: "file is empty (nothing but whitespace) — add content or remove it"
-        case .noText: "no text to index once extracted (only headings, markup or non-string fields) — add body text or remove it"
+        case .noText: "no text to index once extracted (only headings, markup, non-string fields or blank pages) — add body text or remove it"
         case .binary(let o): "binary file (NUL byte at offset \(o)) — only text formats are ingested; export it as text first"
         case .invalidUTF8(let o):
             "invalid UTF-8 at byte \(o), and not UTF-16, GB18030/GBK or Big5 either — re-save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"

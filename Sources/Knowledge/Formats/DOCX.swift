@@ -7,7 +7,7 @@ import Foundation
 enum DOCXExtractor {
     static func extract(_ file: SourceFile, options: ConverterOptions) throws -> ExtractedDocument {
         let zip = try OfficePackage.open(file, options: options, kind: "DOCX")
-        let styles = try headingStyles(zip)
+        let styles = try paragraphStyles(zip)
         var md = try body(OfficePackage.part(zip, "word/document.xml"), part: "word/document.xml", styles: styles)
         if let fn = try zip.read("word/footnotes.xml") {
             let notes = try footnotes(fn, styles: styles)
@@ -18,23 +18,30 @@ enum DOCXExtractor {
         return ExtractedDocument(title: title, units: [ExtractedUnit(text: text, mapping: .identity, markdown: true, headingPrefix: [])], text: text)
     }
 
-    /// Style id → heading level, from style names ("heading 2"), outline levels and "Title".
-    static func headingStyles(_ zip: ZipArchive) throws -> [String: Int] {
-        guard let b = try zip.read("word/styles.xml") else { return [:] }
-        var out: [String: Int] = [:]
+    /// What a paragraph style makes of its paragraphs: a heading level, or list items.
+    struct Styles { var headings: [String: Int] = [:]; var lists: Set<String> = [] }
+
+    /// Heading levels from style names ("heading 2"), outline levels and "Title"; list styles from
+    /// numbering in the style ("List Bullet" numbers its paragraphs through its style).
+    static func paragraphStyles(_ zip: ZipArchive) throws -> Styles {
+        guard let b = try zip.read("word/styles.xml") else { return Styles() }
+        var out = Styles()
         var current: String? = nil
         try XMLWalker.walk(b, part: "word/styles.xml", start: { name, a in
             switch name {
             case "style": current = attribute(a, "styleId")
             case "name":
                 guard let id = current, let v = attribute(a, "val")?.lowercased() else { return }
-                if v == "title" { out[id] = 1 }
-                if v.hasPrefix("heading "), let n = Int(v.dropFirst(8)), (1...9).contains(n) { out[id] = n }
+                if v == "title" { out.headings[id] = 1 }
+                if v.hasPrefix("heading "), let n = Int(v.dropFirst(8)), (1...9).contains(n) { out.headings[id] = n }
+                if v.hasPrefix("list bullet") || v.hasPrefix("list number") { out.lists.insert(id) }
             case "outlineLvl":
-                if let id = current, out[id] == nil, let n = attribute(a, "val").flatMap(Int.init), n < 9 { out[id] = n + 1 }
+                if let id = current, out.headings[id] == nil, let n = attribute(a, "val").flatMap(Int.init), n < 9 { out.headings[id] = n + 1 }
+            case "numPr":
+                if let id = current { out.lists.insert(id) }
             default: break
             }
-        })
+        }, end: { name in if name == "style" { current = nil } })
         return out
     }
 
@@ -72,7 +79,7 @@ enum DOCXExtractor {
         }
     }
 
-    static func body(_ b: [UInt8], part: String, styles: [String: Int]) throws -> String {
+    static func body(_ b: [UInt8], part: String, styles: Styles) throws -> String {
         var s = Builder()
         var inText = false
         try XMLWalker.walk(b, part: part, start: { name, a in
@@ -80,7 +87,11 @@ enum DOCXExtractor {
             case "t": inText = true
             case "tab": s.para += "\t"
             case "br", "cr": s.para += " "
-            case "pStyle": if let id = attribute(a, "val"), let l = styles[id] { s.level = l }
+            case "pStyle":
+                if let id = attribute(a, "val") {
+                    if let l = styles.headings[id] { s.level = l }
+                    if styles.lists.contains(id) { s.isList = true }
+                }
             case "outlineLvl": if s.level == nil, let n = attribute(a, "val").flatMap(Int.init), n < 9 { s.level = n + 1 }
             case "numPr": s.isList = true
             case "footnoteReference", "endnoteReference": if let id = attribute(a, "id") { s.para += "[^\(id)]" }
@@ -119,7 +130,7 @@ enum DOCXExtractor {
     }
 
     /// (id, text) of each real footnote (separators have negative or zero ids and no text).
-    static func footnotes(_ b: [UInt8], styles: [String: Int]) throws -> [(String, String)] {
+    static func footnotes(_ b: [UInt8], styles: Styles) throws -> [(String, String)] {
         var notes: [(String, String)] = []
         var id: String? = nil, text = "", inText = false
         try XMLWalker.walk(b, part: "word/footnotes.xml", start: { name, a in

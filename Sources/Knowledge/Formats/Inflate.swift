@@ -125,12 +125,10 @@ enum Inflate {
                     let d = distBase[di] + (try bits(distExtra[di]))
                     guard d <= out.count else { throw Failure.corrupt("distance too far back") }
                     guard out.count + len <= limit else { throw Failure.overLimit(limit) }
+                    // Byte by byte: a slice of `out` appended to `out` would copy the whole buffer
+                    // (the slice keeps it shared), and overlapping copies (d < len) need it anyway.
                     let from = out.count - d
-                    if d >= len {
-                        out.append(contentsOf: out[from..<(from + len)])
-                    } else {
-                        for k in 0..<len { out.append(out[from + k]) }
-                    }
+                    for k in 0..<len { out.append(out[from + k]) }
                 }
             }
         }

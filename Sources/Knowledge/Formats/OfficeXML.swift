@@ -18,7 +18,9 @@ final class XMLWalker: NSObject, XMLParserDelegate {
     static func walk(_ bytes: [UInt8], part: String, start: @escaping (String, [String: String]) -> Void,
                      end: @escaping (String) -> Void = { _ in }, text: @escaping (String) -> Void = { _ in }) throws {
         let w = XMLWalker(start: start, end: end, text: text)
-        let p = XMLParser(data: Data(bytes))
+        // Fed as a stream (libxml2 gets it in small chunks): one chunk over 10 MB is refused by
+        // libxml2's "huge input lookup" guard, and a big sheet is more than that.
+        let p = XMLParser(stream: InputStream(data: Data(bytes)))
         p.shouldResolveExternalEntities = false
         p.shouldProcessNamespaces = false
         p.delegate = w

@@ -55,7 +55,9 @@ enum PDFLayout {
                 left.append(""); right.append("")
             } else if r.count <= cut {
                 left.append(text(r[...]))
-            } else if r[cut] == " " {
+            } else if r[cut] == " " && r[cut - 1] == " " && (cut + 1 == r.count || r[cut + 1] == " ") {
+                // A gap of at least three blanks at the cut: two columns. One blank is a word
+                // break in a line that runs across the page.
                 if !blank(r[..<cut]) { left.append(text(r[..<cut])) }
                 if !blank(r[cut...]) { right.append(text(r[cut...])) }
             } else {

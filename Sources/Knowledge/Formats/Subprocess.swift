@@ -46,8 +46,11 @@ enum ConverterError: Error, Equatable, CustomStringConvertible {
 /// document is ever passed to a shell: the file name and arguments go through `"$@"`.
 enum Subprocess {
     /// Full path of `tool` on PATH (plus the usual system folders), nil when absent.
+    /// `STRATA_CONVERTER_PATH`, when set, is searched instead (to pin converters, and to test
+    /// what a machine without them says).
     static func find(_ tool: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/bin:/usr/local/bin"
+        let env = ProcessInfo.processInfo.environment
+        let path = env["STRATA_CONVERTER_PATH"] ?? ((env["PATH"] ?? "") + ":/usr/bin:/bin:/usr/local/bin")
         for dir in path.split(separator: ":") where !dir.isEmpty {
             let p = "\(dir)/\(tool)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }

@@ -84,8 +84,9 @@ enum TextDecoder {
         }
     }
 
-    /// LE when NULs sit at odd offsets, BE when at even ones, in at least a third of the code units,
-    /// and no code unit is 0x0000 (text has none; binary has many).
+    /// LE when NULs sit at odd offsets, BE when at even ones, in at least a third of the code units
+    /// and at least four times as often as on the other side (a CJK character such as 开 U+5F00
+    /// has a NUL low byte), and no code unit is 0x0000 (text has none; binary has many).
     static func utf16Pattern(_ b: [UInt8]) -> TextEncoding? {
         guard b.count >= 2, b.count % 2 == 0 else { return nil }
         var evenNul = 0, oddNul = 0
@@ -97,8 +98,8 @@ enum TextDecoder {
             i += 2
         }
         let units = b.count / 2
-        if oddNul * 3 >= units && evenNul == 0 { return .utf16LE }
-        if evenNul * 3 >= units && oddNul == 0 { return .utf16BE }
+        if oddNul * 3 >= units && evenNul * 4 <= oddNul { return .utf16LE }
+        if evenNul * 3 >= units && oddNul * 4 <= evenNul { return .utf16BE }
         return nil
     }
 

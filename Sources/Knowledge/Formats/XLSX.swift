@@ -135,12 +135,17 @@ enum XLSXReader {
         return max(1, n)
     }
 
+    /// True for a file `data import` reads as a workbook rather than CSV.
+    static func isWorkbook(_ path: String) -> Bool { (path as NSString).pathExtension.lowercased() == "xlsx" }
+
     /// A sheet as the CSV parser gives a file: first non-empty row the header, records with the
     /// spreadsheet row number as their line (for `data import`).
     static func table(_ file: SourceFile, sheet: String?) throws -> CSVTable {
         let all = try sheets(file, options: ConverterOptions())
-        guard let s = sheet.map({ n in all.first { $0.name == n } }) ?? all.first else {
-            throw ExtractionError(message: "no sheet named '\(sheet ?? "")' — sheets: \(all.map(\.name).joined(separator: ", "))")
+        let chosen = sheet.map { n in all.first { $0.name == n } } ?? all.first
+        guard let s = chosen else {
+            throw ExtractionError(message: sheet == nil ? "the workbook has no sheets — check the file"
+                                  : "no sheet named '\(sheet!)' — the sheets are: \(all.map(\.name).joined(separator: ", ")) (pass one with --sheet)")
         }
         guard let header = s.rows.first else { throw CSVError.noHeader(file: "\(file.name) › \(s.name)") }
         let width = header.cells.count

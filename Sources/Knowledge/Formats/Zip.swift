@@ -63,7 +63,7 @@ struct ZipArchive {
             if e.size > limits.maxEntryBytes {
                 throw ExtractionError(message: "entry \(e.name) would expand to \(IngestProblem.mb(e.size)), over the \(IngestProblem.mb(limits.maxEntryBytes)) per-entry limit — refused (possible zip bomb)")
             }
-            if e.size >= 65_536 && e.size > max(1, e.compressed) * limits.maxRatio {
+            if e.size >= 65_536 && Double(e.size) > Double(max(1, e.compressed)) * Double(limits.maxRatio) {
                 throw ExtractionError(message: "entry \(e.name) expands \(e.size / max(1, e.compressed))x (\(IngestProblem.mb(e.compressed)) → \(IngestProblem.mb(e.size))), over the \(limits.maxRatio)x ratio limit — refused as a zip bomb")
             }
             total += e.size
