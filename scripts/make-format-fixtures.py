@@ -277,3 +277,53 @@ with zipfile.ZipFile(path("zip-reference.zip"), "w") as z:
         manifest[name] = hashlib.sha256(data).hexdigest()
 json.dump(manifest, open(path("zip-reference.json"), "w"), indent=1, sort_keys=True)
 print("fixtures written to", OUT)
+
+# --- demo documents (Knowledge/documents): bank material found nowhere else in Knowledge/ -------------
+# A two-page PDF whose rent table is on page 2 (so `make demo` can show a citation with the page),
+# and a DOCX procedure. Written only when a second folder is given.
+if len(sys.argv) > 2:
+    DEMO = sys.argv[2]
+    os.makedirs(DEMO, exist_ok=True)
+    def demo_pdf(dest):
+        def decorate(canvas, doc):
+            canvas.saveState(); canvas.setFont("Helvetica", 8)
+            canvas.drawString(60, A4[1] - 40, "Harbor Bank & Securities - Safe deposit boxes")
+            canvas.drawRightString(A4[0] - 60, 30, "Page %d" % doc.page); canvas.restoreState()
+        doc = BaseDocTemplate(dest, pagesize=A4, title="Safe deposit boxes", author="Harbor Bank & Securities", invariant=1,
+                              leftMargin=60, rightMargin=60, topMargin=60, bottomMargin=50)
+        doc.addPageTemplates([PageTemplate(id="one", frames=[Frame(60, 50, A4[0] - 120, A4[1] - 110)], onPage=decorate)])
+        from reportlab.platypus import PageBreak
+        story = [Paragraph("1 The service", h1),
+                 Paragraph("Harbor Bank &amp; Securities rents safe deposit boxes at its Shanghai Pudong, Shanghai Xuhui, Beijing Chaoyang "
+                           "and Shenzhen Futian branches. A box is rented for one year at a time and renews automatically unless the "
+                           "renter gives notice at the branch one month before the end of the term.", body),
+                 Paragraph("Any adult retail customer with a Harbor debit account may rent a box. Up to two co-renters may be added; each "
+                           "co-renter signs the rental agreement in person and records a fingerprint at the branch.", body),
+                 Paragraph("Boxes may not hold cash above RMB 50,000, weapons, drugs, flammable or perishable items. The bank does not "
+                           "know what a box holds and does not insure its contents; renters may buy contents insurance separately.", body),
+                 PageBreak(),
+                 Paragraph("2 Rent and key deposit", h1),
+                 Paragraph("Rent is charged once a year to the renter's debit account. The key deposit is refunded when the box is "
+                           "returned with both keys.", body),
+                 Table([["Box size", "Inside (cm)", "Annual rent", "Key deposit"], ["Small", "5 x 25 x 50", "RMB 300", "RMB 500"],
+                        ["Medium", "10 x 25 x 50", "RMB 600", "RMB 500"], ["Large", "20 x 30 x 50", "RMB 1,200", "RMB 800"]], hAlign="LEFT"),
+                 Spacer(1, 8),
+                 Paragraph("3 Access and lost keys", h1),
+                 Paragraph("The vault is open during branch hours on weekdays, 9:30 to 16:00. A lost key costs RMB 200 to replace; if "
+                           "both keys are lost the box is drilled open in the renter's presence for a fee of RMB 1,500.", body)]
+        doc.build(story)
+    demo_pdf(os.path.join(DEMO, "safe-deposit-boxes.pdf"))
+    make_docx(os.path.join(DEMO, "counterfeit-banknotes.docx"), "Suspected counterfeit banknotes", [
+        ("h1", "Suspected counterfeit banknotes"),
+        ("p", "This procedure applies when a teller finds a banknote that the counting machine or the teller judges to be counterfeit."),
+        ("h2", "At the counter"),
+        ("li", "Two staff members confirm the note in front of the customer."),
+        ("li", "The note is stamped 'counterfeit' and confiscated; the customer receives a confiscation certificate."),
+        ("li", "Five or more counterfeit notes in one transaction are reported to the public security bureau the same day."),
+        ("h2", "Appeals"),
+        ("p", "A customer who disagrees may appeal within three business days to an appraisal centre designated by the People's Bank of China, "
+              "showing the confiscation certificate. The appraisal is free of charge."),
+        ("table", [["Denomination", "Machine check", "Manual check"], ["RMB 100", "Magnetic and UV", "Watermark and security thread"],
+                   ["RMB 50", "Magnetic and UV", "Watermark"]]),
+    ])
+    print("demo documents written to", DEMO)

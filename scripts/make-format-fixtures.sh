@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the document-format fixtures (Tests/KnowledgeTests/Fixtures/formats) from
+# Regenerates the document-format fixtures (Tests/KnowledgeTests/Fixtures/formats) and the demo
+# documents (Knowledge/documents) from
 # scripts/make-format-fixtures.py: PDFs (reportlab), DOCX/XLSX/PPTX (python-docx, openpyxl,
 # python-pptx), a scanned page (Pillow + the WenQuanYi Zen Hei font), e-mails, text encodings.
 # The generators live in a git-ignored virtualenv, .venv-fixtures/. Only needed to change the
@@ -7,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-Tests/KnowledgeTests/Fixtures/formats}
+DEMO=${2:-Knowledge/documents}      # the demo's PDF and DOCX (make demo)
 VENV=.venv-fixtures
 fail() { echo "make-format-fixtures: $*" >&2; exit 1; }
 
@@ -20,4 +22,4 @@ fi
 "$VENV/bin/python" -c "import docx, openpyxl, pptx, reportlab, PIL" 2>/dev/null \
   || "$VENV/bin/pip" install -q python-docx openpyxl python-pptx reportlab Pillow \
   || fail "pip install of the generators failed: check the network to the package index"
-"$VENV/bin/python" scripts/make-format-fixtures.py "$OUT"
+"$VENV/bin/python" scripts/make-format-fixtures.py "$OUT" "$DEMO"

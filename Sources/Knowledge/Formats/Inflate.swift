@@ -3,13 +3,13 @@
 /// inflating, so a zip bomb stops at the limit instead of filling memory.
 ///
 /// Tested against Python's zlib output (every level, stored, random and repetitive data).
-enum Inflate {
-    enum Failure: Error, Equatable {
+package enum Inflate {
+    package enum Failure: Error, Equatable {
         case corrupt(String)
         case overLimit(Int)
     }
 
-    static func inflate(_ input: [UInt8], limit: Int, expected: Int? = nil) throws -> [UInt8] {
+    package static func inflate(_ input: [UInt8], limit: Int, expected: Int? = nil) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(min(limit, expected ?? input.count * 4))
         try input.withUnsafeBufferPointer { buf in

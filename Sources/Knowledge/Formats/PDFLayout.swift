@@ -112,6 +112,8 @@ enum PDFLayout {
     static func markdown(_ lines: [String]) -> String {
         var out: [String] = []
         var i = 0
+        // A wrapped line fills the column; a title or a paragraph's last line stops short.
+        let full = (lines.map { $0.trimmingCharacters(in: .whitespaces).unicodeScalars.count }.max() ?? 0) * 4 / 5
         while i < lines.count {
             if let (header, rows, next) = table(at: i, lines) {
                 for r in rows {
@@ -122,9 +124,14 @@ enum PDFLayout {
                 i = next
                 continue
             }
-            let t = lines[i].trimmingCharacters(in: .whitespaces)
+            let t = joinCJK(lines[i].trimmingCharacters(in: .whitespaces))
             if let level = headingLevel(t), startsSection(i, lines, out: out), endsHeading(i, lines) {
                 out += ["", String(repeating: "#", count: level) + " " + t, ""]
+            } else if let prev = out.last, i > 0, lines[i - 1].trimmingCharacters(in: .whitespaces).unicodeScalars.count >= full,
+                      continuesCJK(prev, t) {
+                // A Chinese sentence wrapped at the line end: one line again, or the index loses
+                // the character pair across the break.
+                out[out.count - 1] = prev + t
             } else {
                 out.append(t)
             }
@@ -132,6 +139,30 @@ enum PDFLayout {
         }
         return out.joined(separator: "\n").replacingOccurrences(of: #"\n{3,}"#, with: "\n\n", options: .regularExpression)
             .trimmingCharacters(in: .newlines)
+    }
+
+    static func isHan(_ s: Unicode.Scalar?) -> Bool { s.map { TextScan.isCJK($0.value) } ?? false }
+
+    /// Removes the single spaces pdftotext leaves between Chinese characters of justified lines.
+    static func joinCJK(_ t: String) -> String {
+        let u = Array(t.unicodeScalars)
+        guard u.contains(where: { TextScan.isCJK($0.value) }) else { return t }
+        var out = String.UnicodeScalarView()
+        for (i, c) in u.enumerated() {
+            if c == " ", i > 0, i + 1 < u.count, isHan(u[i - 1]) || TextScan.isCJKPunctuation(u[i - 1].value),
+               isHan(u[i + 1]) || TextScan.isCJKPunctuation(u[i + 1].value) { continue }
+            out.append(c)
+        }
+        return String(out)
+    }
+
+    /// True when `next` carries on a Chinese sentence that `prev` broke off (prev ends in a Han
+    /// character or a comma-like mark, next starts with one).
+    static func continuesCJK(_ prev: String, _ next: String) -> Bool {
+        guard !prev.isEmpty, !next.isEmpty, !prev.hasPrefix("#"), !prev.contains(": ") else { return false }
+        let last = prev.unicodeScalars.last!, first = next.unicodeScalars.first!
+        let openEnd = isHan(last) || "，、：；（“‘《".unicodeScalars.contains(last)
+        return openEnd && (isHan(first) || TextScan.isCJKPunctuation(first.value))
     }
 
     /// A heading follows a blank line, a finished sentence or another heading.
