@@ -105,6 +105,7 @@ final class FormatsTests: XCTestCase {
         let c = try chunks(store, "notice-gbk.eml")
         XCTAssertEqual(c[0].text, "From: 王经理 <wang@jiangnan.example>\nTo: branches@jiangnan.example\nDate: Mon, 23 Nov 2026 09:30:00 +0800\nSubject: 关于调整跨境汇款手续费的通知")
         XCTAssertEqual(c[1].text, "各网点：\n自十二月一日起，跨境汇款手续费调整为每笔八十元。\n请提前告知客户。", "the plain part of multipart/alternative")
+        XCTAssertEqual(c.map(\.headingPath), ["", "关于调整跨境汇款手续费的通知"], "the body cites the subject")
         let attachment = try XCTUnwrap(try store.document(path: mail + " › rates.csv"))
         XCTAssertEqual(try store.chunks(documentID: attachment.id).map(\.text), ["currency: USD\nrate: 7.12", "currency: EUR\nrate: 7.80"])
         // The mailbox: an index, and each message a document; the HTML-only reply loses its nav and footer.

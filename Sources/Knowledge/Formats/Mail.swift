@@ -24,12 +24,14 @@ enum MailExtractor {
         var attachments: [Attachment] = []
         var bodies: [(text: [UInt8], html: Bool)] = []
         collect(msg, bodies: &bodies, attachments: &attachments)
+        // The body cites the subject: `mail.eml › Re: Rates > …`.
+        let heading = subject.isEmpty ? [] : [subject]
         for body in bodies {
             if body.html {
                 let (text, _, _) = HTMLExtractor.extract(body.text)
-                add(text, markdown: true, heading: [])
+                add(text, markdown: true, heading: heading)
             } else {
-                add(body.text, markdown: false, heading: [])
+                add(body.text, markdown: false, heading: heading)
             }
         }
         let title = subject.isEmpty ? (file.name as NSString).deletingPathExtension : subject
