@@ -88,6 +88,11 @@ final class BadDocumentTests: XCTestCase {
         }
         XCTAssertEqual(String(decoding: try Subprocess.run("echo", package: "coreutils", ["a b", "$(id)"], limits: ConverterLimits()), as: UTF8.self),
                        "a b $(id)\n", "arguments reach the tool verbatim, never through a shell")
+        // The converter inherits no descriptor of ours (an open database, say): ls sees 0-2 and its own.
+        let held = FileHandle(forReadingAtPath: "/etc/hostname")
+        defer { try? held?.close() }
+        XCTAssertEqual(String(decoding: try Subprocess.run("ls", package: "coreutils", ["/proc/self/fd"], limits: ConverterLimits()), as: UTF8.self),
+                       "0\n1\n2\n3\n")
     }
 }
 

@@ -14,7 +14,7 @@ enum PDFLayout {
                 .split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
         }
         func edges(_ lines: [String]) -> [Int] {
-            let filled = lines.indices.filter { !lines[$0].trimmingCharacters(in: .whitespaces).isEmpty }
+            let filled = lines.indices.filter { !lines[$0].trimmedBlanks.isEmpty }
             return Array(Set(filled.prefix(3) + filled.suffix(3))).sorted()
         }
         var counts: [String: Int] = [:]
@@ -29,7 +29,8 @@ enum PDFLayout {
     }
 
     static func isPageNumber(_ line: String) -> Bool {
-        let t = line.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = line.trimmedBlanks.lowercased()
+        guard t.count <= 24, t.unicodeScalars.contains(where: { CharacterSet.decimalDigits.contains($0) }) else { return false }
         return t.range(of: #"^(page\s*|p\.\s*)?[-–—]?\s*\d{1,5}\s*[-–—]?(\s*(of|/)\s*\d{1,5})?$"#, options: .regularExpression) != nil
             || t.range(of: #"^第\s*\d{1,5}\s*页(\s*[,，/]?\s*共\s*\d{1,5}\s*页)?$"#, options: .regularExpression) != nil
     }
@@ -101,8 +102,8 @@ enum PDFLayout {
 
     /// Cells of a line: runs separated by two or more spaces (layout mode pads columns with spaces).
     static func cells(_ line: String) -> [String] {
-        line.trimmingCharacters(in: .whitespaces).components(separatedBy: "  ")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        line.trimmedBlanks.components(separatedBy: "  ")
+            .map { $0.trimmedBlanks }.filter { !$0.isEmpty }
     }
 
     /// Page lines as Markdown: a table (≥ 3 rows of the same ≥ 2 short cells, single blank lines
@@ -113,7 +114,7 @@ enum PDFLayout {
         var out: [String] = []
         var i = 0
         // A wrapped line fills the column; a title or a paragraph's last line stops short.
-        let full = (lines.map { $0.trimmingCharacters(in: .whitespaces).unicodeScalars.count }.max() ?? 0) * 4 / 5
+        let full = (lines.map { $0.trimmedBlanks.unicodeScalars.count }.max() ?? 0) * 4 / 5
         while i < lines.count {
             if let (header, rows, next) = table(at: i, lines) {
                 for r in rows {
@@ -124,10 +125,10 @@ enum PDFLayout {
                 i = next
                 continue
             }
-            let t = joinCJK(lines[i].trimmingCharacters(in: .whitespaces))
+            let t = joinCJK(lines[i].trimmedBlanks)
             if let level = headingLevel(t), startsSection(i, lines, out: out), endsHeading(i, lines) {
                 out += ["", String(repeating: "#", count: level) + " " + t, ""]
-            } else if let prev = out.last, i > 0, lines[i - 1].trimmingCharacters(in: .whitespaces).unicodeScalars.count >= full,
+            } else if let prev = out.last, i > 0, lines[i - 1].trimmedBlanks.unicodeScalars.count >= full,
                       continuesCJK(prev, t) {
                 // A Chinese sentence wrapped at the line end: one line again, or the index loses
                 // the character pair across the break.
@@ -168,14 +169,14 @@ enum PDFLayout {
     /// A heading follows a blank line, a finished sentence or another heading.
     static func startsSection(_ i: Int, _ lines: [String], out: [String]) -> Bool {
         guard let prev = out.last(where: { !$0.isEmpty }), i > 0 else { return true }
-        if lines[i - 1].trimmingCharacters(in: .whitespaces).isEmpty || prev.hasPrefix("#") { return true }
+        if lines[i - 1].trimmedBlanks.isEmpty || prev.hasPrefix("#") { return true }
         return prev.last.map { ".。!！?？:：;；)）".contains($0) } ?? true
     }
 
     /// What follows a heading is a blank line, another heading, or a line starting a sentence.
     static func endsHeading(_ i: Int, _ lines: [String]) -> Bool {
         guard i + 1 < lines.count else { return true }
-        let next = lines[i + 1].trimmingCharacters(in: .whitespaces)
+        let next = lines[i + 1].trimmedBlanks
         guard let c = next.unicodeScalars.first else { return true }
         return CharacterSet.uppercaseLetters.contains(c) || CharacterSet.decimalDigits.contains(c) || TextScan.isCJK(c.value)
     }
@@ -186,8 +187,8 @@ enum PDFLayout {
         var rows: [[String]] = []
         var i = start + 1, end = start + 1
         while i < lines.count {
-            if lines[i].trimmingCharacters(in: .whitespaces).isEmpty {
-                if i + 1 < lines.count && !lines[i + 1].trimmingCharacters(in: .whitespaces).isEmpty { i += 1; continue }
+            if lines[i].trimmedBlanks.isEmpty {
+                if i + 1 < lines.count && !lines[i + 1].trimmedBlanks.isEmpty { i += 1; continue }
                 break
             }
             let c = cells(lines[i])
@@ -201,7 +202,9 @@ enum PDFLayout {
 
     /// `1 Overview` → 1, `3.2 Capital adequacy` → 2, `第三章 风险` → 1; nil for anything else.
     static func headingLevel(_ t: String) -> Int? {
-        guard t.count <= 80, let last = t.last, !".,;:，。；：".contains(last) else { return nil }
+        // Cheap tests first: this runs on every line, and a regular expression costs ~50 µs here.
+        guard let first = t.unicodeScalars.first, CharacterSet.decimalDigits.contains(first) || first == "第",
+              t.count <= 80, let last = t.last, !".,;:，。；：".contains(last) else { return nil }
         if let r = t.range(of: #"^\d{1,2}(\.\d{1,2}){0,3}\.?\s+\S"#, options: .regularExpression) {
             let number = t[r].prefix(while: { $0.isNumber || $0 == "." })
             // The title starts with a capital or a CJK character: "12 months later…" is prose.
@@ -211,5 +214,18 @@ enum PDFLayout {
         }
         if t.range(of: #"^第[一二三四五六七八九十百\d]+[章节部分]"#, options: .regularExpression) != nil { return 1 }
         return nil
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs. Foundation's `trimmingCharacters` goes
+    /// through NSString and UTF-16 on Linux; on every line of every page that was a tenth of the
+    /// PDF ingest time.
+    var trimmedBlanks: String {
+        let u = unicodeScalars
+        var a = u.startIndex, b = u.endIndex
+        while a < b && (u[a] == " " || u[a] == "\t") { a = u.index(after: a) }
+        while b > a && (u[u.index(before: b)] == " " || u[u.index(before: b)] == "\t") { b = u.index(before: b) }
+        return a == u.startIndex && b == u.endIndex ? self : String(u[a..<b])
     }
 }
