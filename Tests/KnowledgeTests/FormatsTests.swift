@@ -137,4 +137,23 @@ final class FormatsTests: XCTestCase {
         let pruned = Ingestor(store: store).ingest(paths: [d.url.path], options: opts)
         XCTAssertEqual(Set(pruned.pruned), [d.path("m.eml"), d.path("m.eml") + " › new.csv"])
     }
+
+    /// The demo's documents (make demo asks a question only the PDF answers, cited with its page).
+    func testDemoDocumentsCiteTheirPages() throws {
+        try Fixtures.require("pdftotext", package: "poppler-utils")
+        let docs = URL(fileURLWithPath: Fixtures.formats).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Knowledge/documents").path
+        let store = try KnowledgeStore(path: ":memory:")
+        let r = Ingestor(store: store).ingest(paths: [docs])
+        XCTAssertEqual(r.failureCount, 0, "\(r.problems)")
+        XCTAssertEqual(r.typeSummary, "by type: docx 1, pdf 1")
+        let vault = try XCTUnwrap(try store.keywordSearch("When is the safe deposit vault open", groups: []).first)
+        XCTAssertEqual(vault.headingPath, "p. 2 > 3 Access and lost keys")
+        XCTAssertTrue(vault.text.hasPrefix("The vault is open during branch hours on weekdays, 9:30 to 16:00."), vault.text)
+        let rent = try XCTUnwrap(try store.keywordSearch("large box annual rent", groups: []).first)
+        XCTAssertEqual(rent.headingPath, "p. 2 > 2 Rent and key deposit")
+        XCTAssertTrue(rent.text.contains("Box size: Large\nInside (cm): 20 x 30 x 50\nAnnual rent: RMB 1,200\nKey deposit: RMB 800"), rent.text)
+        let appeal = try XCTUnwrap(try store.keywordSearch("appeal counterfeit appraisal", groups: []).first)
+        XCTAssertEqual(appeal.headingPath, "Suspected counterfeit banknotes > Appeals")
+    }
 }
