@@ -37,12 +37,12 @@ enum PPTXExtractor {
     static func shapes(_ b: [UInt8], part: String, notes: Bool = false) throws -> (title: String?, body: [String]) {
         var title: String? = nil
         var body: [String] = []
-        var placeholder: String? = nil, inShape = false
+        var placeholder: String? = nil
         var para = "", shapeParas: [String] = [], inText = false, bullet = false
         var table: [[String]]? = nil, cell = ""
         try XMLWalker.walk(b, part: part, start: { name, a in
             switch name {
-            case "sp": inShape = true; placeholder = nil; shapeParas = []
+            case "sp": placeholder = nil; shapeParas = []
             case "ph": placeholder = a["type"] ?? "body"
             case "p": para = ""; bullet = false
             case "buChar", "buAutoNum": bullet = true
@@ -69,7 +69,6 @@ enum PPTXExtractor {
                 if let rows = table { let md = OfficePackage.tableMarkdown(rows); if !md.isEmpty { body.append(md) } }
                 table = nil
             case "sp":
-                inShape = false
                 let kind = placeholder ?? ""
                 if kind == "title" || kind == "ctrTitle" {
                     if !notes { title = shapeParas.map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }.joined(separator: " ") }
@@ -81,7 +80,6 @@ enum PPTXExtractor {
             default: break
             }
         }, text: { t in if inText { para += t } })
-        _ = inShape
         return (title?.isEmpty == true ? nil : title, body)
     }
 }
