@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "LLM"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "GGUF", "Tensor", "Tokenizers"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Tokenizers", "GGUF", "Tensor"]),
-        .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge"]),
+        .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge"], exclude: ["Fixtures"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts"]),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: []),

@@ -13,6 +13,10 @@ need_pkgs=()
 pkg-config --exists openblas 2>/dev/null || need_pkgs+=(libopenblas-dev)
 command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
 command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
+# Document converters: PDF text and page images (poppler), OCR in Chinese and English (tesseract).
+command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
+command -v tesseract >/dev/null 2>&1 || need_pkgs+=(tesseract-ocr)
+ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need_pkgs+=(tesseract-ocr-chi-sim)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "setup: installing ${need_pkgs[*]} with apt-get"

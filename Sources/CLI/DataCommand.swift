@@ -6,12 +6,13 @@ import Prompts
 /// `strata data import`: loads a CSV into a business table, replacing the old one atomically.
 struct DataImportCommand: CLICommand {
     static let name = "data import"
-    static let summary = "load a CSV file into a business table (atomic replace)"
+    static let summary = "load a CSV file or an Excel sheet into a business table (atomic replace)"
     static let usage = """
-    Usage: strata data import FILE.csv [--table NAME] [--schema FILE.json]
+    Usage: strata data import FILE.csv|FILE.xlsx [--table NAME] [--schema FILE.json] [--sheet NAME]
 
     UTF-8 with a header row; RFC 4180 quoting (quoted commas, newlines, doubled quotes); a BOM is
-    fine. Column types come from --schema ({"columns": {"col": "integer|real|text|date"}}) or are
+    fine. An .xlsx file imports one sheet (--sheet, default the first): its first non-empty row is
+    the header; dates formatted as dates become YYYY-MM-DD. Column types come from --schema ({"columns": {"col": "integer|real|text|date"}}) or are
     inferred. Any bad row refuses the whole import and the previous table stays as it was.
 
     Table names are letters, digits and _, compared ignoring case (PRODUCTS.csv replaces
@@ -22,6 +23,7 @@ struct DataImportCommand: CLICommand {
     static let options: [OptionSpec] = [
         .value("table", "NAME", "table name (default: the file name without .csv)"),
         .value("schema", "FILE", "column types as JSON"),
+        .value("sheet", "NAME", "the sheet of an .xlsx file to import (default: the first)"),
         .flag("json", "print what was recorded as JSON"),
     ]
 
@@ -36,7 +38,8 @@ struct DataImportCommand: CLICommand {
         var infos: [BusinessTableInfo] = []
         for file in args.positionals {
             do {
-                infos.append(try BusinessTables.importCSV(db, file: file, table: args.value("table"), schemaFile: args.value("schema")))
+                infos.append(try BusinessTables.importCSV(db, file: file, table: args.value("table"), schemaFile: args.value("schema"),
+                                                          sheet: args.value("sheet")))
             } catch {
                 throw CLIError.failed("\(TerminalText.line(file)): \(error.localizedDescription)")
             }

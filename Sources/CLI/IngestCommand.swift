@@ -10,11 +10,14 @@ struct IngestCommand: CLICommand {
     static let name = "ingest"
     static let summary = "add or update documents in the knowledge index"
     static let usage = """
-        Usage: strata ingest PATH... [--groups G1,G2 [--regroup] | --make-public] [--prune] [--max-file-mb N]
-                             [--chunk-tokens N] [--embed [--embedder DIR]]
+        Usage: strata ingest PATH... [--groups G1,G2 [--regroup] | --make-public] [--prune] [--skip-unsupported]
+                             [--max-file-mb N] [--chunk-tokens N] [--embed [--embedder DIR]]
 
-        Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields) and
-        .html (text without tags) from files and folders (hidden files skipped). Unchanged files
+        Reads .md, .txt, .csv (one chunk per row, with its header), .json/.jsonl (string fields),
+        .html (text without navigation), .pdf (text layer, or OCR of scanned pages), .png/.jpg/.tif
+        (OCR, Chinese and English), .docx, .xlsx (one chunk per row), .pptx (per slide, with notes),
+        .eml/.mbox (attachments become documents of their own) from files and folders (hidden files
+        skipped). Text in UTF-8, UTF-16, GB18030/GBK or Big5 is detected and converted. Unchanged files
         (same SHA-256) are skipped; changed files are re-chunked. Documents are written in short
         transactions (vectors are computed before them, so searches and answers go on meanwhile):
         Ctrl-C or a crash never leaves half a document, and the next run finishes.
@@ -30,8 +33,9 @@ struct IngestCommand: CLICommand {
         --prune removes stored documents under the given folders whose files are gone; a file or
         folder that cannot be read is not gone: it is reported, its documents are kept.
 
-        Exit status: 0 every file stored or unchanged; 3 some files could not be ingested (each
-        named on stderr, the rest stored); 1 the database could not be used; 64 bad usage;
+        Exit status: 0 every file stored or unchanged; 3 some files could not be ingested or are of
+        an unsupported type (each named on stderr, the rest stored; --skip-unsupported makes
+        unsupported types expected); 1 the database could not be used; 64 bad usage;
         130 interrupted by Ctrl-C (documents finished so far are stored).
         """
     static let options: [OptionSpec] = [
@@ -39,6 +43,7 @@ struct IngestCommand: CLICommand {
         .flag("regroup", "let --groups replace stored groups even where that adds readers"),
         .flag("make-public", "make these documents public, even those stored with groups"),
         .flag("prune", "remove stored documents under the given folders whose files are gone"),
+        .flag("skip-unsupported", "files of unsupported types are expected: list them, but exit 0"),
         .value("max-file-mb", "N", "skip files larger than N MB (default 32)"),
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
         .flag("embed", "also embed new and changed chunks, in the document's transaction"),
@@ -68,6 +73,7 @@ struct IngestCommand: CLICommand {
             throw CLIError.usage("--regroup changes documents to the groups given with --groups; give --groups too", command: name)
         }
         options.prune = args.has("prune")
+        options.skipUnsupported = args.has("skip-unsupported")
         let mb = try args.double("max-file-mb", default: 32)
         guard mb > 0 else { throw CLIError.usage("--max-file-mb must be positive, got \(mb)", command: name) }
         options.maxFileBytes = Int(mb * 1_048_576)
@@ -108,7 +114,12 @@ struct IngestCommand: CLICommand {
             let shown = c.documentPath.hasPrefix(cwd) ? String(c.documentPath.dropFirst(cwd.count)) : c.documentPath
             printErr("strata ingest: note: \(TerminalText.line(shown)) lines \(c.startLine)–\(c.endLine) address an assistant (“\(TerminalText.line(String(s.trimmingCharacters(in: .whitespacesAndNewlines).prefix(80))))”): stored as data, left out of answer prompts, never evidence")
         }
+        for (path, note) in report.notes {
+            let shown = path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+            printErr("strata ingest: note: \(TerminalText.line(shown)): \(TerminalText.line(note))")
+        }
         print(report.summary)
+        if !report.typeSummary.isEmpty { print(report.typeSummary) }
         if report.interrupted { return 130 }
         return report.hasFailures ? 3 : 0
     }

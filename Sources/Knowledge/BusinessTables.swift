@@ -141,7 +141,7 @@ public enum BusinessTables {
     /// Any bad row refuses the whole import and leaves the old table as it was.
     @discardableResult
     public static func importCSV(_ db: Database, file: String, table: String? = nil, schemaFile: String? = nil,
-                                 now: Date = Date()) throws -> BusinessTableInfo {
+                                 sheet: String? = nil, now: Date = Date()) throws -> BusinessTableInfo {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CSVError.unreadable(file: file, reason: FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")
         }
@@ -149,7 +149,8 @@ public enum BusinessTables {
         _ = try quoted(name)
         let key = name.lowercased()
         let qTable = "\"\(storageName(key))\"", qNew = "\"\(storageName(key))__new\""
-        let csv = try CSVParser.parse(data: data, name: file)
+        let csv = try XLSXReader.isWorkbook(file) ? XLSXReader.table(SourceFile(name: file, bytes: [UInt8](data)), sheet: sheet)
+            : CSVParser.parse(data: data, name: file)
         guard csv.header.count <= maxColumns else {
             throw BusinessDataError.tooManyColumns(file: file, count: csv.header.count, limit: maxColumns)
         }

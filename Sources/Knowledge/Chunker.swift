@@ -33,9 +33,10 @@ enum Chunker {
     /// One sentence-or-smaller span with its size in tenths of a token.
     struct Piece { var start: Int; var end: Int; var tenths: Int }
 
-    static func chunk(_ b: UnsafeBufferPointer<UInt8>, markdown: Bool, options: ChunkingOptions) -> [RawChunk] {
+    static func chunk(_ b: UnsafeBufferPointer<UInt8>, markdown: Bool, options: ChunkingOptions,
+                      carriedHeadings: [String] = []) -> [RawChunk] {
         var out: [RawChunk] = []
-        for section in sections(b, markdown: markdown) {
+        for section in sections(b, markdown: markdown, initial: carriedHeadings) {
             var pieces: [Piece] = []
             for para in paragraphs(b, section.start, section.end) {
                 for s in sentences(b, para.0, para.1) {
@@ -74,11 +75,22 @@ enum Chunker {
 
     struct Section { var start: Int; var end: Int; var headings: [String] }
 
-    /// Splits at ATX headings (`#`…`######`) outside fenced code blocks.
-    static func sections(_ b: UnsafeBufferPointer<UInt8>, markdown: Bool) -> [Section] {
-        guard markdown else { return [Section(start: 0, end: b.count, headings: [])] }
+    /// Splits at ATX headings (`#`…`######`) outside fenced code blocks. `initial` is the heading
+    /// stack in force before the text starts (one entry per level, "" for a level not set).
+    static func sections(_ b: UnsafeBufferPointer<UInt8>, markdown: Bool, initial: [String] = []) -> [Section] {
+        sectionsAndStack(b, markdown: markdown, initial: initial).sections
+    }
+
+    /// The heading stack in force at the end of `b` (per level, "" for a level not set), to carry
+    /// into the next page of a paged document.
+    static func headingStack(after b: UnsafeBufferPointer<UInt8>, initial: [String]) -> [String] {
+        sectionsAndStack(b, markdown: true, initial: initial).stack
+    }
+
+    static func sectionsAndStack(_ b: UnsafeBufferPointer<UInt8>, markdown: Bool, initial: [String]) -> (sections: [Section], stack: [String]) {
+        guard markdown else { return ([Section(start: 0, end: b.count, headings: initial.filter { !$0.isEmpty })], initial) }
         var result: [Section] = []
-        var stack: [String] = []
+        var stack: [String] = initial
         var sectionStart = 0
         var fence: UInt8? = nil
         var lineStart = 0
@@ -99,7 +111,7 @@ enum Chunker {
             lineStart = lineEnd + 1
         }
         if sectionStart < b.count { result.append(Section(start: sectionStart, end: b.count, headings: stack)) }
-        return result.map { s in var s = s; s.headings = s.headings.filter { !$0.isEmpty }; return s }
+        return (result.map { s in var s = s; s.headings = s.headings.filter { !$0.isEmpty }; return s }, stack)
     }
 
     static func atxHeading(_ b: UnsafeBufferPointer<UInt8>, _ p: Int, _ end: Int) -> (Int, String)? {

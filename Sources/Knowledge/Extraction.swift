@@ -3,6 +3,7 @@ import Foundation
 /// The kinds of file ingestion understands, by extension.
 public enum SourceType: String, Sendable, CaseIterable, Codable {
     case markdown = "md", text = "txt", csv, json, jsonl, html
+    case pdf, docx, xlsx, pptx, eml, mbox, image
 
     public init?(path: String) {
         switch (path as NSString).pathExtension.lowercased() {
@@ -12,16 +13,31 @@ public enum SourceType: String, Sendable, CaseIterable, Codable {
         case "json": self = .json
         case "jsonl", "ndjson": self = .jsonl
         case "html", "htm": self = .html
+        case "pdf": self = .pdf
+        case "docx": self = .docx
+        case "xlsx": self = .xlsx
+        case "pptx": self = .pptx
+        case "eml": self = .eml
+        case "mbox": self = .mbox
+        case "png", "jpg", "jpeg", "tif", "tiff": self = .image
         default: return nil
         }
     }
+
+    /// Text formats are read, decoded and checked here; the others go through a converter.
+    var isText: Bool { [.markdown, .text, .csv, .json, .jsonl, .html].contains(self) }
+
+    /// Formats whose documents carry others (attachments, messages), stored at `path › name`.
+    var hasAttachments: Bool { self == .eml || self == .mbox }
 }
 
-/// Text the chunker works on and how its bytes map back to the source file.
+/// Text the chunker works on and how its bytes map back to the document's text.
 struct ExtractedUnit {
     enum Mapping {
-        /// `text` is the source itself: offsets are the source's.
+        /// `text` is the document text itself: offsets are the text's.
         case identity
+        /// `text` is the document text from this byte offset on (a PDF page inside the whole text).
+        case offset(Int)
         /// One source byte offset per text byte (HTML: text left after removing tags).
         case perByte([Int32])
         /// `text` was assembled from the source span `start..<end` (a CSV row, a JSON record).
@@ -31,18 +47,59 @@ struct ExtractedUnit {
     var mapping: Mapping
     var markdown: Bool
     var headingPrefix: [String]
+    /// Headings in force where the unit starts (a section that runs on from the previous page),
+    /// by level; a heading inside the unit replaces them from its level down.
+    var carriedHeadings: [String] = []
 }
 
 /// A file turned into units of text plus a title.
 struct ExtractedDocument {
     var title: String
     var units: [ExtractedUnit]
+    /// The decoded text chunk offsets and lines refer to; nil when that is the file's own bytes.
+    var text: [UInt8]? = nil
+    /// What the user should know about how the text was obtained (OCR share and confidence).
+    var notes: [String] = []
+    /// Documents inside this one (e-mail attachments, messages of a mailbox), stored as documents
+    /// of their own at `parent › name`.
+    var attachments: [Attachment] = []
 }
 
-/// Why a file's content could not be extracted (the file is valid UTF-8 by then).
-struct ExtractionError: Error { let message: String }
+/// A file carried inside another (an e-mail attachment, a message of an mbox).
+struct Attachment { var name: String; var bytes: [UInt8] }
+
+/// Why a file's content could not be extracted: what is wrong and what to do.
+struct ExtractionError: Error, LocalizedError {
+    let message: String
+    var errorDescription: String? { message }
+}
+
+/// Settings of the external converters (PDF, OCR) for one run.
+public struct ConverterOptions: Sendable {
+    public var limits = ConverterLimits()
+    public var zip = ZipLimits()
+    public init() {}
+}
+
+/// A document's bytes and, when it is a file of its own, its path (converters that need a file,
+/// such as pdftotext, then use it instead of a temporary copy).
+struct SourceFile {
+    var name: String
+    var bytes: [UInt8]
+    var path: String?
+
+    func onDisk(suffix: String) throws -> (String, () -> Void) {
+        if let path { return (path, {}) }
+        let tmp = NSTemporaryDirectory() + "strata-\(UUID().uuidString)\(suffix)"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
+            throw ExtractionError(message: "cannot write a temporary copy in \(NSTemporaryDirectory()) — check free space")
+        }
+        return (tmp, { try? FileManager.default.removeItem(atPath: tmp) })
+    }
+}
 
 enum Extractor {
+    /// Extracts a text format from its decoded UTF-8 bytes.
     static func extract(_ bytes: [UInt8], type: SourceType, fileName: String) throws -> ExtractedDocument {
         let stem = (fileName as NSString).deletingPathExtension
         switch type {
@@ -59,6 +116,31 @@ enum Extractor {
             let (text, map, title) = HTMLExtractor.extract(bytes)
             return ExtractedDocument(title: title ?? firstMarkdownHeading(text) ?? stem,
                                      units: [ExtractedUnit(text: text, mapping: .perByte(map), markdown: true, headingPrefix: [])])
+        case .pdf, .docx, .xlsx, .pptx, .eml, .mbox, .image:
+            return try convert(SourceFile(name: fileName, bytes: bytes, path: nil), type: type, options: ConverterOptions())
+        }
+    }
+
+    /// Extracts a binary format (or a text file whose encoding must first be detected).
+    static func convert(_ file: SourceFile, type: SourceType, options: ConverterOptions) throws -> ExtractedDocument {
+        switch type {
+        case .pdf: return try PDFExtractor.extract(file, options: options)
+        case .image: return try OCR.image(file, options: options)
+        case .docx: return try DOCXExtractor.extract(file, options: options)
+        case .xlsx: return try XLSXExtractor.extract(file, options: options)
+        case .pptx: return try PPTXExtractor.extract(file, options: options)
+        case .eml: return try MailExtractor.message(file, options: options)
+        case .mbox: return try MailExtractor.mailbox(file, options: options)
+        case .markdown, .text, .csv, .json, .jsonl, .html:
+            let decoded: [UInt8]
+            do { decoded = try TextDecoder.decode(file.bytes).text } catch TextDecodingError.binary(let o) {
+                throw ExtractionError(message: IngestProblem.binary(offset: o).description)
+            } catch TextDecodingError.undecodable(let o) {
+                throw ExtractionError(message: IngestProblem.invalidUTF8(offset: o).description)
+            }
+            var doc = try extract(decoded, type: type, fileName: file.name)
+            if doc.text == nil { doc.text = decoded }
+            return doc
         }
     }
 

@@ -1,18 +1,52 @@
 /// Text of an HTML page without tags, scripts or styles, shaped as Markdown so the chunker sees its
 /// structure: `<h1>`…`<h6>` become `#` headings, block elements become paragraph breaks, `<li>`
 /// a list item. Every output byte records the source byte it came from, so chunks cite the page.
+///
+/// Page furniture is left out: `<nav>`, `<aside>`, `<footer>`, a `<header>` outside `<article>` /
+/// `<main>`, elements with role navigation/banner/contentinfo, and cookie or consent banners
+/// (an id or class naming cookie, consent or gdpr). A menu line otherwise ranks first for any
+/// question its words appear in.
 enum HTMLExtractor {
     static let blockTags: Set<String> = [
         "p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "table", "tr",
         "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "figure", "figcaption", "form", "hr", "body",
     ]
     static let skippedTags: Set<String> = ["script", "style", "noscript", "template", "svg", "head"]
+    static let furnitureTags: Set<String> = ["nav", "aside", "footer"]
+
+    /// True for an opening tag that starts page furniture rather than content.
+    static func isFurniture(_ name: String, attributes: String, inContent: Bool) -> Bool {
+        if furnitureTags.contains(name) || (name == "header" && !inContent) { return true }
+        let a = attributes.lowercased()
+        guard a.contains("=") else { return false }
+        for role in ["navigation", "banner", "contentinfo"] where a.contains("role=\"\(role)\"") || a.contains("role='\(role)'") {
+            if role != "banner" || !inContent { return true }
+        }
+        guard let r = a.range(of: #"(id|class)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)"#, options: .regularExpression) else { return false }
+        let value = a[r]
+        return ["cookie", "consent", "gdpr"].contains { value.contains($0) }
+    }
+
+    /// The index after the element that starts with the tag closing at `close`, counting nested
+    /// tags of the same name.
+    static func endOfElement(_ b: [UInt8], name: String, after close: Int) -> Int {
+        var depth = 1, i = close + 1
+        while i < b.count, let lt = b[i...].firstIndex(of: 0x3C) {
+            guard let gt = b[lt...].firstIndex(of: 0x3E) else { return b.count }
+            let (n, closing) = tagName(b, lt + 1, gt)
+            if n == name && b[gt - 1] != 0x2F { depth += closing ? -1 : 1 }
+            if depth == 0 { return gt + 1 }
+            i = gt + 1
+        }
+        return b.count
+    }
 
     static func extract(_ b: [UInt8]) -> (text: [UInt8], map: [Int32], title: String?) {
         var out: [UInt8] = [], map: [Int32] = []
         out.reserveCapacity(b.count / 2); map.reserveCapacity(b.count / 2)
         var title: String? = nil
         var pendingSpace = -1           // source offset of a whitespace run not yet written
+        var contentDepth = 0            // open <article> / <main> elements
         func emit(_ bytes: [UInt8], at src: Int) {
             for c in bytes { out.append(c); map.append(Int32(src)) }
         }
@@ -41,6 +75,13 @@ enum HTMLExtractor {
                     title = decodeEntities(Array(b[(close + 1)..<end])).trimmingCharacters(in: .whitespacesAndNewlines)
                     if title?.isEmpty == true { title = nil }
                     i = end
+                    continue
+                }
+                if name == "article" || name == "main" { contentDepth = max(0, contentDepth + (closing ? -1 : 1)) }
+                if !closing && b[close - 1] != 0x2F,
+                   isFurniture(name, attributes: String(decoding: b[(i + 1)..<close], as: UTF8.self), inContent: contentDepth > 0) {
+                    breakLine("\n\n", at: i)
+                    i = endOfElement(b, name: name, after: close)
                     continue
                 }
                 if !closing && skippedTags.contains(name) && name != "head" {

@@ -13,6 +13,29 @@ struct PreparedWrite {
     var keptGroups = false
     /// Where this file's outcome goes in the report.
     var slot = 0
+    /// For the summary's per-type counts and the notes on how the text was obtained (OCR).
+    var typeLabel = ""
+    var notes: [String] = []
+    /// A container's attachments (e-mail), each a document of its own, and stored attachments
+    /// this version no longer has (deleted with it).
+    var attachments: [Attachment] = []
+    var staleAttachments: [Int64] = []
+    /// Unchanged content, new groups: the container's stored attachments follow.
+    var regroupAttachments: [Int64] = []
+
+    indirect enum Attachment {
+        case prepared(PreparedWrite)
+        case skipped(String, IngestProblem)
+        var path: String { switch self { case .prepared(let w): w.path; case .skipped(let p, _): p } }
+    }
+
+    /// Paths of every attachment, nested ones included.
+    var allAttachmentPaths: [String] {
+        attachments.flatMap { a -> [String] in
+            if case .prepared(let w) = a { return [w.path] + w.allAttachmentPaths }
+            return [a.path]
+        }
+    }
 }
 
 /// Prepared documents written together in one short write transaction, each inside its own
@@ -29,7 +52,7 @@ struct PendingWrites {
 
     private var items: [PreparedWrite] = []
     private var since = Date()
-    var chunkCount: Int { items.reduce(0) { $0 + $1.chunks.count } }
+    var chunkCount: Int { items.reduce(0) { $0 + $1.totalChunks } }
     var isDue: Bool { chunkCount >= Self.maxChunks || (!items.isEmpty && Date().timeIntervalSince(since) >= Self.maxSeconds) }
 
     mutating func add(_ w: PreparedWrite) {
@@ -76,8 +99,16 @@ struct PendingWrites {
     private func write(_ w: PreparedWrite, _ store: KnowledgeStore, _ report: inout IngestReport) throws -> IngestOutcome {
         if let r = w.regroup {
             try store.setGroups(documentID: r.id, r.groups)
+            for child in w.regroupAttachments { try store.setGroups(documentID: child, r.groups) }
             return .groupsUpdated
         }
+        let outcome = try writeDocument(w, store, &report)
+        for id in w.staleAttachments { try store.deleteDocument(id: id) }
+        return outcome
+    }
+
+    /// Writes one document, then its attachments (each recorded in the report on its own).
+    private func writeDocument(_ w: PreparedWrite, _ store: KnowledgeStore, _ report: inout IngestReport) throws -> IngestOutcome {
         guard let doc = w.document else { return .unchanged }
         let ids = try store.replaceDocument(doc, chunks: w.chunks, beforeCommit: w.vectors.map { v in
             { ids in
@@ -93,6 +124,21 @@ struct PendingWrites {
         })
         report.newChunkIDs += ids
         report.bytesIngested += doc.byteSize
+        report.ingestedByType[w.typeLabel.isEmpty ? "(none)" : w.typeLabel, default: 0] += 1
+        for note in w.notes { report.notes.append((w.path, note)) }
+        for a in w.attachments {
+            switch a {
+            case .skipped(let path, let problem):
+                report.outcomes.append((path, .skipped(problem))); report.failureCount += 1
+            case .prepared(let child):
+                do {
+                    let outcome = try store.database.transaction { try writeDocument(child, store, &report) }
+                    report.outcomes.append((child.path, outcome))
+                } catch {
+                    report.outcomes.append((child.path, .skipped(.storeFailed(Ingestor.reason(error))))); report.failureCount += 1
+                }
+            }
+        }
         return .ingested(chunks: ids.count)
     }
 
@@ -106,5 +152,12 @@ struct PendingWrites {
                 usleep(50_000)
             }
         }
+    }
+}
+
+extension PreparedWrite {
+    /// Chunks of this document and of its attachments.
+    var totalChunks: Int {
+        chunks.count + attachments.reduce(0) { n, a in if case .prepared(let w) = a { return n + w.totalChunks }; return n }
     }
 }

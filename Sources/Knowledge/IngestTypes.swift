@@ -15,6 +15,10 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
     case storeFailed(String)
     /// The run's --groups would add readers to a restricted document (refused, document kept).
     case wouldWiden(stored: [String], requested: [String])
+    /// The converter this format needs is not installed (the message names the Debian package).
+    case converterMissing(String)
+    /// The converter failed, hung, crashed or went over a limit on this file.
+    case converterFailed(String)
 
     /// Short category used in the summary line ("binary: 2, invalid UTF-8: 1").
     public var category: String {
@@ -30,6 +34,8 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed: "malformed"
         case .storeFailed: "store failed"
         case .wouldWiden: "access"
+        case .converterMissing: "converter missing"
+        case .converterFailed: "converter failed"
         }
     }
 
@@ -38,11 +44,12 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingPath: "no such file or directory — check the path"
         case .unreadable(let why): "cannot be read (\(why)) — check its permissions"
         case .unsupportedType(let ext):
-            "unsupported file type '\(ext.isEmpty ? "(none)" : "." + ext)' — convert it to .md, .txt, .csv, .json, .jsonl or .html"
+            "unsupported file type '\(ext.isEmpty ? "(none)" : "." + ext)' — Strata reads .md .txt .csv .json .jsonl .html .pdf .docx .xlsx .pptx .eml .mbox .png .jpg .tif; convert it to one of these, or pass --skip-unsupported if such files are expected"
         case .empty: "file is empty (nothing but whitespace) — add content or remove it"
-        case .noText: "no text to index once extracted (only headings, markup or non-string fields) — add body text or remove it"
+        case .noText: "no text to index once extracted (only headings, markup, non-string fields or blank pages) — add body text or remove it"
         case .binary(let o): "binary file (NUL byte at offset \(o)) — only text formats are ingested; export it as text first"
-        case .invalidUTF8(let o): "invalid UTF-8 at byte \(o) — re-save the file as UTF-8 (e.g. iconv -f GB18030 -t UTF-8)"
+        case .invalidUTF8(let o):
+            "invalid UTF-8 at byte \(o), and not UTF-16, GB18030/GBK or Big5 either — re-save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
         case .tooLarge(let b, let l):
             "file is \(Self.mb(b)), over the \(Self.mb(l)) limit — split it, or raise the limit with --max-file-mb"
         case .malformed(let why): why
@@ -51,6 +58,8 @@ public enum IngestProblem: Error, Sendable, Equatable, CustomStringConvertible {
             "would add readers: it is restricted to \(stored.joined(separator: ",")) and this run gives "
                 + (requested.isEmpty ? "no groups (public)" : requested.joined(separator: ","))
                 + " — kept as it was; pass --regroup to change its groups (--make-public to make it public), or leave out --groups to keep them"
+        case .converterMissing(let why): why
+        case .converterFailed(let why): why
         }
     }
 
@@ -93,6 +102,10 @@ public struct IngestOptions {
     public var embedding: EmbeddingHook? = nil
     /// Checked between files; returning true stops the run cleanly (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
+    /// Unsupported file types are expected (listed, not a failure); otherwise they fail the run.
+    public var skipUnsupported = false
+    /// Limits of the external converters (pdftotext, tesseract) and of Office archives.
+    public var converters = ConverterOptions()
     public init() {}
 }
 
@@ -118,6 +131,17 @@ public struct IngestReport: Sendable {
     public var interrupted = false
     /// Restricted documents seen again without --groups, whose groups were kept.
     public var keptGroups = 0
+    /// What the user should know about how a document's text was obtained (OCR share, confidence).
+    public var notes: [(path: String, note: String)] = []
+    /// Documents stored by this run, per source type (`pdf`, `docx`, `md`…), attachments included.
+    public var ingestedByType: [String: Int] = [:]
+
+    /// `by type: md 14, pdf 2, docx 1` (most first), or "" when nothing was stored.
+    public var typeSummary: String {
+        guard !ingestedByType.isEmpty else { return "" }
+        return "by type: " + ingestedByType.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
 
     public var ingestedFiles: Int { outcomes.filter { if case .ingested = $0.outcome { true } else { false } }.count }
     /// Files not re-chunked because their content hash matched (including those only regrouped).
@@ -127,11 +151,20 @@ public struct IngestReport: Sendable {
     public var problems: [(path: String, problem: IngestProblem)] {
         outcomes.compactMap { if case .skipped(let p) = $0.outcome { ($0.path, p) } else { nil } }
     }
-    /// True when some file given or found could not be stored (unsupported types found while
-    /// walking a directory do not count: folders hold other files).
+    /// True when some file given or found could not be stored (unsupported types count too,
+    /// unless the run said they are expected with `skipUnsupported`).
     public var hasFailures: Bool { failureCount > 0 }
-    /// Problems that count as failures (all but unsupported types met while walking a directory).
+    /// Problems that count as failures (all but unsupported types when `skipUnsupported`).
     public var failureCount = 0
+
+    /// Adds one file's (or attachment's) outcome, counting it as a failure unless it is an
+    /// unsupported type the run said to expect.
+    mutating func record(_ path: String, _ outcome: IngestOutcome, options: IngestOptions) {
+        if case .skipped(let problem) = outcome {
+            if case .unsupportedType = problem, options.skipUnsupported {} else { failureCount += 1 }
+        }
+        outcomes.append((path, outcome))
+    }
 
     /// `ingested 42 files, 1,310 chunks, 3 skipped (binary: 2, invalid UTF-8: 1) in 4.2 s`
     public var summary: String {

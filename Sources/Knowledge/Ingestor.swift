@@ -58,12 +58,9 @@ public final class Ingestor {
             report.outcomes.append((c.path, .unchanged))
             switch ingestFile(c.path, options: options, report: &report) {
             case .done(let outcome):
+                // Unsupported types count as failures unless the run said they are expected.
                 if case .skipped(let problem) = outcome {
-                    if case .unsupportedType = problem, !c.explicit {
-                        // Other files in a folder are expected; listed in the report, not a failure.
-                    } else {
-                        report.failureCount += 1
-                    }
+                    if case .unsupportedType = problem, options.skipUnsupported {} else { report.failureCount += 1 }
                 }
                 report.outcomes[slot].outcome = outcome
             case .write(var w):
@@ -147,7 +144,13 @@ public final class Ingestor {
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             return .done(.skipped(.unreadable(Self.reason(error))))
         }
-        if let problem = Self.check(bytes) { return .done(.skipped(problem)) }
+        var decoded: [UInt8]? = nil
+        if type.isText {
+            switch Self.decodeText(bytes) {
+            case .failure(let problem): return .done(.skipped(problem))
+            case .success(let text): decoded = text
+            }
+        }
         let sha = SHA256.hex(bytes)
         do {
             let old = try store.document(path: path)
@@ -158,31 +161,65 @@ public final class Ingestor {
                     if kept { report.keptGroups += 1 }
                     return .done(.unchanged)
                 }
-                return .write(PreparedWrite(path: path, regroup: (old.id, groups)))
+                var w = PreparedWrite(path: path, regroup: (old.id, groups))
+                if type.hasAttachments { w.regroupAttachments = try storedAttachments(of: path).map(\.id) }
+                return .write(w)
             }
-            let extracted = try Extractor.extract(bytes, type: type, fileName: (path as NSString).lastPathComponent)
-            let chunks = DocumentChunker.chunks(of: extracted, source: bytes, options: options.chunking)
-            if chunks.isEmpty { return .done(.skipped(.noText)) }
-            let doc = NewDocument(path: path, title: extracted.title, sourceType: type.rawValue, sha256: sha,
-                                  byteSize: bytes.count, modifiedAt: mtime, groups: groups)
-            var write = PreparedWrite(path: path, document: doc, chunks: chunks, keptGroups: kept)
-            if let h = options.embedding {
-                // Vectors are computed here, before the write transaction: encoding takes seconds,
-                // and no reader or writer should wait behind it.
-                let vectors = try h.embed(chunks.map(\.text))
-                guard vectors.count == chunks.count else {
-                    throw IngestProblem.storeFailed("the encoder returned \(vectors.count) vectors for \(chunks.count) chunks")
-                }
-                write.vectors = (h.modelID, vectors)
+            let file = SourceFile(name: (path as NSString).lastPathComponent, bytes: bytes, path: path)
+            let extracted = try Self.extract(file, type: type, decoded: decoded, options: options.converters)
+            var write = try prepare(extracted, path: path, type: type, sha: sha, size: bytes.count, mtime: mtime,
+                                    groups: groups, options: options, depth: 0)
+            write.keptGroups = kept
+            if type.hasAttachments {
+                let fresh = Set(write.allAttachmentPaths)
+                write.staleAttachments = try storedAttachments(of: path).filter { !fresh.contains($0.path) }.map(\.id)
             }
             return .write(write)
-        } catch let e as ExtractionError {
-            return .done(.skipped(.malformed(e.message)))
-        } catch let e as IngestProblem {
-            return .done(.skipped(e))
         } catch {
-            return .done(.skipped(.storeFailed(Self.reason(error))))
+            return .done(.skipped(Self.problem(error)))
         }
+    }
+
+    /// Chunks (and embeds, outside any transaction) one extracted document and, recursively, its
+    /// attachments, stored as documents of their own at `path › name` with the parent's groups.
+    private func prepare(_ extracted: ExtractedDocument, path: String, type: SourceType, sha: String, size: Int, mtime: Double,
+                         groups: [String], options: IngestOptions, depth: Int) throws -> PreparedWrite {
+        let chunks = DocumentChunker.chunks(of: extracted, source: extracted.text ?? [], options: options.chunking)
+        if chunks.isEmpty { throw IngestProblem.noText }
+        let doc = NewDocument(path: path, title: extracted.title, sourceType: type.rawValue, sha256: sha,
+                              byteSize: size, modifiedAt: mtime, groups: groups)
+        var write = PreparedWrite(path: path, document: doc, chunks: chunks)
+        write.typeLabel = Self.typeLabel(path)
+        write.notes = extracted.notes
+        if let h = options.embedding {
+            // Vectors are computed here, before the write transaction: encoding takes seconds,
+            // and no reader or writer should wait behind it.
+            let vectors = try h.embed(chunks.map(\.text))
+            guard vectors.count == chunks.count else {
+                throw IngestProblem.storeFailed("the encoder returned \(vectors.count) vectors for \(chunks.count) chunks")
+            }
+            write.vectors = (h.modelID, vectors)
+        }
+        var names = Set<String>()
+        for a in extracted.attachments {
+            var name = a.name, k = 2
+            while !names.insert(name).inserted { name = "\((a.name as NSString).deletingPathExtension) (\(k)).\((a.name as NSString).pathExtension)"; k += 1 }
+            let childPath = path + Self.attachmentSeparator + name
+            if depth >= 3 {
+                write.attachments.append(.skipped(childPath, .malformed("attachments nested more than 3 deep are not read")))
+            } else if let childType = SourceType(path: name) {
+                do {
+                    let child = try Self.extract(SourceFile(name: name, bytes: a.bytes, path: nil), type: childType, decoded: nil, options: options.converters)
+                    write.attachments.append(.prepared(try prepare(child, path: childPath, type: childType, sha: SHA256.hex(a.bytes),
+                                                                   size: a.bytes.count, mtime: mtime, groups: groups, options: options, depth: depth + 1)))
+                } catch {
+                    write.attachments.append(.skipped(childPath, Self.problem(error)))
+                }
+            } else {
+                write.attachments.append(.skipped(childPath, .unsupportedType((name as NSString).pathExtension)))
+            }
+        }
+        return write
     }
 
     /// The access groups a file gets in this run. Without `--groups` (nil) a stored document
@@ -198,11 +235,68 @@ public final class Ingestor {
         return requested
     }
 
-    /// Rejects what is not text: empty or blank, NUL bytes (binary), invalid UTF-8.
+    /// Text formats are decoded (UTF-8, UTF-16, GB18030, Big5) and extracted here; the others go
+    /// through their converter.
+    static func extract(_ file: SourceFile, type: SourceType, decoded: [UInt8]?, options: ConverterOptions) throws -> ExtractedDocument {
+        guard type.isText else { return try Extractor.convert(file, type: type, options: options) }
+        let text: [UInt8]
+        if let decoded { text = decoded } else {
+            switch decodeText(file.bytes) {
+            case .failure(let p): throw p
+            case .success(let t): text = t
+            }
+        }
+        var doc = try Extractor.extract(text, type: type, fileName: file.name)
+        if doc.text == nil { doc.text = text }
+        return doc
+    }
+
+    /// Separates a container's path from an attachment's name in stored paths: `mail.eml › a.pdf`.
+    public static let attachmentSeparator = " › "
+
+    /// The file a stored path lives in: itself, or for an attachment the container file.
+    public static func containerPath(_ stored: String) -> String {
+        stored.range(of: attachmentSeparator).map { String(stored[..<$0.lowerBound]) } ?? stored
+    }
+
+    private func storedAttachments(of path: String) throws -> [DocumentRecord] {
+        try store.listDocuments().filter { $0.path.hasPrefix(path + Self.attachmentSeparator) }
+    }
+
+    static func typeLabel(_ path: String) -> String {
+        let ext = (path as NSString).pathExtension.lowercased()
+        return ext.isEmpty ? "(none)" : ext
+    }
+
+    /// The problem to report for an error thrown while extracting or storing.
+    static func problem(_ error: Error) -> IngestProblem {
+        switch error {
+        case let e as IngestProblem: return e
+        case let e as ExtractionError: return .malformed(e.message)
+        case let e as ConverterError:
+            if case .missing = e { return .converterMissing(e.description) }
+            return .converterFailed(e.description)
+        case let e as CSVError: return .malformed(e.localizedDescription)
+        default: return .storeFailed(reason(error))
+        }
+    }
+
+    /// Decodes a text file (see `TextDecoder`) and rejects what is not text: NUL bytes without a
+    /// UTF-16 pattern (binary), bytes no supported encoding reads, nothing but whitespace.
+    static func decodeText(_ b: [UInt8]) -> Result<[UInt8], IngestProblem> {
+        let text: [UInt8]
+        do { text = try TextDecoder.decode(b).text } catch TextDecodingError.binary(let o) {
+            return .failure(.binary(offset: o))
+        } catch TextDecodingError.undecodable(let o) {
+            return .failure(.invalidUTF8(offset: o))
+        } catch { return .failure(.malformed("\(error)")) }
+        if !text.contains(where: { !Chunker.isSpace($0) }) { return .failure(.empty) }
+        return .success(text)
+    }
+
+    /// The problem that keeps `b` from being ingested as text, nil when it decodes to some text.
     static func check(_ b: [UInt8]) -> IngestProblem? {
-        if let nul = b.firstIndex(of: 0) { return .binary(offset: nul) }
-        if let bad = UTF8Validation.firstInvalidOffset(b) { return .invalidUTF8(offset: bad) }
-        if !b.contains(where: { !Chunker.isSpace($0) }) { return .empty }
+        if case .failure(let p) = decodeText(b) { return p }
         return nil
     }
 
@@ -214,7 +308,7 @@ public final class Ingestor {
         func under(_ path: String, _ folder: String) -> Bool { path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") }
         for d in docs where roots.contains(where: { under(d.path, $0) }) && !unreadable.contains(where: { under(d.path, $0) }) {
             var st = stat()
-            guard stat(d.path, &st) != 0 else { continue }
+            guard stat(Self.containerPath(d.path), &st) != 0 else { continue }
             guard errno == ENOENT || errno == ENOTDIR else {
                 report.outcomes.append((d.path, .skipped(.unreadable("\(String(cString: strerror(errno))); kept, not pruned"))))
                 report.failureCount += 1

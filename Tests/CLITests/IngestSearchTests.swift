@@ -14,9 +14,10 @@ final class IngestSearchTests: XCTestCase {
         try put("fees-en.md", Data("# Fees\n\nOpening an account is free.\n\n## Wire transfers\n\nA domestic wire costs fifteen dollars.\n".utf8))
         try put("prices.csv", Data("product,price\nWidget,12\nGadget,7\n".utf8))
         try put("binary.txt", Data([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00]))
-        try put("gbk.txt", Data([0xCD, 0xCB, 0xBF, 0xEE]))            // 退款 in GBK: not UTF-8
+        try put("gbk.txt", Data([0xCD, 0xCB, 0xBF, 0xEE]))            // 退款 in GBK: detected and converted
         try put("empty.md", Data())
-        try put("slides.pptx", Data("not text".utf8))
+        try put("slides.pptx", Data("not text".utf8))                  // a PPTX that is not a ZIP archive
+        try put("archive.bin", Data([0x01, 0x02]))
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
@@ -28,12 +29,14 @@ final class IngestSearchTests: XCTestCase {
     func testIngestMixedFolderThenSearch() throws {
         let r = try strata(["ingest", "kb"])
         XCTAssertEqual(r.status, 3, "some files failed: exit 3\n\(r.stderr)")
-        XCTAssertTrue(r.stdout.hasPrefix("ingested 3 files, 5 chunks, 4 skipped ("), r.stdout)
-        XCTAssertTrue(r.stdout.contains("binary: 1") && r.stdout.contains("invalid UTF-8: 1") && r.stdout.contains("empty: 1")
+        XCTAssertTrue(r.stdout.hasPrefix("ingested 4 files, 6 chunks, 4 skipped ("), r.stdout)
+        XCTAssertTrue(r.stdout.contains("binary: 1") && r.stdout.contains("malformed: 1") && r.stdout.contains("empty: 1")
                       && r.stdout.contains("unsupported: 1"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\nby type: md 2, csv 1, txt 1\n"), r.stdout)
         XCTAssertTrue(r.stderr.contains("skipped kb/binary.txt: binary file (NUL byte at offset 4)"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("skipped kb/gbk.txt: invalid UTF-8 at byte 0 — re-save the file as UTF-8"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("skipped kb/slides.pptx: unsupported file type '.pptx'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped kb/slides.pptx: not a ZIP archive, or cut short"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped kb/archive.bin: unsupported file type '.bin' — Strata reads .md .txt .csv"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("gbk.txt"), r.stderr)
 
         // Second run: nothing changed. Only the good files, named: exit 0.
         let again = try strata(["ingest", "kb/fees-en.md", "kb/refunds-zh.md"])

@@ -9,7 +9,7 @@ final class IngestorTests: XCTestCase {
         try d.write("sub/prices.csv", "item,price\nWidget,12\nGadget,7\n")
         try d.write("notes.txt", "Plain text notes about the archive.")
         try d.write("page.html", "<html><body><h1>Help</h1><p>Call support &amp; wait.</p></body></html>")
-        try d.write("image.png", Data([0x89, 0x50, 0x4E, 0x47]))
+        try d.write("archive.bin", Data([0x89, 0x50, 0x4E, 0x47]))
         try d.write(".hidden.md", "never read")
         return d
     }
@@ -18,10 +18,12 @@ final class IngestorTests: XCTestCase {
         let d = try makeFolder()
         let store = try KnowledgeStore(path: ":memory:")
         let ingestor = Ingestor(store: store)
-        let r1 = ingestor.ingest(paths: [d.url.path])
+        var expected = IngestOptions(); expected.skipUnsupported = true
+        let r1 = ingestor.ingest(paths: [d.url.path], options: expected)
         XCTAssertEqual(r1.ingestedFiles, 5)
-        XCTAssertEqual(r1.failureCount, 0, "\(r1.problems)")            // image.png in a folder is not a failure
-        XCTAssertEqual(r1.problems.map(\.problem), [.unsupportedType("png")])
+        XCTAssertEqual(r1.failureCount, 0, "\(r1.problems)")            // archive.bin is expected with skipUnsupported
+        XCTAssertEqual(r1.problems.map(\.problem), [.unsupportedType("bin")])
+        XCTAssertEqual(r1.typeSummary, "by type: md 2, csv 1, html 1, txt 1")
         XCTAssertEqual(r1.chunkCount, store.chunkCount)
         XCTAssertEqual(try store.listDocuments().map { ($0.path as NSString).lastPathComponent },
                        ["en.md", "notes.txt", "page.html", "prices.csv", "zh.md"])
@@ -29,6 +31,7 @@ final class IngestorTests: XCTestCase {
         XCTAssertEqual(try store.document(path: d.path("en.md"))?.title, "Refunds")
 
         let r2 = ingestor.ingest(paths: [d.url.path])
+        XCTAssertEqual(r2.failureCount, 1, "an unsupported file in a folder fails the run unless expected (issue 20)")
         XCTAssertEqual(r2.ingestedFiles, 0)
         XCTAssertEqual(r2.unchangedFiles, 5)
         XCTAssertEqual(r2.chunkCount, 0)
@@ -107,8 +110,8 @@ final class IngestorTests: XCTestCase {
         }
         let r1 = Ingestor(store: store).ingest(paths: [d.url.path], options: opts)
         XCTAssertEqual(r1.ingestedFiles, 4)
-        XCTAssertEqual(r1.failureCount, 1)
-        let failed = try XCTUnwrap(r1.problems.first { $0.problem != .unsupportedType("png") }).path
+        XCTAssertEqual(r1.failureCount, 2, "the encoder failure and archive.bin")
+        let failed = try XCTUnwrap(r1.problems.first { $0.problem != .unsupportedType("bin") }).path
         XCTAssertNil(try store.document(path: failed))
         XCTAssertEqual(try store.database.query("SELECT count(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)") { $0.int(0) }, [0])
         XCTAssertEqual(try store.loadEmbeddings(modelID: "test").count, store.chunkCount, "every stored chunk has its vector")

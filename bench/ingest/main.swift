@@ -3,7 +3,13 @@ import Foundation
 import Embeddings
 import Knowledge
 
-checkArguments("bench-ingest", usage: "usage: bench-ingest [FILES...] [--embed]", flags: ["--embed"], positional: nil)
+checkArguments("bench-ingest", usage: "usage: bench-ingest [FILES...] [--embed] [--formats]", flags: ["--embed", "--formats"], positional: nil)
+if CommandLine.arguments.contains("--formats") {
+    // Document converters (PDF, OCR, inflate) against the bare tools: see Formats.swift.
+    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    try formatsBench(root: here, copies: CommandLine.arguments.dropFirst().first { !$0.hasPrefix("--") }.flatMap { Int($0) } ?? 40)
+    exit(0)
+}
 
 // Ingest throughput of the keyword-only path (`strata ingest` without embeddings): files read,
 // checked (NUL, UTF-8), hashed, chunked, stored with the FTS5 index.
