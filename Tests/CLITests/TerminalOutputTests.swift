@@ -33,7 +33,8 @@ final class TerminalOutputTests: XCTestCase {
         // A file name with a newline and an escape, and one the ingest refuses (so it is named on stderr).
         let odd = "odd\nname\(esc)[31m.md"
         try "# Odd\n\nOdd refunds note.\n".write(to: kb.appendingPathComponent(odd), atomically: true, encoding: .utf8)
-        try Data([0x00, 0x01]).write(to: kb.appendingPathComponent("bad\n\(esc)[2Jbin.txt"))
+        // Binary by any reading (a PNG header: NULs not in a UTF-16 pattern).
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00]).write(to: kb.appendingPathComponent("bad\n\(esc)[2Jbin.txt"))
 
         let ingest = try strata(["ingest", "kb"])
         XCTAssertEqual(ingest.status, 3, ingest.stderr)
