@@ -15,5 +15,6 @@ let allCommands: [any CLICommand.Type] = [
     EvalRetrievalCommand.self,
     EvalQACommand.self,
     EvalIntentCommand.self,
+    EvalSupportCommand.self,
     EvalPerplexityCommand.self,
 ]

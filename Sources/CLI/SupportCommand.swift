@@ -50,7 +50,8 @@ enum ServiceWiring {
         .flag("no-audit", "do not record the conversation in the audit log"),
     ]
 
-    static func assistant(_ args: ParsedArguments) throws -> ServiceAssistant {
+    /// - Parameter audit: false for benchmarks, whose turns are not customers'.
+    static func assistant(_ args: ParsedArguments, audit: Bool = true) throws -> ServiceAssistant {
         var pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
         AdapterWiring.settlePackDefault(&pack.pack, args)
         guard pack.pack.scenario == .customerService else {
@@ -79,7 +80,7 @@ enum ServiceWiring {
             return try ServiceAssistant(pack: pack, embedder: encoder, generator: generator,
                                         databasePath: args.databasePath, today: today,
                                         knowledge: try knowledge(args, encoder: encoder, generator: generator),
-                                        audit: args.has("no-audit") ? nil : try AuditStore(path: args.databasePath))
+                                        audit: args.has("no-audit") || !audit ? nil : try AuditStore(path: args.databasePath))
         } catch let e as CLIError {
             throw e
         } catch {

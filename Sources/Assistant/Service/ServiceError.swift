@@ -14,6 +14,8 @@ public enum ServiceError: Error, LocalizedError, Equatable {
     case lookupFailed(name: String, detail: String)
     /// A template needs a value that the rows or slots do not provide.
     case template(detail: String)
+    /// A line of a support benchmark file is malformed.
+    case badBenchmark(line: Int, detail: String)
 
     public var errorDescription: String? {
         switch self {
@@ -29,6 +31,8 @@ public enum ServiceError: Error, LocalizedError, Equatable {
             "lookup '\(n)' failed: \(d) — run 'strata data list' to check the business tables are imported"
         case .template(let d):
             "reply template: \(d) — fix the template in the pack's replies.json"
+        case .badBenchmark(let l, let d):
+            "line \(l): \(d) — each line is {\"id\", \"lang\", \"question\", \"expect\", \"facts\", \"wrong\"} (see bench/support/README.md)"
         }
     }
 }
