@@ -41,21 +41,27 @@ final class ServiceAssistantTests: XCTestCase {
         for _ in 0..<3 { u.deleteLastPathComponent() }
         return u
     }()
-    nonisolated(unsafe) static var dbPath: String = ""
-
-    override class func setUp() {
-        dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("strata-service-\(UUID().uuidString).db").path
-        let db = try! Database(path: dbPath)
+    /// The bundled business tables in a temporary database, made once for every test class.
+    static let dbPath: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("strata-service-\(UUID().uuidString).db").path
+        let db = try! Database(path: path)
         for t in ["products", "card_fees", "branches", "fee_schedule", "cases"] {
             try! BusinessTables.importCSV(db, file: root.appendingPathComponent("Knowledge/business/\(t).csv").path)
         }
+        return path
+    }()
+
+    static func makeAssistant(_ generator: (any TextGenerator)? = nil, knowledge: KnowledgeQA? = nil,
+                              audit: (any AuditLog)? = nil, minSimilarity: Double? = nil) throws -> ServiceAssistant {
+        var pack = try ServicePack(pack: try PromptPack.load(from: root.appendingPathComponent("Prompts/customer-service")))
+        if let m = minSimilarity { pack.catalog.minSimilarity = m }
+        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: dbPath,
+                                    today: "2026-11-23", knowledge: knowledge, audit: audit)
     }
 
     func assistant(_ generator: (any TextGenerator)? = nil, knowledge: KnowledgeQA? = nil,
                    audit: (any AuditLog)? = nil) throws -> ServiceAssistant {
-        let pack = try ServicePack(pack: try PromptPack.load(from: Self.root.appendingPathComponent("Prompts/customer-service")))
-        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: Self.dbPath,
-                                    today: "2026-11-23", knowledge: knowledge, audit: audit)
+        try Self.makeAssistant(generator, knowledge: knowledge, audit: audit)
     }
 
     /// The knowledge base an `answer` intent sees: the refund policy, and a research note that

@@ -102,11 +102,17 @@ public final class ServiceAssistant {
         var intentName = decision.intent
         var followUp = false
         var found: [String: SlotValue] = [:]
-        // A follow-up names a new value for the previous intent's slot and little else.
+        // A follow-up names a new value for the previous intent's slot and little else. When the
+        // classifier picked another intent and the message fills a slot only that intent has
+        // ("杭州的网点周日营业吗？" after a branch's hours: the city), it is a new question.
         if let last = session.lastIntent, let prev = pack.intent(named: last),
            intentName == nil || intentName == last || utterance.count <= 12 {
             let f = slots.fill(prev.slots, from: utterance).filter { $0.value.how != "default" }
-            if !f.isEmpty { intentName = last; followUp = true; found = f }
+            let prevNames = Set(prev.slots.map(\.name))
+            let ownSlots = intentName.flatMap { pack.intent(named: $0) }.map { own in
+                slots.fill(own.slots.filter { !prevNames.contains($0.name) }, from: utterance).filter { $0.value.how != "default" }
+            } ?? [:]
+            if !f.isEmpty && (intentName == nil || intentName == last || ownSlots.isEmpty) { intentName = last; followUp = true; found = f }
         }
         var answer = ServiceAnswer(language: language, decision: decision, intent: intentName, followUp: followUp, slots: [:],
                                    missingSlot: nil, lookup: nil, sql: nil, columns: [], rows: [], modelReply: nil,
