@@ -17,5 +17,6 @@ let allCommands: [any CLICommand.Type] = [
     EvalQACommand.self,
     EvalKBCommand.self,
     EvalIntentCommand.self,
+    EvalSupportCommand.self,
     EvalPerplexityCommand.self,
 ]

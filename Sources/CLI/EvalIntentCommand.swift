@@ -10,22 +10,40 @@ struct EvalIntentCommand: CLICommand {
     static let name = "eval intent"
     static let summary = "measure intent classification accuracy (text,category CSV)"
     static let usage = """
-    Usage: strata eval intent --train FILE --test FILE [--shots N] [--holdout-intents F] [--seed S]
+    Usage: strata eval intent --train FILE --test FILE [--shots N] [--holdout-intents F] [--oos FILE]
+                              [--oos-label L] [--seed S] [--json]
+           strata eval intent --pack NAME [--oos FILE]
 
     Embeds every utterance with all-MiniLM-L6-v2 (cached under /tmp), trains the classifier on the
-    training file and reports accuracy, macro-F1, the most confused pairs and latency on the test file.
-    --shots N keeps N training examples per intent. --holdout-intents F removes that share of the
-    intents from training: their test utterances must come out as out of scope (margin below
-    --threshold or nearest example below --min-similarity), reported as out-of-scope precision/recall beside in-scope accuracy.
+    training file (embedding model + character/word n-gram model, blended with a weight chosen by
+    cross-validation on the training file) and reports accuracy, macro-F1, the most confused pairs
+    and latency on the test file. --shots N keeps N training examples per intent.
+
+    Out of scope: test rows labelled --oos-label (default oos, as in CLINC150), the rows of every
+    --oos FILE (e.g. another domain's utterances), and, with --holdout-intents F, the test rows of
+    that share of intents removed from training must come out as out of scope. Unless --threshold
+    and --min-similarity are given, the rule is calibrated on the training file by cross-validation
+    that holds intents out (never on the test file). Reports out-of-scope precision and recall
+    beside in-scope accuracy.
+
+    --pack NAME cross-validates a customer-service pack's own examples instead and prints the
+    out-of-scope rule (threshold, min_similarity) calibrated on them.
     """
     static let options: [OptionSpec] = [
         .value("train", "FILE", "training CSV with a header text,category"),
+        .value("pack", "NAME", "calibrate a customer-service pack's intents instead of --train/--test"),
+        packsOption,
         .value("test", "FILE", "test CSV with the same header"),
         .value("shots", "N", "examples kept per intent (default: all)"),
         .value("holdout-intents", "F", "share of intents removed from training, 0…0.9 (default 0)"),
+        .value("oos", "FILE", "CSV (column text) whose rows are all out of scope; repeatable"),
+        .value("oos-label", "L", "category that marks an out-of-scope row (default oos)"),
         .value("seed", "S", "seed for sampling shots and held-out intents (default 1)"),
-        .value("threshold", "T", "margin between the two best intents below which an utterance is out of scope (default 0.4)"),
-        .value("min-similarity", "S", "cosine to the nearest example below which an utterance is out of scope (default 0.5)"),
+        .value("threshold", "T", "margin between the two best intents below which an utterance is out of scope (default: calibrated)"),
+        .value("min-similarity", "S", "cosine to the nearest example below which an utterance is out of scope (default: calibrated)"),
+        .value("accuracy-loss", "L", "in-scope accuracy the calibrated out-of-scope rule may give up, 0…0.5 (default 0.05)"),
+        .value("features", "F", "both (default), embedding or ngrams"),
+        .value("sparse-weight", "W", "weight of the n-gram model, 0…1 (default: chosen by cross-validation)"),
         .value("model", "DIR", "sentence encoder folder (default models/all-MiniLM-L6-v2)"),
         .value("epochs", "N", "logistic-regression epochs (default 40)"),
         .value("regression-weight", "W", "weight of the regression against the kNN vote, 0…1 (default 0.3)"),
@@ -34,6 +52,12 @@ struct EvalIntentCommand: CLICommand {
     ]
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
+        if let pack = args.value("pack") {
+            let dir = args.value("model") ?? "models/all-MiniLM-L6-v2"
+            do { return try runPack(pack, args, encoder: try SentenceEncoder(directory: dir)) } catch let e as CLIError { throw e } catch {
+                throw CLIError.failed("\(error.localizedDescription)")
+            }
+        }
         guard let trainPath = args.value("train"), let testPath = args.value("test") else {
             throw CLIError.usage("--train and --test are required", command: name)
         }
@@ -42,10 +66,16 @@ struct EvalIntentCommand: CLICommand {
         let holdout = try args.double("holdout-intents", default: 0)
         guard (0...0.9).contains(holdout) else { throw CLIError.usage("--holdout-intents must be within 0…0.9, got \(holdout)", command: name) }
         let seed = UInt64(max(0, try args.int("seed", default: 1)))
-        let threshold = try args.double("threshold", default: 0.4)
-        let minSimilarity = try args.double("min-similarity", default: 0.5)
-        let train = try readLabelled(trainPath)
-        let test = try readLabelled(testPath)
+        let oosLabel = args.value("oos-label") ?? "oos"
+        let featureSet = args.value("features") ?? "both"
+        guard ["both", "embedding", "ngrams"].contains(featureSet) else {
+            throw CLIError.usage("--features takes both, embedding or ngrams, got '\(featureSet)'", command: name)
+        }
+        let allTrain = try readLabelled(trainPath)
+        let train = allTrain.filter { $0.label != oosLabel }
+        let trainOOS = allTrain.filter { $0.label == oosLabel }
+        var test = try readLabelled(testPath)
+        for f in args.all("oos") { test += try readLabelled(f, needsCategory: false).map { ($0.text, oosLabel) } }
 
         let modelDir = args.value("model") ?? "models/all-MiniLM-L6-v2"
         let encoder: SentenceEncoder
@@ -53,6 +83,7 @@ struct EvalIntentCommand: CLICommand {
             throw CLIError.failed("cannot load the sentence encoder from \(modelDir): \(error.localizedDescription) — run the model set-up or pass --model DIR")
         }
         let trainVectors = try cachedEmbeddings(train.map(\.text), encoder: encoder)
+        let trainOOSVectors = trainOOS.isEmpty ? [] : try cachedEmbeddings(trainOOS.map(\.text), encoder: encoder)
         let testVectors = try cachedEmbeddings(test.map(\.text), encoder: encoder)
 
         // Intents, shots and held-out intents, all decided by the seed.
@@ -63,59 +94,84 @@ struct EvalIntentCommand: CLICommand {
         let index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
         var byIntent: [Int: [Int]] = [:]
         for (i, row) in train.enumerated() { if let l = index[row.label] { byIntent[l, default: []].append(i) } }
+        let useText = featureSet != "embedding"
+        // "ngrams" alone: a constant embedding carries no information, and the weight is 1.
+        func vector(_ v: [Float]) -> [Float] { featureSet == "ngrams" ? [1] : v }
         var examples: [LabelledVector] = []
         for l in byIntent.keys.sorted() {
             var rows = byIntent[l]!
             if let s = shots { rows.shuffle(using: &rng); rows = Array(rows.prefix(s)) }
-            examples += rows.map { LabelledVector(vector: trainVectors[$0], label: l) }
+            examples += rows.map { LabelledVector(vector: vector(trainVectors[$0]), text: useText ? train[$0].text : nil, label: l) }
         }
+        let oosExamples = trainOOS.indices.map { LabelledVector(vector: vector(trainOOSVectors[$0]), text: useText ? trainOOS[$0].text : nil, label: 0) }
         let trainStart = Date()
         var options = IntentClassifierOptions()
         options.epochs = try args.int("epochs", default: options.epochs)
         options.regressionWeight = try args.double("regression-weight", default: options.regressionWeight)
         options.k = try args.int("k", default: options.k)
-        guard options.epochs >= 1, options.k >= 1, (0...1).contains(options.regressionWeight) else {
-            throw CLIError.usage("--epochs and --k must be at least 1 and --regression-weight within 0…1", command: name)
+        options.sparseWeight = featureSet == "ngrams" ? 1 : try args.optionalDouble("sparse-weight")
+        guard options.epochs >= 1, options.k >= 1, (0...1).contains(options.regressionWeight), (0...1).contains(options.sparseWeight ?? 0) else {
+            throw CLIError.usage("--epochs and --k must be at least 1, --regression-weight and --sparse-weight within 0…1", command: name)
         }
         let classifier = try IntentClassifier(examples: examples, labelCount: known.count, options: options)
         let trainSeconds = Date().timeIntervalSince(trainStart)
 
         let testStart = Date()
-        let predictions = test.indices.map { classifier.classify(testVectors[$0]) }
+        let predictions = test.indices.map { classifier.classify(vector(testVectors[$0]), text: useText ? test[$0].text : nil) }
         let classifySeconds = Date().timeIntervalSince(testStart) / Double(max(test.count, 1))
-        let truths = test.map { heldOut.contains($0.label) ? nil : $0.label }
-        func score(_ margin: Double, _ similarity: Double) -> IntentScorer {
+        let truths = test.map { heldOut.contains($0.label) || $0.label == oosLabel ? nil : $0.label }
+        let measuresOOS = truths.contains(nil)
+
+        // The out-of-scope rule: given, or calibrated on the training file.
+        var rule = OutOfScopeRule(minMargin: 0, minSimilarity: 0)
+        var calibration: OutOfScopeCalibration.Point?
+        if measuresOOS {
+            let m = try args.optionalDouble("threshold"), s = try args.optionalDouble("min-similarity")
+            if let m, let s { rule = OutOfScopeRule(minMargin: m, minSimilarity: s) } else {
+                var fixed = options
+                fixed.sparseWeight = classifier.sparseWeight   // chosen once, on all of the training file
+                let loss = try args.double("accuracy-loss", default: 0.05)
+                guard (0...0.5).contains(loss) else { throw CLIError.usage("--accuracy-loss must be within 0…0.5, got \(loss)", command: name) }
+                let c = try OutOfScopeCalibration.calibrate(examples, outOfScope: oosExamples, labelCount: known.count, options: fixed,
+                                                            maxAccuracyLoss: loss, seed: seed &+ 11)
+                rule = OutOfScopeRule(minMargin: m ?? c.rule.minMargin, minSimilarity: s ?? c.rule.minSimilarity)
+                calibration = c.grid.first { $0.rule == c.rule }
+            }
+        }
+        func score(_ rule: OutOfScopeRule) -> IntentScorer {
             var scorer = IntentScorer(labels: known)
             for (t, p) in zip(truths, predictions) {
-                let out = holdout > 0 && (p.margin < margin || p.nearestSimilarity < similarity)
-                scorer.add(truth: t, predicted: out ? nil : known[p.best])
+                scorer.add(truth: t, predicted: measuresOOS && rule.isOutOfScope(p) ? nil : known[p.best])
             }
             return scorer
         }
-        let scorer = score(threshold, minSimilarity)
-        if holdout > 0 && !args.has("json") {
-            // Operating points, so the pack's thresholds can be picked knowingly.
+        if measuresOOS && !args.has("json") {
+            // Operating points on the test file, to see the trade-off (the rule was not chosen here).
             print("margin  similarity  in-scope acc  oos precision  oos recall")
             for m in [0.0, 0.2, 0.4, 0.6, 0.8] {
                 for sim in [0.0, 0.5, 0.6, 0.7] {
-                    let r = score(m, sim).report(examples: 0, heldOutIntents: heldOut.count, trainSeconds: 0, classifyMilliseconds: 0, embedMilliseconds: nil)
+                    let r = score(OutOfScopeRule(minMargin: m, minSimilarity: sim)).report(examples: 0, heldOutIntents: heldOut.count, trainSeconds: 0, classifyMilliseconds: 0, embedMilliseconds: nil)
                     print(String(format: "%6.2f  %10.2f  %12.4f  %13.4f  %10.4f", m, sim, r.accuracy, r.outOfScopePrecision ?? 0, r.outOfScopeRecall ?? 0))
                 }
             }
             print("")
         }
-        let report = scorer.report(examples: examples.count, heldOutIntents: heldOut.count, trainSeconds: trainSeconds,
-                                   classifyMilliseconds: classifySeconds * 1000,
-                                   embedMilliseconds: embedMillisecondsPerUtterance)
+        var report = score(rule).report(examples: examples.count, heldOutIntents: heldOut.count, trainSeconds: trainSeconds,
+                                        classifyMilliseconds: classifySeconds * 1000,
+                                        embedMilliseconds: embedMillisecondsPerUtterance)
+        report.features = featureSet
+        report.sparseWeight = useText ? classifier.sparseWeight : nil
+        report.sparseWeightCrossValidation = classifier.sparseWeightAccuracy.map { .init(weight: $0.weight, accuracy: $0.accuracy) }
+        if measuresOOS { report.outOfScopeRule = rule; report.calibration = calibration }
         if args.has("json") { print(report.json()) } else { print(report.text()) }
         return 0
     }
 
-    private static func readLabelled(_ path: String) throws -> [(text: String, label: String)] {
+    static func readLabelled(_ path: String, needsCategory: Bool = true) throws -> [(text: String, label: String)] {
         let table: CSVTable
         do { table = try CSVParser.parse(file: path) } catch { throw CLIError.failed(error.localizedDescription) }
-        guard let t = table.header.firstIndex(of: "text"), let c = table.header.firstIndex(of: "category") else {
-            throw CLIError.failed("\(path) needs a header with columns 'text' and 'category', found \(table.header.joined(separator: ","))")
+        guard let t = table.header.firstIndex(of: "text"), let c = table.header.firstIndex(of: "category") ?? (needsCategory ? nil : t) else {
+            throw CLIError.failed("\(path) needs a header with columns \(needsCategory ? "'text' and 'category'" : "'text'"), found \(table.header.joined(separator: ","))")
         }
         if let p = table.problems.first { throw CLIError.failed("\(path) \(p) — fix the file") }
         return try table.records.map { r in
@@ -130,7 +186,7 @@ struct EvalIntentCommand: CLICommand {
 
     /// Embeds `texts`, reusing a cache file under /tmp keyed by the model and the texts, so
     /// repeated runs (shots, seeds, thresholds) skip the encoder.
-    private static func cachedEmbeddings(_ texts: [String], encoder: SentenceEncoder) throws -> [[Float]] {
+    static func cachedEmbeddings(_ texts: [String], encoder: SentenceEncoder) throws -> [[Float]] {
         // FNV-1a over the model and the texts: a cache key, not a security boundary.
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in encoder.modelID.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }

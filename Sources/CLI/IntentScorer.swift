@@ -1,3 +1,4 @@
+import Assistant
 import Foundation
 
 /// Accumulates predictions and turns them into accuracy, macro-F1, confusions and, when some
@@ -23,8 +24,17 @@ struct IntentScorer {
         var trainSeconds: Double
         var classifyMilliseconds: Double
         var embedMilliseconds: Double?
+        /// both, embedding or ngrams.
+        var features = "both"
+        /// The weight of the n-gram model, and its cross-validated accuracy per weight tried.
+        var sparseWeight: Double?
+        var sparseWeightCrossValidation: [WeightAccuracy] = []
+        /// The out-of-scope rule applied, and its figures in the cross-validation it was chosen by.
+        var outOfScopeRule: OutOfScopeRule?
+        var calibration: OutOfScopeCalibration.Point?
 
         struct Confusion: Encodable { var truth: String; var predicted: String; var count: Int }
+        struct WeightAccuracy: Encodable { var weight: Double; var accuracy: Double }
 
         func text() -> String {
             var s = "test utterances      \(testUtterances) (\(inScopeUtterances) in scope)\n"
@@ -32,7 +42,22 @@ struct IntentScorer {
             s += "accuracy (in scope)  \(String(format: "%.4f", accuracy))\n"
             s += "macro-F1 (in scope)  \(String(format: "%.4f", macroF1))\n"
             if let p = outOfScopePrecision, let r = outOfScopeRecall {
-                s += "out-of-scope         precision \(String(format: "%.4f", p))  recall \(String(format: "%.4f", r))\n"
+                s += "out-of-scope         precision \(String(format: "%.4f", p))  recall \(String(format: "%.4f", r))  (\(testUtterances - inScopeUtterances) utterances)\n"
+            }
+            s += "features             \(features)"
+            if let w = sparseWeight {
+                s += ", n-gram weight \(String(format: "%.2f", w))"
+                if !sparseWeightCrossValidation.isEmpty {
+                    s += " (chosen by 3-fold CV on train: " + sparseWeightCrossValidation.map { String(format: "%.2f→%.4f", $0.weight, $0.accuracy) }.joined(separator: " ") + ")"
+                }
+            }
+            s += "\n"
+            if let r = outOfScopeRule {
+                s += "out-of-scope rule    margin < \(String(format: "%.2f", r.minMargin)) or nearest similarity < \(String(format: "%.2f", r.minSimilarity))"
+                if let c = calibration {
+                    s += String(format: " (calibrated on train, CV with held-out intents: in-scope acc %.4f, oos recall %.4f, precision %.4f)", c.inScopeAccuracy, c.outOfScopeRecall, c.outOfScopePrecision)
+                } else { s += " (given)" }
+                s += "\n"
             }
             s += "training             \(String(format: "%.1f", trainSeconds)) s\n"
             s += "classify             \(String(format: "%.3f", classifyMilliseconds)) ms/utterance"
@@ -67,7 +92,7 @@ struct IntentScorer {
             f1s.append(a == 0 ? 0 : 2 * a / (2 * a + b + c))
         }
         var oosP: Double?, oosR: Double?
-        if heldOutIntents > 0 {
+        if pairs.contains(where: { $0.truth == nil }) {
             let predictedOut = pairs.filter { $0.predicted == nil }
             let trulyOut = pairs.filter { $0.truth == nil }
             let both = pairs.filter { $0.truth == nil && $0.predicted == nil }.count

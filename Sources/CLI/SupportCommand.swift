@@ -18,21 +18,60 @@ struct SupportCommand: CLICommand {
     passes the fact check, else from the pack's template). Intents that answer from documents
     (refunds, account opening) ask the knowledge base, restricted to those documents, and cite
     them. A follow-up like "那储蓄卡呢？" reuses the previous intent. Every turn is recorded in
-    the audit log ('strata log'). An empty line or end of input ends the conversation.
+    the audit log ('strata log'). Empty lines are skipped; end of input (Ctrl-D) or /quit ends
+    the conversation, /help lists what it can do. A message may hold up to \(ServiceAssistant.maxMessageCharacters)
+    characters; a longer one is refused with a message and the conversation goes on (the exit
+    status is then 1).
     """
     static let options: [OptionSpec] = ServiceWiring.options
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let assistant = try ServiceWiring.assistant(args)
         var session = ServiceSession()
-        let prompt = isatty(STDIN_FILENO) == 1
+        let interactive = isatty(STDIN_FILENO) == 1
+        if interactive { print(banner(assistant, args)) }
+        var rejected = 0
         while true {
-            if prompt { writeOut("> ") }
-            guard let line = readLine(), !line.trimmingCharacters(in: .whitespaces).isEmpty else { break }
-            let a = try assistant.answer(line, session: &session)
-            print(try ServiceWiring.render(a, args))
+            if interactive { writeOut("> ") }
+            guard let line = readLine() else { break }   // end of input, Ctrl-D
+            let message = line.trimmingCharacters(in: .whitespaces)
+            if message.isEmpty { continue }
+            switch message.lowercased() {
+            case "/quit", "/exit", "/q": return rejected > 0 ? 1 : 0
+            case "/help", "/?": print(help(assistant)); continue
+            default: break
+            }
+            if message.hasPrefix("/") && !message.contains(" ") && message.count < 20 {
+                print("unknown command \(message) — /help lists the commands, /quit ends the conversation"); continue
+            }
+            do {
+                let a = try assistant.answer(line, session: &session)
+                print(try ServiceWiring.render(a, args))
+            } catch let e as ServiceError where e.isMessageError {
+                rejected += 1
+                printErr("strata: \(e.localizedDescription)")
+            }
         }
-        return 0
+        return rejected > 0 ? 1 : 0
+    }
+
+    static func banner(_ assistant: ServiceAssistant, _ args: ParsedArguments) -> String {
+        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        return """
+        Strata customer service — pack \(assistant.pack.pack.name), replies by \(model == "none" ? "templates" : URL(fileURLWithPath: model).lastPathComponent)
+        Ask in Chinese or English, one message per line. /help lists what I can do; /quit or Ctrl-D ends.
+        """
+    }
+
+    /// What a customer can ask, as one example per topic in each language of the pack.
+    static func help(_ assistant: ServiceAssistant) -> String {
+        let languages = assistant.pack.pack.languages
+        var s = "You can ask, for example / 您可以这样问：\n"
+        for intent in assistant.pack.catalog.intents where intent.action.type != .clarify {
+            s += "  - " + languages.compactMap { intent.examples[$0]?.first }.joined(separator: " / ") + "\n"
+        }
+        s += "/help shows this list, /quit (or Ctrl-D) ends the conversation; empty lines are ignored."
+        return s
     }
 }
 
@@ -50,7 +89,8 @@ enum ServiceWiring {
         .flag("no-audit", "do not record the conversation in the audit log"),
     ]
 
-    static func assistant(_ args: ParsedArguments) throws -> ServiceAssistant {
+    /// - Parameter audit: false for benchmarks, whose turns are not customers'.
+    static func assistant(_ args: ParsedArguments, audit: Bool = true) throws -> ServiceAssistant {
         var pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
         AdapterWiring.settlePackDefault(&pack.pack, args)
         guard pack.pack.scenario == .customerService else {
@@ -74,14 +114,15 @@ enum ServiceWiring {
         }
         // Checked before the assistant opens its own read-only lookup connection.
         let store = try args.openStore(.read, missing: "import the business tables first ('strata data import Knowledge/business/*.csv')")
-        let audit: AuditStore? = try args.auditRequired()
+        // Benchmark turns (audit: false) are not customers' and are not recorded.
+        let auditLog: AuditStore? = try (audit && args.auditRequired())
             ? try args.openAuditLog(recording: "every turn", withoutAudit: "pass --no-audit to answer without recording")
             : nil
         do {
             return try ServiceAssistant(pack: pack, embedder: encoder, generator: generator,
                                         databasePath: args.databasePath, today: today,
                                         knowledge: try knowledge(store, args, encoder: encoder, generator: generator),
-                                        audit: audit)
+                                        audit: auditLog)
         } catch let e as CLIError {
             throw e
         } catch {

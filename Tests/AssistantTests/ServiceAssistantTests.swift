@@ -5,14 +5,14 @@ import XCTest
 import Knowledge
 import Prompts
 
-/// A deterministic stand-in for the sentence encoder: hashed words and Han bigrams, normalised.
+/// A deterministic stand-in for the sentence encoder: hashed word and character n-grams.
 struct HashedEmbedder: TextEmbedder {
     var modelID: String { "hashed-test" }
     var dimension: Int { 512 }
     func embed(_ texts: [String]) throws -> [[Float]] {
         texts.map { t in
             var v = [Float](repeating: 0, count: dimension)
-            for (g, c) in IntentRouter.grams(t) {
+            for (g, c) in TextFeatures.grams(t) {
                 var h: UInt64 = 0xcbf2_9ce4_8422_2325
                 for b in g.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
                 v[Int(h % UInt64(dimension))] += Float(c)
@@ -41,21 +41,27 @@ final class ServiceAssistantTests: XCTestCase {
         for _ in 0..<3 { u.deleteLastPathComponent() }
         return u
     }()
-    nonisolated(unsafe) static var dbPath: String = ""
-
-    override class func setUp() {
-        dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("strata-service-\(UUID().uuidString).db").path
-        let db = try! Database(path: dbPath)
+    /// The bundled business tables in a temporary database, made once for every test class.
+    static let dbPath: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("strata-service-\(UUID().uuidString).db").path
+        let db = try! Database(path: path)
         for t in ["products", "card_fees", "branches", "fee_schedule", "cases"] {
             try! BusinessTables.importCSV(db, file: root.appendingPathComponent("Knowledge/business/\(t).csv").path)
         }
+        return path
+    }()
+
+    static func makeAssistant(_ generator: (any TextGenerator)? = nil, knowledge: KnowledgeQA? = nil,
+                              audit: (any AuditLog)? = nil, minSimilarity: Double? = nil) throws -> ServiceAssistant {
+        var pack = try ServicePack(pack: try PromptPack.load(from: root.appendingPathComponent("Prompts/customer-service")))
+        if let m = minSimilarity { pack.catalog.minSimilarity = m }
+        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: dbPath,
+                                    today: "2026-11-23", knowledge: knowledge, audit: audit)
     }
 
     func assistant(_ generator: (any TextGenerator)? = nil, knowledge: KnowledgeQA? = nil,
                    audit: (any AuditLog)? = nil) throws -> ServiceAssistant {
-        let pack = try ServicePack(pack: try PromptPack.load(from: Self.root.appendingPathComponent("Prompts/customer-service")))
-        return try ServiceAssistant(pack: pack, embedder: HashedEmbedder(), generator: generator, databasePath: Self.dbPath,
-                                    today: "2026-11-23", knowledge: knowledge, audit: audit)
+        try Self.makeAssistant(generator, knowledge: knowledge, audit: audit)
     }
 
     /// The knowledge base an `answer` intent sees: the refund policy, and a research note that
@@ -165,7 +171,8 @@ final class ServiceAssistantTests: XCTestCase {
         let a = try assistant(g).answer("What is the annual fee of the gold card?")
         XCTAssertEqual(a.path, .model)
         XCTAssertEqual(a.reply, g.reply)
-        XCTAssertTrue(g.prompts[0].contains("card_name_en | card_name_zh | annual_fee"), g.prompts[0])
+        // The rows reach the model in the customer's language only, values as the reply shows them.
+        XCTAssertTrue(g.prompts[0].contains("card_name_en | annual_fee | waiver_rule_en\nHarbor Gold Credit Card | RMB 300 |"), g.prompts[0])
     }
 
     func testInventedNumberFallsBackToTheTemplate() throws {
@@ -234,8 +241,8 @@ final class ServiceAssistantTests: XCTestCase {
     }
 
     func testTyposInNamesAreMatched() throws {
-        let a = try assistant().answer("opening hours of the Nanjng Road branch")
-        XCTAssertEqual(a.slots["branch"]?.value, "SH-002")
+        let a = try assistant().answer("opening hours of the Xujiahu branch")
+        XCTAssertEqual(a.slots["branch"]?.value, "SH-003")
         XCTAssertEqual(a.slots["branch"]?.how, "fuzzy")
     }
 }

@@ -11,12 +11,18 @@ public enum FactCheck {
         public var unsupported: [String]
     }
 
-    /// - Parameter mustMention: columns of which the reply has to state at least one value: a
-    ///   small model copies a real but wrong number from the rows ("12 purchases" as the fee),
-    ///   which passes the "appears in the rows" test but not this one.
+    /// - Parameters:
+    ///   - mustMention: columns of which the reply has to state at least one value: a small model
+    ///     copies a real but wrong number from the rows ("12 purchases" as the fee), which passes
+    ///     the "appears in the rows" test but not this one.
+    ///   - shown: the rows' values as the prompt showed them ("20万元" for 200000), which count
+    ///     as evidence beside the raw ones.
+    ///   - language: the customer's language: a reply in the other one, or one that mixes in
+    ///     its words ("周日closed"), fails.
     public static func check(reply: String, rows: BusinessRows, question: String, knownNames: Set<String>,
-                             mustMention: [String] = []) -> Outcome {
-        let evidence = rows.rows.flatMap { $0.map(BusinessRows.text) }.joined(separator: "\n") + "\n" + question
+                             mustMention: [String] = [], shown: [[String: String]] = [], language: String? = nil) -> Outcome {
+        let evidence = rows.rows.flatMap { $0.map(BusinessRows.text) }.joined(separator: "\n") + "\n"
+            + shown.flatMap { $0.values.sorted() }.joined(separator: "\n") + "\n" + question
         let allowed = Set(numbers(in: evidence).compactMap(value))
         var unsupported: [String] = []
         for n in numbers(in: reply) {
@@ -33,8 +39,8 @@ public enum FactCheck {
             unsupported.append("raw record (\(column))")
         }
         let replyNumbers = Set(numbers(in: reply).compactMap(value))
-        let values = mustMention.compactMap { rows.columns.firstIndex(of: $0) }
-            .flatMap { i in rows.rows.map { BusinessRows.text($0[i]) } }.filter { !$0.isEmpty }
+        let values = (mustMention.compactMap { rows.columns.firstIndex(of: $0) }.flatMap { i in rows.rows.map { BusinessRows.text($0[i]) } }
+            + mustMention.flatMap { c in shown.compactMap { $0[c] } }).filter { !$0.isEmpty }
         let stated = values.contains { v in
             if let d = value(v) { return replyNumbers.contains(d) }
             return lowerReply.contains(v.lowercased())
@@ -44,6 +50,13 @@ public enum FactCheck {
         // "No, the 3-month deposit promotion has been removed" with the promotion in the rows).
         if !rows.rows.isEmpty, let claim = Self.absenceClaims.first(where: { lowerReply.contains($0) && !question.lowercased().contains($0) }) {
             unsupported.append("claims absence (\"\(claim)\") but the lookup found rows")
+        }
+        if let language, !reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            if !ReplyLanguage.matches(reply, language: language) {
+                unsupported.append("not in the customer's language (\(language))")
+            } else if let foreign = ReplyLanguage.foreignText(in: reply, language: language) {
+                unsupported.append("mixes in '\(foreign)'")
+            }
         }
         return Outcome(passed: unsupported.isEmpty, unsupported: unsupported)
     }

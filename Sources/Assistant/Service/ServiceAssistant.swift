@@ -78,8 +78,16 @@ public final class ServiceAssistant {
         router = try IntentRouter(catalog: pack.catalog, embedder: embedder)
     }
 
+    /// The most characters one customer message may hold. A turn is one question: 2,000
+    /// characters is a page of text, and the encoder reads only its first 256 tokens anyway,
+    /// while slot matching grows with the length (100,000 characters took 28 s, 1,000,000 more
+    /// than two minutes).
+    public static let maxMessageCharacters = 2_000
+
     /// Answers one utterance, updating `session` for the next turn, and records it in the audit log.
     public func answer(_ utterance: String, session: inout ServiceSession) throws -> ServiceAnswer {
+        let n = utterance.count
+        guard n <= Self.maxMessageCharacters else { throw ServiceError.messageTooLong(characters: n, limit: Self.maxMessageCharacters) }
         let clock = ContinuousClock()
         let start = clock.now
         var answer = try respond(utterance, session: &session)
@@ -95,11 +103,17 @@ public final class ServiceAssistant {
         var intentName = decision.intent
         var followUp = false
         var found: [String: SlotValue] = [:]
-        // A follow-up names a new value for the previous intent's slot and little else.
+        // A follow-up names a new value for the previous intent's slot and little else. When the
+        // classifier picked another intent and the message fills a slot only that intent has
+        // ("杭州的网点周日营业吗？" after a branch's hours: the city), it is a new question.
         if let last = session.lastIntent, let prev = pack.intent(named: last),
            intentName == nil || intentName == last || utterance.count <= 12 {
             let f = slots.fill(prev.slots, from: utterance).filter { $0.value.how != "default" }
-            if !f.isEmpty { intentName = last; followUp = true; found = f }
+            let prevNames = Set(prev.slots.map(\.name))
+            let ownSlots = intentName.flatMap { pack.intent(named: $0) }.map { own in
+                slots.fill(own.slots.filter { !prevNames.contains($0.name) }, from: utterance).filter { $0.value.how != "default" }
+            } ?? [:]
+            if !f.isEmpty && (intentName == nil || intentName == last || ownSlots.isEmpty) { intentName = last; followUp = true; found = f }
         }
         var answer = ServiceAnswer(language: language, decision: decision, intent: intentName, followUp: followUp, slots: [:],
                                    missingSlot: nil, lookup: nil, sql: nil, columns: [], rows: [], modelReply: nil,
@@ -130,7 +144,7 @@ public final class ServiceAssistant {
             answer.path = .clarify
             return answer
         case .answer:
-            try answerFromDocuments(utterance, intent: intent, language: language, into: &answer)
+            try answerFromDocuments(utterance, intent: intent, language: language, recognised: decision.intent == name, into: &answer)
             return answer
         case .lookup:
             break
@@ -160,7 +174,7 @@ public final class ServiceAssistant {
             let text = try generate(generator, question: utterance, language: language, lookup: lookupName, rows: rows)
             answer.modelReply = text
             let check = FactCheck.check(reply: text, rows: rows, question: utterance, knownNames: slots.knownNames,
-                                        mustMention: intent.mustMention ?? [])
+                                        mustMention: intent.mustMention ?? [], shown: display(rows, language), language: language)
             answer.factCheck = check
             if check.passed && !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 answer.reply = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -173,7 +187,15 @@ public final class ServiceAssistant {
     /// An `answer` intent: the kb-qa pipeline (evidence gate, cited answer, support check) over the
     /// intent's documents only, as a customer sees them (no access groups: public documents).
     /// Its refusal becomes this pack's refusal, which offers a colleague.
-    func answerFromDocuments(_ utterance: String, intent: IntentSpec, language: String, into answer: inout ServiceAnswer) throws {
+    ///
+    /// - Parameter recognised: the classifier put the message in this intent itself (not a
+    ///   follow-up guess). The question is then known to be about these documents, so the
+    ///   evidence gate, which counts the question's words in the best passage, is not asked again:
+    ///   customers' wording ("What documents do I need to open an account?") shares few words with
+    ///   the policy ("What to bring") and the gate refused it at 25% < 30%. The support check
+    ///   still drops every sentence the documents do not back.
+    func answerFromDocuments(_ utterance: String, intent: IntentSpec, language: String, recognised: Bool,
+                             into answer: inout ServiceAnswer) throws {
         answer.path = .knowledgeRefused
         answer.reply = pack.pack.refusal(language: language)
         guard var qa = knowledge else { return }
@@ -181,6 +203,7 @@ public final class ServiceAssistant {
         qa.audit = nil   // the turn is recorded once, below, with the service detail
         var options = AskOptions()
         options.adapter = pack.pack.adapter ?? "none"   // this pack's adapter, not kb-qa's
+        if recognised { options.layers.evidenceGate = false }
         let result = try qa.ask(utterance, options: options)
         answer.knowledge = result
         if !result.refused {
@@ -230,7 +253,7 @@ public final class ServiceAssistant {
         guard let t = pack.templates["\(intent).\(language)"] ?? pack.templates["\(intent).en"] else {
             throw ServiceError.template(detail: "no fallback reply for intent '\(intent)'")
         }
-        let items: [[String: TemplateValue]] = rows.rows.indices.map { i in rows.record(i).mapValues { .text($0) } }
+        let items: [[String: TemplateValue]] = display(rows, language).map { $0.mapValues { .text($0) } }
         do { return try t.render(["rows": .list(items)]).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
             throw ServiceError.template(detail: "intent '\(intent)': \(error.localizedDescription)")
         }
@@ -239,7 +262,7 @@ public final class ServiceAssistant {
     func generate(_ generator: any TextGenerator, question: String, language: String, lookup: String, rows: BusinessRows) throws -> String {
         let p = pack.pack
         let source: [String: TemplateValue] = ["index": "1", "path": "", "heading": .text(lookup), "lines": "",
-                                               "text": .text(Self.table(rows))]
+                                               "text": .text(Self.table(rows, display(rows, language), language: language))]
         let values: [String: TemplateValue] = [
             "question": .text(question), "refusal": .text(p.refusal(language: language)), "language": .text(language),
             "sources": .list([source]), "has_sources": .flag(true), "refusal_rule": .flag(true),
@@ -253,10 +276,19 @@ public final class ServiceAssistant {
         return try generator.generate(request) { _ in true }.text
     }
 
-    /// Rows as a small pipe table for the prompt.
-    static func table(_ rows: BusinessRows) -> String {
-        var lines = [rows.columns.joined(separator: " | ")]
-        for r in rows.rows { lines.append(r.map(BusinessRows.text).joined(separator: " | ")) }
+    /// Every row's values as the reply shows them in `language`.
+    func display(_ rows: BusinessRows, _ language: String) -> [[String: String]] {
+        let values = pack.replyValues
+        return rows.rows.indices.map { values.display(rows, row: $0, language: language) }
+    }
+
+    /// Rows as a small pipe table for the prompt, with the values shown in the reply's language
+    /// (the other language's columns left out), so a model that copies them copies them right.
+    static func table(_ rows: BusinessRows, _ shown: [[String: String]], language: String) -> String {
+        let other = language == "zh" ? "_en" : "_zh"
+        let columns = rows.columns.filter { !$0.hasSuffix(other) }
+        var lines = [columns.joined(separator: " | ")]
+        for r in shown { lines.append(columns.map { r[$0] ?? "" }.joined(separator: " | ")) }
         return lines.joined(separator: "\n")
     }
 }

@@ -14,6 +14,13 @@ public enum ServiceError: Error, LocalizedError, Equatable {
     case lookupFailed(name: String, detail: String)
     /// A template needs a value that the rows or slots do not provide.
     case template(detail: String)
+    /// A line of a support benchmark file is malformed.
+    case badBenchmark(line: Int, detail: String)
+    /// A customer message is longer than one turn may hold.
+    case messageTooLong(characters: Int, limit: Int)
+
+    /// About the customer's message rather than the pack or the data: the conversation can go on.
+    public var isMessageError: Bool { if case .messageTooLong = self { true } else { false } }
 
     public var errorDescription: String? {
         switch self {
@@ -29,6 +36,10 @@ public enum ServiceError: Error, LocalizedError, Equatable {
             "lookup '\(n)' failed: \(d) — run 'strata data list' to check the business tables are imported"
         case .template(let d):
             "reply template: \(d) — fix the template in the pack's replies.json"
+        case .messageTooLong(let n, let limit):
+            "the message has \(n) characters; one turn holds at most \(limit) — ask one question at a time, or paste a document into the knowledge base ('strata ingest') instead"
+        case .badBenchmark(let l, let d):
+            "line \(l): \(d) — each line is {\"id\", \"lang\", \"question\", \"expect\", \"facts\", \"wrong\"} (see bench/support/README.md)"
         }
     }
 }

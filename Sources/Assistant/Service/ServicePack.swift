@@ -10,6 +10,9 @@ public enum SlotKind: String, Sendable, Codable {
     case date
     /// Free text matched by `pattern` (e.g. a customer reference).
     case text
+    /// A day of the week ("周六", "on Sunday", "tomorrow"), bound as mon…sun, or weekday for
+    /// "工作日" / "on weekdays". "周末" / "weekend" names two days, so it fills nothing.
+    case weekday
 }
 
 /// A slot of an intent, as written in intents.json.
@@ -80,7 +83,10 @@ public struct ReplyBook: Sendable, Codable {
     public var handoff: [String: Localised]
     public var clarify: [String: Localised]
     public var intents: [String: IntentReplies]
-    enum CodingKeys: String, CodingKey { case outOfScope = "out_of_scope", handoff, clarify, intents }
+    /// How looked-up values are shown in each language (see `ReplyValues`).
+    public var values: [String: [String: Localised]]?
+    public var formats: [String: String]?
+    enum CodingKeys: String, CodingKey { case outOfScope = "out_of_scope", handoff, clarify, intents, values, formats }
 }
 
 /// The customer-service pack's data: intents, lookups and replies, checked against each other.
@@ -91,6 +97,8 @@ public struct ServicePack: Sendable {
     public var replies: ReplyBook
     /// Fallback templates compiled once: "intent.lang".
     var templates: [String: Template]
+    /// Row values as replies show them.
+    public var replyValues: ReplyValues { ReplyValues(values: replies.values ?? [:], formats: replies.formats ?? [:]) }
 
     public init(pack: PromptPack) throws {
         self.pack = pack

@@ -17,6 +17,8 @@ public final class SlotFiller {
     struct Entry { var normalised: String; var key: String; var how: String }
     /// Per table slot ("table.key"): every name a value may be called by.
     private var catalog: [String: [Entry]] = [:]
+    /// Per table slot: the grams of every name (`NameIndex`), for names given in part.
+    private var partial: [String: NameIndex] = [:]
     /// Every display name of every table value, for the fact check.
     public private(set) var knownNames: Set<String> = []
     let today: String
@@ -42,6 +44,9 @@ public final class SlotFiller {
             }
             for (synonym, key) in slot.synonyms { entries.append(Entry(normalised: Self.normalise(synonym), key: key, how: "synonym")) }
             catalog[id] = entries.filter { !$0.normalised.isEmpty }
+            var names = rows.rows.flatMap { r in r.map(BusinessRows.text).filter { !$0.isEmpty }.map { (name: $0, key: BusinessRows.text(r[0])) } }
+            names += slot.synonyms.map { (name: $0.key, key: $0.value) }
+            partial[id] = NameIndex(names)
         }
     }
 
@@ -63,7 +68,10 @@ public final class SlotFiller {
     func find(_ slot: SlotSpec, in utterance: String) -> SlotValue? {
         switch slot.kind {
         case .table:
-            return matchTable(catalog["\(slot.table!).\(slot.key!)"] ?? [], in: utterance)
+            let id = "\(slot.table!).\(slot.key!)"
+            return matchTable(catalog[id] ?? [], partial: partial[id], in: utterance)
+        case .weekday:
+            return Self.weekday(in: utterance, today: today)
         case .number:
             return firstMatch(#"[0-9][0-9,]*(\.[0-9]+)?"#, in: utterance).map {
                 SlotValue(value: $0.replacingOccurrences(of: ",", with: ""), matched: $0, how: "pattern")
@@ -80,14 +88,20 @@ public final class SlotFiller {
         }
     }
 
-    /// The longest name found in the utterance wins ("gold credit card" over "card"); when no
-    /// name occurs exactly, a Latin name within a small edit distance counts (typos).
-    func matchTable(_ entries: [Entry], in utterance: String) -> SlotValue? {
+    /// The longest name found in the utterance wins ("gold credit card" over "card"), unless a
+    /// name given in part says more ("美元一年定期" is the USD deposit, though "一年定期" is a
+    /// whole synonym of the RMB one: see `NameIndex`); when no name occurs, a Latin name within
+    /// a small edit distance counts (typos).
+    func matchTable(_ entries: [Entry], partial: NameIndex? = nil, in utterance: String) -> SlotValue? {
         let u = Self.normalise(utterance)
         guard !u.isEmpty else { return nil }
         var best: Entry?
         for e in entries where u.contains(e.normalised) {
             if best == nil || e.normalised.count > best!.normalised.count { best = e }
+        }
+        if let p = partial?.best(in: utterance), p.key != best?.key,
+           best == nil || p.score > partial!.scores(in: utterance)[best!.key, default: 0] {
+            return SlotValue(value: p.key, matched: p.matched, how: "partial")
         }
         if let b = best { return SlotValue(value: b.key, matched: b.normalised, how: b.how) }
         let chars = Array(u)
