@@ -108,9 +108,11 @@ struct IngestCommand: CLICommand {
         }
         // Text addressed to an assistant is stored (it is the document's), but said out loud: the
         // Q&A prompt leaves it out and the support check never counts it as evidence.
-        var seen = Set<Int64>()
-        for c in (try? store.chunks(ids: report.newChunkIDs)) ?? [] where seen.insert(c.documentID).inserted || true {
+        // One note per document: overlapping chunks repeat the same sentence.
+        var noted = Set<Int64>()
+        for c in (try? store.chunks(ids: report.newChunkIDs)) ?? [] where !noted.contains(c.documentID) {
             guard let s = InstructionScan.firstInstruction(c.text) else { continue }
+            noted.insert(c.documentID)
             let shown = c.documentPath.hasPrefix(cwd) ? String(c.documentPath.dropFirst(cwd.count)) : c.documentPath
             printErr("strata ingest: note: \(TerminalText.line(shown)) lines \(c.startLine)–\(c.endLine) address an assistant (“\(TerminalText.line(String(s.trimmingCharacters(in: .whitespacesAndNewlines).prefix(80))))”): stored as data, left out of answer prompts, never evidence")
         }
