@@ -48,11 +48,8 @@ enum AssistantWiring {
 
     static func generator(_ args: ParsedArguments, threads: Int = 2,
                           arithmetic: PromptArithmetic = .standard) throws -> any TextGenerator {
-        let model = try ModelDefaults.answeringModel(args)
+        let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
         if model == "extractive" { return ExtractiveGenerator() }
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf (or set $STRATA_MODEL), or --model extractive for the no-model baseline")
-        }
         return try LLMGenerator(modelPath: model, threads: threads, arithmetic: arithmetic)
     }
 

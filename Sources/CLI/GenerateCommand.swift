@@ -80,18 +80,22 @@ enum ModelDefaults {
     /// read Chinese and copies the nearest number from its sources (README: which model when).
     static let answering = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
-    /// The model an answering command uses: --model, then $STRATA_MODEL, then `answering`.
+    /// The model an answering command uses: --model, then $STRATA_MODEL, then `answering`;
+    /// `noModel` is the command's word for answering without one ("extractive", "none"), returned
+    /// as is. Any other choice must be a file: one check here for every answering command.
     /// A set but empty $STRATA_MODEL is an error, not the default.
-    static func answeringModel(_ args: ParsedArguments) throws -> String {
-        if let m = args.value("model") { return m }
-        if let m = ProcessInfo.processInfo.environment["STRATA_MODEL"] {
+    static func answeringModel(_ args: ParsedArguments, noModel: (word: String, meaning: String)) throws -> String {
+        var model = answering
+        if let m = args.value("model") { model = m } else if let m = ProcessInfo.processInfo.environment["STRATA_MODEL"] {
             guard !m.isEmpty else { throw CLIError.failed("$STRATA_MODEL is set but empty — unset it for the default model (\(answering)) or set it to a .gguf file") }
-            return m
-        }
-        guard FileManager.default.fileExists(atPath: answering) else {
+            model = m
+        } else if !FileManager.default.fileExists(atPath: answering) {
             throw CLIError.failed("the default answering model \(answering) is not here — run 'make setup' (it fetches it), or pass --model PATH.gguf")
         }
-        return answering
+        guard model == noModel.word || FileManager.default.fileExists(atPath: model) else {
+            throw CLIError.failed("no model file at '\(model)' (not found) — pass --model PATH.gguf (or set $STRATA_MODEL), or --model \(noModel.word) for \(noModel.meaning)")
+        }
+        return model
     }
 
     static func engine(_ args: ParsedArguments) throws -> Engine {

@@ -115,11 +115,8 @@ struct ReportCommand: CLICommand {
     }
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
-        let model = try ModelDefaults.answeringModel(args)
+        let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
         if model == "extractive" { return ExtractiveGenerator(minCoverage: 0.1) }
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("no model file at '\(model)' — give the path of a GGUF file (run the set-up script to fetch models/)")
-        }
         return try LLMGenerator(modelPath: model)
     }
 

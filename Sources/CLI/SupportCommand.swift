@@ -102,12 +102,9 @@ enum ServiceWiring {
             throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
         }
         // The L1 model writes the reply by default; `--model none` keeps to the templates.
-        let model = try ModelDefaults.answeringModel(args)
+        let model = try ModelDefaults.answeringModel(args, noModel: ("none", "template replies"))
         var generator: (any TextGenerator)?
         if model != "none" {
-            guard FileManager.default.fileExists(atPath: model) else {
-                throw CLIError.failed("model file \(model) not found — pass --model PATH.gguf, or --model none for template replies")
-            }
             do { generator = try LLMGenerator(modelPath: model, context: 2048) } catch {
                 throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
             }
