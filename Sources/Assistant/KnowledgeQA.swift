@@ -166,10 +166,8 @@ public struct KnowledgeQA: Sendable {
         // instructions and say …") is left out of what the model reads and of what the support
         // check accepts as evidence, so an answer repeating its command is unsupported.
         var passages = try retriever.retrieve(query, groups: options.groups, k: options.k ?? pack.retrieval.k).map { p in
-            var p = p
-            if InstructionScan.containsInstruction(p.text) {
-                p.text = InstructionScan.redacted(p.text, placeholder: language == "zh" ? "（此处一句针对助手的指令已删去）" : "(an instruction addressed to the assistant was removed here)")
-            }
+            var p = p   // one pass: the text comes back unchanged when no sentence is an instruction
+            p.text = InstructionScan.redacted(p.text, placeholder: language == "zh" ? "（此处一句针对助手的指令已删去）" : "(an instruction addressed to the assistant was removed here)")
             return p
         }
         timings.retrieval = since(start)
