@@ -294,12 +294,6 @@ public final class Ingestor {
         return .success(text)
     }
 
-    /// The problem that keeps `b` from being ingested as text, nil when it decodes to some text.
-    static func check(_ b: [UInt8]) -> IngestProblem? {
-        if case .failure(let p) = decodeText(b) { return p }
-        return nil
-    }
-
     /// Deletes documents under `roots` whose files are gone. Gone means stat(2) says ENOENT:
     /// a file that cannot be examined (a folder without permission, an I/O error) or lies under
     /// a folder that could not be listed is kept — what cannot be read must not count as deleted.
