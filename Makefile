@@ -21,7 +21,8 @@ demo: release
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(STRATA) --db $(DEMO_DB) ingest --embed Knowledge/about.md Knowledge/faq Knowledge/policies Knowledge/research Knowledge/documents
 	$(STRATA) --db $(DEMO_DB) ingest --embed --groups staff Knowledge/internal
-	@for f in Knowledge/business/*.csv; do $(STRATA) --db $(DEMO_DB) data import $$f || exit 1; done
+	$(STRATA) --db $(DEMO_DB) data import --searchable --embed Knowledge/business/products.csv Knowledge/business/branches.csv Knowledge/business/fee_schedule.csv Knowledge/business/card_fees.csv
+	$(STRATA) --db $(DEMO_DB) data import Knowledge/business/cases.csv
 	$(STRATA) --db $(DEMO_DB) search "退款需要几天"
 	$(STRATA) --db $(DEMO_DB) search "how long until my money comes back"
 	$(STRATA) --db $(DEMO_DB) ask "How long does a card refund take?"
