@@ -24,6 +24,7 @@ struct EvalKBCommand: CLICommand {
         .value("limit", "N", "ask only the first N questions"),
         .flag("json", "print the figures as JSON"),
         .value("as-restricted", "GROUP", "the group restricted questions are asked as (default staff)"),
+        .value("details", "FILE", "also write one JSON line per question: score, answer, draft, refusal layer, passages, timings"),
     ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check"].contains($0.name) }
 
     struct Outcome { var q: KBQuestion; var answer: Answer; var score: KBScore; var staff: Answer?; var staffScore: KBScore?; var leaked: Int; var seconds: [Double] }
@@ -44,6 +45,7 @@ struct EvalKBCommand: CLICommand {
         options.adapter = args.value("adapter")
         options.k = try args.optionalInt("k")
         let progress = isatty(STDERR_FILENO) == 1
+        let details = try args.value("details").map { try DetailsFile(path: $0) }
         var outcomes: [Outcome] = []
         for (i, q) in questions.enumerated() {
             if progress { writeErr("\r[\(i + 1)/\(questions.count)] \(q.id)\u{1B}[K") }
@@ -65,6 +67,7 @@ struct EvalKBCommand: CLICommand {
             }
             outcome.seconds = seconds
             outcomes.append(outcome)
+            if let details { try details.write(outcome) }
         }
         if progress { writeErr("\r\u{1B}[K") }
         let report = KBReport(outcomes: outcomes, model: qa.generator.modelID)
@@ -76,6 +79,14 @@ struct EvalKBCommand: CLICommand {
 
 /// The figures of one `eval kb` run, as a table and as JSON.
 struct KBReport {
+    /// The answer as it would have read without the subject tie: its supported sentences and the
+    /// ones dropped only because a value came from another row or sentence. Nil when the tie
+    /// changed nothing.
+    static func withoutSubjectTie(_ a: Answer) -> String? {
+        guard a.sentences.contains(where: \.untied) else { return nil }
+        return a.sentences.filter { $0.supported || $0.untied }.map(\.text).joined(separator: " ")
+    }
+
     let outcomes: [EvalKBCommand.Outcome]
     let model: String
 
@@ -134,6 +145,19 @@ struct KBReport {
         if !layers.isEmpty {
             s += "covered questions refused, by layer: " + layers.keys.sorted().map { "\($0) \(layers[$0]!.count)" }.joined(separator: ", ") + "\n"
         }
+        // What the subject tie (support check) did: each answer it changed, scored as it would
+        // have been without it (its untied sentences kept).
+        var changed = 0, caught = 0, lost = 0
+        for o in outcomes {
+            guard let alt = Self.withoutSubjectTie(o.answer) else { continue }
+            changed += 1
+            let before = KBScoring.score(o.q, answer: alt, refused: false)
+            if before == .wrong && o.score != .wrong { caught += 1 }
+            if before == .correct && o.score != .correct { lost += 1 }
+        }
+        if changed > 0 {
+            s += "subject tie (support check): changed \(changed) answers — caught \(caught) wrong, dropped \(lost) right\n"
+        }
         if !j.wrong_answers.isEmpty {
             s += "\nwrong answers:\n"
             for w in j.wrong_answers {
@@ -148,5 +172,38 @@ struct KBReport {
             }
         }
         return s
+    }
+}
+
+extension EvalKBCommand {
+    /// `--details FILE`: what each question got and why, written as it is answered, so a long run
+    /// can be read (and a failure diagnosed) before it ends.
+    final class DetailsFile {
+        let handle: FileHandle
+        init(path: String) throws {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+                throw CLIError.failed("cannot write \(TerminalText.line(path)) — check the folder exists and is writable")
+            }
+            handle = h
+        }
+        struct Passage: Encodable { var path: String; var heading: String; var score: Double }
+        struct Line: Encodable {
+            var id: String, lang: String, covered: Bool, restricted: Bool, score: String
+            var answer: String, draft: String, refusal: String?, explanation: String
+            var passages: [Passage], prompt_tokens: Int, generated_tokens: Int, seconds: Double
+            var staff_score: String?, staff_answer: String?, leaked: Int
+            var coverage: Double?, best_dense: Double?, untied: Bool
+        }
+        func write(_ o: Outcome) throws {
+            let a = o.answer
+            let line = Line(id: o.q.id, lang: o.q.lang, covered: o.q.covered, restricted: o.q.restricted, score: "\(o.score)",
+                            answer: a.text, draft: a.draft, refusal: a.refusalReason?.rawValue, explanation: a.explanation,
+                            passages: a.passages.map { Passage(path: URL(fileURLWithPath: $0.documentPath).lastPathComponent, heading: $0.headingPath, score: $0.score) },
+                            prompt_tokens: a.promptTokens, generated_tokens: a.generatedTokens, seconds: a.timings.total,
+                            staff_score: o.staffScore.map { "\($0)" }, staff_answer: o.staff?.text, leaked: o.leaked,
+                            coverage: a.coverage, best_dense: a.bestDense, untied: a.sentences.contains(where: \.untied))
+            let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            handle.write(try e.encode(line) + Data("\n".utf8))
+        }
     }
 }
