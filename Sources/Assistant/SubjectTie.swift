@@ -98,10 +98,19 @@ public enum SubjectTie {
         // Terms that tell the units apart: those of the question and the sentence, less the ones
         // every unit holds.
         let common = units.dropFirst().reduce(units[0].terms) { $0.intersection($1.terms) }
-        let subject = TextAnalysis.keyTerms(question).union(TextAnalysis.keyTerms(TextAnalysis.stripCitations(sentence)))
-            .subtracting(common)
-            .filter { !$0.allSatisfy(\.isNumber) }   // numbers are the values being checked, not the subject
-        func about(_ u: Unit) -> Int { u.terms.intersection(subject).count }
+        func subject(_ text: String) -> Set<String> {
+            TextAnalysis.keyTerms(text).subtracting(common).filter { !$0.allSatisfy(\.isNumber) }   // numbers are the values checked
+        }
+        let asked = subject(question)
+        let said = subject(TextAnalysis.stripCitations(sentence)).subtracting(asked)
+        // The question's terms first: a model that borrows a neighbour's wording ("average daily
+        // assets … over the previous 24 months", said of ChiNext, for the STAR Market's RMB
+        // 500,000) must not make the neighbour the subject. The answer's own terms break ties.
+        struct About: Comparable {
+            var asked: Int, said: Int
+            static func < (a: About, b: About) -> Bool { (a.asked, a.said) < (b.asked, b.said) }
+        }
+        func about(_ u: Unit) -> About { About(asked: u.terms.intersection(asked).count, said: u.terms.intersection(said).count) }
         var out: [String] = []
         for number in Set(stated.map(\.number)).sorted() {
             let holders = units.indices.filter { units[$0].values.contains { $0.number == number } }

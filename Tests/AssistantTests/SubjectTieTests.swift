@@ -46,6 +46,17 @@ final class SubjectTieTests: XCTestCase {
         XCTAssertFalse(try SupportChecker().check("The 6-month special pays 1.05% [1].", passages: p, question: q)[0].supported)
     }
 
+    /// The model borrowed the ChiNext sentence's wording for the STAR Market's figures: the
+    /// values are the STAR Market's, and the question names the STAR Market.
+    func testBorrowedWordingDoesNotMoveTheSubject() throws {
+        let text = "ChiNext: average daily assets of at least RMB 100,000 over the previous 20 trading days and 24 months of trading experience. STAR Market: RMB 500,000 and 24 months. Margin financing: RMB 500,000 and 6 months; margin interest is 5.60% a year."
+        let p = [Fixtures.passage(1, "securities-trading.en.md", "Requirements", text)]
+        let q = "want to trade STAR Market shares — what are the requirements to unlock it?"
+        let v = try SupportChecker().check("To unlock STAR Market shares, you need average daily assets of at least RMB 500,000 over the previous 24 months and 24 months of trading experience [1].", passages: p, question: q)
+        XCTAssertTrue(v[0].supported, v[0].note ?? "")
+        XCTAssertFalse(try SupportChecker().check("For the STAR Market you need RMB 100,000 [1].", passages: p, question: q)[0].supported)
+    }
+
     /// Chinese: the face-verification row of the Chinese table.
     func testChineseRows() throws {
         let text = "| 验证方式 | 单笔限额 | 日累计限额 |\n|---|---|---|\n| 短信验证码 | 5万元 | 5万元 |\n| 人脸识别 | 20万元 | 20万元 |"
