@@ -33,34 +33,22 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
         p.sampling.temperature = Float(request.temperature)
         p.sampling.topK = request.topK
         p.sampling.topP = Float(request.topP)
+        p.sampling.minP = Float(request.minP)
         p.sampling.seed = request.seed
         p.sampling.repeatPenalty = Float(request.repeatPenalty)
         p.stop = request.stop
-        let messages = request.messages.map { m -> LLM.ChatMessage in
-            switch m.role {
-            case .system: LLM.ChatMessage(.system, m.content)
-            case .user: LLM.ChatMessage(.user, m.content)
-            case .assistant: LLM.ChatMessage(.assistant, m.content)
-            }
-        }
         lock.lock(); defer { lock.unlock() }
         // The adapters apply to this request only: the same loaded model serves the next one bare.
         let set = try AdapterWiring.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
         let r: TextGenerationResult
         do {
-            r = try engine.withAdapters(set) { try engine.generate(messages: messages, parameters: p, onPiece: onPiece) }
+            r = try engine.withAdapters(set) { try engine.generate(messages: request.messages, parameters: p, onPiece: onPiece) }
         } catch EngineError.contextOverflow(let n, let c) {
             throw GenerationError.contextExceeded(needed: n, context: c)   // a scenario may retry with less
         }
-        let reason: GenerationResult.StopReason = switch r.stats.stop {
-        case .endOfSequence: .endOfSequence
-        case .stopString: .stopString
-        case .maxTokens: .maxTokens
-        case .cancelled: .cancelled
-        }
         return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
                                 promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds,
-                                stopReason: reason)
+                                stopReason: r.stats.stop)
     }
 
     /// First 12 hex digits of an FNV-1a hash over the file's size and first and last MiB: cheap
