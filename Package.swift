@@ -34,8 +34,12 @@ let package = Package(
         .target(name: "Knowledge", dependencies: ["CSQLite", "Tensor"], swiftSettings: fastFlags),
         .target(name: "Prompts", swiftSettings: fastFlags),
         .target(name: "Assistant", dependencies: ["StrataCore", "Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
+        // The application layer: configuration, shared resources (store, generator, encoder,
+        // packs, adapters), adapter training, Ctrl-C. The CLI parses, calls it and renders.
+        .target(name: "Runtime", dependencies: ["StrataCore", "Assistant", "Knowledge", "Prompts", "LLM", "Embeddings", "Tensor"],
+                swiftSettings: fastFlags),
         .executableTarget(name: "CLI",
-                          dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
+                          dependencies: ["Runtime", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
         // Benchmarks (programs, not tests): `swift run bench-kernels`.

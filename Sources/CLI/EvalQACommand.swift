@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 import Assistant
+import Runtime
 
 struct EvalQACommand: CLICommand {
     static let name = "eval qa"
@@ -105,10 +106,6 @@ struct EvalQACommand: CLICommand {
         if args.has("gate-sweep") {
             return try gateSweep(queries: queries, heldOut: heldOut, retriever: retriever, ids: ids, args: args, dir: dir)
         }
-        var wiringArgs = args
-        if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil {
-            wiringArgs.values["model"] = ["extractive"]
-        }
         var pack = try AssistantWiring.pack(args)
         if let c = try args.optionalDouble("min-coverage") {
             guard (0...1).contains(c) else { throw CLIError.usage("--min-coverage takes a share between 0 and 1", command: name) }
@@ -131,8 +128,11 @@ struct EvalQACommand: CLICommand {
             arithmetic = a
             printErr("eval qa: \(path) was recorded with the \(a.rawValue) prompt arithmetic — resuming with it")
         }
-        let qa = KnowledgeQA(pack: pack, retriever: retriever,
-                             generator: try AssistantWiring.generator(wiringArgs, threads: threads, arithmetic: arithmetic),
+        // Without a model chosen (--model, $STRATA_MODEL, the config file), the extractive baseline.
+        let generator = args.runtime.configuration.model == nil
+            ? try args.runtime.generator(model: "extractive")
+            : try AssistantWiring.generator(args, threads: threads, arithmetic: arithmetic)
+        let qa = KnowledgeQA(pack: pack, retriever: retriever, generator: generator,
                              embedder: try AssistantWiring.embedder(args))
         var options = AskOptions()
         options.k = try args.optionalInt("k")

@@ -1,11 +1,8 @@
 import Foundation
 import Assistant
 import Knowledge
-import LLM
 import Prompts
-
-/// Set by the SIGINT handler; polled between sections and while the model writes.
-nonisolated(unsafe) private var reportInterrupted: sig_atomic_t = 0
+import Runtime
 
 struct ReportCommand: CLICommand {
     static let name = "report"
@@ -79,13 +76,13 @@ struct ReportCommand: CLICommand {
                 throw CLIError.failed("cannot write '\(out)': the folder '\(dir)' does not exist — create it or choose another path")
             }
         }
-        var pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
-        AdapterWiring.settlePackDefault(&pack, args)
+        var pack = try args.runtime.pack(named: args.value("pack") ?? "research-report")
+        args.runtime.settlePackDefault(&pack, requested: args.value("adapter"))
         let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
                                       audit: audit)
 
-        signal(SIGINT) { _ in reportInterrupted = 1 }
-        defer { signal(SIGINT, SIG_DFL) }
+        Interruption.begin()
+        defer { Interruption.end() }
         let report = try writer.write(topic: topic, options: options, progress: { event in
             switch event {
             case .sectionStarted(let i, let n, let title): printErr("[\(i)/\(n)] \(title)")
@@ -94,7 +91,7 @@ struct ReportCommand: CLICommand {
                 if tokens > 0 { printErr(String(format: "      model: %d tokens, %.1f tokens/s", tokens, seconds > 0 ? Double(tokens) / seconds : 0)) }
             case .summary: printErr("summary and references")
             }
-        }, shouldContinue: { reportInterrupted == 0 })
+        }, shouldContinue: { !Interruption.requested })
 
         let markdown = report.markdown
         if let out = args.value("output") {
@@ -116,8 +113,7 @@ struct ReportCommand: CLICommand {
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
         let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
-        if model == "extractive" { return ExtractiveGenerator(minCoverage: 0.1) }
-        return try LLMGenerator(modelPath: model)
+        return try args.runtime.generator(model: model, extractive: ExtractiveGenerator(minCoverage: 0.1))
     }
 
     /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.

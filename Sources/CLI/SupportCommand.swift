@@ -2,8 +2,8 @@ import Assistant
 import Embeddings
 import Foundation
 import Knowledge
-import LLM
 import Prompts
+import Runtime
 
 /// `strata support`: a customer-service conversation that remembers slots across turns.
 struct SupportCommand: CLICommand {
@@ -56,7 +56,7 @@ struct SupportCommand: CLICommand {
     }
 
     static func banner(_ assistant: ServiceAssistant, _ args: ParsedArguments) -> String {
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        let model = args.runtime.configuration.answeringModelName
         return """
         Strata customer service — pack \(assistant.pack.pack.name), replies by \(model == "none" ? "templates" : URL(fileURLWithPath: model).lastPathComponent)
         Ask in Chinese or English, one message per line. /help lists what I can do; /quit or Ctrl-D ends.
@@ -91,8 +91,8 @@ enum ServiceWiring {
 
     /// - Parameter audit: false for benchmarks, whose turns are not customers'.
     static func assistant(_ args: ParsedArguments, audit: Bool = true) throws -> ServiceAssistant {
-        var pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
-        AdapterWiring.settlePackDefault(&pack.pack, args)
+        var pack = try ServicePack(pack: try args.runtime.pack(named: args.value("pack") ?? "customer-service"))
+        args.runtime.settlePackDefault(&pack.pack, requested: args.value("adapter"))
         guard pack.pack.scenario == .customerService else {
             throw CLIError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
         }
@@ -105,7 +105,7 @@ enum ServiceWiring {
         let model = try ModelDefaults.answeringModel(args, noModel: ("none", "template replies"))
         var generator: (any TextGenerator)?
         if model != "none" {
-            do { generator = try LLMGenerator(modelPath: model, context: 2048) } catch {
+            do { generator = try args.runtime.generator(model: model, context: 2048) } catch {
                 throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
             }
         }
@@ -122,6 +122,8 @@ enum ServiceWiring {
                                         audit: auditLog)
         } catch let e as CLIError {
             throw e
+        } catch let e as RuntimeError {
+            throw e
         } catch {
             throw CLIError.failed(error.localizedDescription)
         }
@@ -132,7 +134,7 @@ enum ServiceWiring {
     /// nil when the database holds business tables only (made by an older 'data import'): those
     /// intents then refuse and offer a colleague.
     static func knowledge(_ store: KnowledgeStore, _ args: ParsedArguments, encoder: any TextEmbedder, generator: (any TextGenerator)?) throws -> KnowledgeQA? {
-        let pack = try args.packLibrary.pack(named: "kb-qa")
+        let pack = try args.runtime.pack(named: "kb-qa")
         let retriever = try StoreRetriever(store: store,
                                            mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
                                            embedder: encoder, displayRoot: FileManager.default.currentDirectoryPath)

@@ -7,27 +7,23 @@ import LLM
 ///
 /// The engine runs one generation at a time (it reuses its KV cache and buffers), so calls are
 /// serialised here; a server wanting parallel answers loads one generator per worker.
-final class LLMGenerator: TextGenerator, @unchecked Sendable {
-    let engine: Engine
-    let modelID: String
+public final class LLMGenerator: TextGenerator, @unchecked Sendable {
+    public let engine: Engine
+    public let modelID: String
     /// Where adapters named in requests are found; each is read once and kept.
-    let adapters: AdapterLibrary
+    public let adapters: AdapterLibrary
     private var loaded: [String: LoRAAdapter] = [:]
     private let lock = NSLock()
 
-    init(engine: Engine, adapters: AdapterLibrary = AdapterWiring.library()) {
+    public init(engine: Engine, adapters: AdapterLibrary) {
         self.engine = engine
         self.adapters = adapters
         let name = URL(fileURLWithPath: engine.path).lastPathComponent
         modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
     }
 
-    convenience init(modelPath: String, context: Int = 4096, threads: Int = 2, arithmetic: PromptArithmetic = .standard) throws {
-        try self.init(engine: Engine(path: modelPath, context: context, threads: threads, arithmetic: arithmetic))
-    }
-
-    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
-        guard !request.messages.isEmpty else { throw CLIError.failed("nothing to answer — the request has no messages") }
+    public func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        guard !request.messages.isEmpty else { throw RuntimeError.failed("nothing to answer — the request has no messages") }
         var p = GenerationParameters()
         p.maxTokens = request.maxTokens
         p.sampling.temperature = Float(request.temperature)
@@ -39,7 +35,7 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
         p.stop = request.stop
         lock.lock(); defer { lock.unlock() }
         // The adapters apply to this request only: the same loaded model serves the next one bare.
-        let set = try AdapterWiring.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
+        let set = try Adapters.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
         let r: TextGenerationResult
         do {
             r = try engine.withAdapters(set) { try engine.generate(messages: request.messages, parameters: p, onPiece: onPiece) }
@@ -53,7 +49,7 @@ final class LLMGenerator: TextGenerator, @unchecked Sendable {
 
     /// First 12 hex digits of an FNV-1a hash over the file's size and first and last MiB: cheap
     /// on a 1 GB model, and different for any two model files we ship.
-    static func hashPrefix(path: String) -> String {
+    public static func hashPrefix(path: String) -> String {
         guard let h = FileHandle(forReadingAtPath: path) else { return "unknown" }
         defer { try? h.close() }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
