@@ -116,42 +116,28 @@ struct ReportCommand: CLICommand {
         return try args.runtime.generator(model: model, extractive: ExtractiveGenerator(minCoverage: 0.1))
     }
 
-    /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.
+    /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path,
+    /// read with Knowledge's CSV parser (the one `data import` uses).
     static func tableEvidence(_ name: String, store: KnowledgeStore) throws -> RetrievedPassage {
-        var path = name
         // Registered names are lower case (business table names ignore case).
-        let registered = try store.database.query("SELECT source_file FROM business_tables WHERE name = ?", [.text(name.lowercased())]) { $0.text(0) }
-        if let p = registered.first { path = p }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        let registered = try BusinessTables.list(store.database).first { $0.name == name.lowercased() }
+        let path = registered?.sourceFile ?? name
+        guard let table = try? CSVParser.parse(file: path) else {
             throw CLIError.failed("no business table '\(name)': it is not registered in the database and is not a readable CSV file — give a table name or a CSV path")
         }
-        let rows = text.components(separatedBy: .newlines).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(csvFields)
-        guard let header = rows.first, header.count >= 2, rows.count >= 2 else {
+        let header = table.header.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard header.count >= 2, !table.records.isEmpty else {
             throw CLIError.failed("'\(path)' is not a CSV table with a header and at least one row — check the file")
         }
-        let shown = rows.dropFirst().prefix(30)
+        let shown = table.records.prefix(30).map { $0.fields.map { $0.trimmingCharacters(in: .whitespaces) } }
         func line(_ r: [String]) -> String {
             "| " + header.indices.map { $0 < r.count ? r[$0].replacingOccurrences(of: "|", with: "/") : "" }.joined(separator: " | ") + " |"
         }
         var md = line(header) + "\n|" + String(repeating: " --- |", count: header.count) + "\n"
         md += shown.map(line).joined(separator: "\n")
         let title = (path as NSString).lastPathComponent
+        let characters = (try? String(contentsOfFile: path, encoding: .utf8))?.count ?? 0
         return RetrievedPassage(chunkID: 0, documentPath: path, headingPath: "table \(title)", text: md, startLine: 1,
-                                endLine: shown.count + 1, charStart: 0, charEnd: text.count, score: 1)
-    }
-
-    /// One CSV line split into fields (double-quoted fields may hold commas and "" quotes).
-    static func csvFields(_ line: String) -> [String] {
-        var out: [String] = [], cur = "", quoted = false
-        var chars = line.makeIterator()
-        while let c = chars.next() {
-            if quoted {
-                if c == "\"" { quoted = false } else { cur.append(c) }
-            } else if c == "\"" { if cur.last == "\"" { cur.append(c) } ; quoted = true }
-            else if c == "," { out.append(cur.trimmingCharacters(in: .whitespaces)); cur = "" }
-            else { cur.append(c) }
-        }
-        out.append(cur.trimmingCharacters(in: .whitespaces))
-        return out
+                                endLine: shown.count + 1, charStart: 0, charEnd: characters, score: 1)
     }
 }
