@@ -38,8 +38,10 @@ let package = Package(
         // packs, adapters), adapter training, Ctrl-C. The CLI parses, calls it and renders.
         .target(name: "Runtime", dependencies: ["StrataCore", "Assistant", "Knowledge", "Prompts", "LLM", "Embeddings", "Tensor"],
                 swiftSettings: fastFlags),
+        // The datasets, records and scorers `strata eval` and the benchmarks share.
+        .target(name: "Evaluation", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
         .executableTarget(name: "CLI",
-                          dependencies: ["Runtime", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
+                          dependencies: ["Runtime", "Evaluation", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
         // Benchmarks (programs, not tests): `swift run bench-kernels`.
