@@ -31,33 +31,23 @@ enum AssistantWiring {
         try args.runtime.pack(named: args.value("pack") ?? "kb-qa")
     }
 
-    static func retriever(_ args: ParsedArguments) throws -> any Retriever {
-        if let corpus = args.value("corpus") { return try LexicalRetriever.beirCorpus(corpus).retriever }
-        let path = args.databasePath
-        let store = try args.openStore(.read, missing: "run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
-        do {
-            // The pack's mode; hybrid and dense need the embedder the store was indexed with.
-            let pack = try pack(args)
-            return try StoreRetriever(store: store,
-                                      mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
-                                      embedder: try embedder(args), displayRoot: FileManager.default.currentDirectoryPath)
-        } catch let e as DatabaseError {
-            throw CLIError.failed("cannot read the knowledge database '\(path)': \(e.message)")
-        }
+    /// The pipeline settings the command line chooses.
+    static func settings(_ args: ParsedArguments) -> Runtime.AnswerSettings {
+        var s = Runtime.AnswerSettings()
+        s.pack = args.value("pack") ?? "kb-qa"
+        s.adapter = args.value("adapter")
+        s.corpus = args.value("corpus")
+        s.useEncoder = !args.has("no-embedder")
+        return s
     }
 
     static func generator(_ args: ParsedArguments, threads: Int = 2,
                           arithmetic: PromptArithmetic = .standard) throws -> any TextGenerator {
-        let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
-        return try args.runtime.generator(model: model, threads: threads, arithmetic: arithmetic)
+        try args.runtime.answeringGenerator(threads: threads, arithmetic: arithmetic)
     }
 
-    /// The sentence encoder for hybrid retrieval and the support check's similarity test; nil
-    /// (keyword retrieval, lexical support only) when --no-embedder is given or the default
-    /// encoder's folder is absent (the runtime says so in a note).
     static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? {
-        if args.has("no-embedder") { return nil }
-        return try args.runtime.optionalEncoder()
+        try args.runtime.answeringEncoder(settings(args))
     }
 
     /// The audit log, unless --no-audit (refused with --as: a read that may return restricted
@@ -82,10 +72,7 @@ enum AssistantWiring {
     }
 
     static func knowledgeQA(_ args: ParsedArguments) throws -> KnowledgeQA {
-        var pack = try pack(args)
-        args.runtime.settlePackDefault(&pack, requested: args.value("adapter"))
-        return KnowledgeQA(pack: pack, retriever: try retriever(args), generator: try generator(args),
-                    embedder: try embedder(args), audit: try audit(args))
+        try args.runtime.knowledgeQA(settings(args), audit: { try audit(args) })
     }
 
     /// The Sources list, one line per source whatever its file name holds.

@@ -76,9 +76,9 @@ struct ReportCommand: CLICommand {
                 throw CLIError.failed("cannot write '\(out)': the folder '\(dir)' does not exist — create it or choose another path")
             }
         }
-        var pack = try args.runtime.pack(named: args.value("pack") ?? "research-report")
-        args.runtime.settlePackDefault(&pack, requested: args.value("adapter"))
-        let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
+        let pack = try args.runtime.answeringPack(args.value("pack") ?? "research-report", adapter: args.value("adapter"))
+        let writer = try ReportWriter(pack: pack, retriever: try args.runtime.retriever(for: pack, AssistantWiring.settings(args)),
+                                      generator: try args.runtime.answeringGenerator(extractive: ExtractiveGenerator(minCoverage: 0.1)),
                                       audit: audit)
 
         Interruption.begin()
@@ -109,11 +109,6 @@ struct ReportCommand: CLICommand {
         if !report.complete { printErr("interrupted: the report is incomplete (\(report.unwritten.count) section(s) not written)") }
         printErr(report.quality.summary)
         return report.complete ? 0 : 130
-    }
-
-    static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
-        let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
-        return try args.runtime.generator(model: model, extractive: ExtractiveGenerator(minCoverage: 0.1))
     }
 
     /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path,
