@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge"], exclude: ["Fixtures"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts"]),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]
