@@ -83,7 +83,9 @@ enum StrataCLI {
                 return 1
             }
             // The settings, resolved once; the resources are loaded as the command asks for them.
-            parsed.runtime = Runtime(configuration: try RuntimeConfiguration(flags: parsed.runtimeFlags), note: writeErr)
+            let runtime = Runtime(configuration: try RuntimeConfiguration(flags: parsed.runtimeFlags), note: writeErr)
+            defer { runtime.close() }
+            parsed.runtime = runtime
             return try cmd.run(parsed)
         } catch RuntimeError.usage(let m) {
             printErr("strata \(cmd.name): \(CLIError.usage(m, command: cmd.name).localizedDescription)")

@@ -47,7 +47,7 @@ extension Runtime {
     /// given when the database may not be written.
     public func auditLog(recording why: String, withoutAudit: String? = nil) throws -> AuditStore {
         do {
-            return AuditStore(database: try openDatabase(.write))
+            return try cached("audit") { AuditStore(database: try openDatabase(.write)) }
         } catch RuntimeError.failed(let m) where m.contains("needs write access") {
             throw RuntimeError.failed(m + " — \(why) is recorded in the audit log" + (withoutAudit.map { "; \($0)" } ?? ""))
         }

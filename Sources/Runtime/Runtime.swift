@@ -37,6 +37,16 @@ public final class Runtime: @unchecked Sendable {
         return r
     }
 
+    /// Drops every resource (the command has finished), read-only database connections first:
+    /// the last connection to close checkpoints the WAL and removes the -wal and -shm files, which
+    /// only a connection that may write can do (as when each command closed its own).
+    public func close() {
+        lock.lock(); defer { lock.unlock() }
+        for key in resources.keys where key == "store \(StoreAccess.read)" { resources[key] = nil }
+        for key in resources.keys where !key.hasPrefix("store ") && key != "audit" { resources[key] = nil }
+        resources.removeAll()
+    }
+
     // MARK: Prompt packs
 
     /// The pack search path: --packs folders first, then the config file's, then the standard ones.
