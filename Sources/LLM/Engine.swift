@@ -1,10 +1,11 @@
 import Foundation
 import Tensor
 import Tokenizers
+import StrataCore
 
 /// Token-level statistics of one generation.
 public struct TokenGeneration: Sendable {
-    public enum Stop: String, Sendable { case endOfSequence, stopString, maxTokens, cancelled }
+    public typealias Stop = StopReason
     public var tokens: [Int32]
     public var promptTokens: Int
     /// Leading prompt tokens whose keys and values were still cached from the previous call.
