@@ -85,14 +85,24 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The prefill kernel of `arithmetic`: interleaved runs Q4_K, Q6_K and Q4_1 eight rows at a time
     /// (Q4_K 1.3-1.5x the tile kernel, `bench-kernels --matmul-only`), equal to the row kernels
     /// up to float rounding; row-exact keeps the tile kernels, bit for bit the row kernels.
-    /// With AVX-512BW both go sixteen rows at a time, bit for bit the eight-row kernels.
+    /// Which interleaved kernel runs is `CPUFeatures.kernelPath`'s choice; every path is bit for
+    /// bit the eight-row AVX2 kernel.
     func tileKernel(_ arithmetic: PromptArithmetic) -> TileKernel? {
-        if arithmetic == .interleaved && CPUFeatures.hasAVX2 {
-            if type == .q4_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_K_avx512 : strata_gemm8_q4_K_avx2 }
-            if type == .q4_1 { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_1_avx512 : strata_gemm8_q4_1_avx2 }
-            if type == .q6_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q6_K_avx512 : strata_gemm8_q6_K_avx2 }
+        if arithmetic == .interleaved && CPUFeatures.hasAVX2, let k = Self.interleavedKernel(type, CPUFeatures.kernelPath) {
+            return k
         }
         return tileKernel
+    }
+
+    /// The interleaved prompt kernel for `type` on `path` (nil: the type has none).
+    static func interleavedKernel(_ type: GGMLType, _ path: CPUFeatures.KernelPath) -> TileKernel? {
+        let wide = path == .avx512 || (path == .vnni && CPUFeatures.hasAVX512VNNI)
+        switch type {
+        case .q4_K: return wide ? strata_gemm16_q4_K_avx512 : strata_gemm8_q4_K_avx2
+        case .q4_1: return wide ? strata_gemm16_q4_1_avx512 : strata_gemm8_q4_1_avx2
+        case .q6_K: return wide ? strata_gemm16_q6_K_avx512 : strata_gemm8_q6_K_avx2
+        default: return nil
+        }
     }
 
     /// The prefill kernel that unpacks each row once for many tokens (nil: no such kernel).

@@ -94,6 +94,7 @@ let llamaBench: String? = {
 if let b = llamaBench, !FileManager.default.isExecutableFile(atPath: b) {
     print("--llama-bench \(b): not an executable — build llama.cpp's llama-bench or drop the option"); exit(2)
 }
+emit(hostLine())
 emit("prompt arithmetic: \(arithmetic.rawValue)")
 emit("model                                test    thr   ours t/s   llama.cpp (recorded)  ratio   llama.cpp (this run)  ratio")
 for (path, name) in models {

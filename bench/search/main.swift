@@ -57,6 +57,7 @@ var gen = Gen(s: 42)
 var queries: [[Float]] = []
 for _ in 0..<nQueries { var q = [Float](repeating: 0, count: d); q.withUnsafeMutableBufferPointer { gen.fill($0.baseAddress!, rows: 1, d: d) }; queries.append(q) }
 
+print(hostLine())
 let python = referencePython(args)
 let rss0 = rssMiB()
 let index = VectorIndex(dimension: d, reserve: 1_000_000)

@@ -7,6 +7,10 @@
 int strata_cpu_supports_avx2_fma(void);
 /// 1 when it also has AVX-512F and AVX-512BW, with the OS saving 512-bit registers.
 int strata_cpu_supports_avx512bw(void);
+/// 1 when it also has AVX-512 VNNI (`vpdpbusd` on 512-bit vectors) besides AVX-512BW.
+int strata_cpu_supports_avx512vnni(void);
+/// 1 when it has AVX-VNNI (the VEX-encoded 256-bit `vpdpbusd`, e.g. Intel Alder Lake, AMD Zen 5).
+int strata_cpu_supports_avxvnni(void);
 
 /// A spin-wait hint (x86 `pause`), so a spinning thread yields its core's pipeline.
 static inline void strata_cpu_relax(void) {
