@@ -96,12 +96,18 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// The interleaved prompt kernel for `type` on `path` (nil: the type has none).
     static func interleavedKernel(_ type: GGMLType, _ path: CPUFeatures.KernelPath) -> TileKernel? {
-        let wide = path == .avx512 || (path == .vnni && CPUFeatures.hasAVX512VNNI)
+        typealias Family = (avx2: TileKernel, avx512: TileKernel, avx512vnni: TileKernel, avxvnni: TileKernel)
+        let family: Family
         switch type {
-        case .q4_K: return wide ? strata_gemm16_q4_K_avx512 : strata_gemm8_q4_K_avx2
-        case .q4_1: return wide ? strata_gemm16_q4_1_avx512 : strata_gemm8_q4_1_avx2
-        case .q6_K: return wide ? strata_gemm16_q6_K_avx512 : strata_gemm8_q6_K_avx2
+        case .q4_K: family = (strata_gemm8_q4_K_avx2, strata_gemm16_q4_K_avx512, strata_gemm16_q4_K_avx512vnni, strata_gemm8_q4_K_avxvnni)
+        case .q4_1: family = (strata_gemm8_q4_1_avx2, strata_gemm16_q4_1_avx512, strata_gemm16_q4_1_avx512vnni, strata_gemm8_q4_1_avxvnni)
+        case .q6_K: family = (strata_gemm8_q6_K_avx2, strata_gemm16_q6_K_avx512, strata_gemm16_q6_K_avx512vnni, strata_gemm8_q6_K_avxvnni)
         default: return nil
+        }
+        switch path {
+        case .avx2: return family.avx2
+        case .avx512: return family.avx512
+        case .vnni: return CPUFeatures.hasAVX512VNNI ? family.avx512vnni : family.avxvnni
         }
     }
 

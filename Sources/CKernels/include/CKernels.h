@@ -81,6 +81,21 @@ void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, int rows,
 /// Q4_1 sixteen rows at a time on AVX-512BW, bit for bit strata_gemm8_q4_1_avx2.
 void strata_gemm16_q4_1_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 
+/// The interleaved kernels with `vpdpbusd` in place of maddubs + madd (dot_vnni.c): bit for bit
+/// the eight-row AVX2 kernels of their type (see dot_vnni.c for why nothing saturates).
+/// `_avxvnni`: eight rows, AVX-VNNI — call only when strata_cpu_supports_avxvnni().
+/// `_avx512vnni`: sixteen rows, AVX-512 VNNI — only when strata_cpu_supports_avx512vnni().
+/// `_vnni_emulated`: the eight-row VNNI code with vpdpbusd done exactly in AVX2, so a host without
+/// VNNI tests what the VNNI kernels compute (not their speed).
+#define STRATA_DECLARE_VNNI(T) \
+    void strata_gemm8_##T##_avxvnni(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch); \
+    void strata_gemm8_##T##_vnni_emulated(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch); \
+    void strata_gemm16_##T##_avx512vnni(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+
+STRATA_DECLARE_VNNI(q4_K)
+STRATA_DECLARE_VNNI(q6_K)
+STRATA_DECLARE_VNNI(q4_1)
+
 /// Bytes of scratch the tile kernels need for rows of n elements.
 size_t strata_tile_scratch_bytes(int n);
 
