@@ -150,9 +150,16 @@ extension DecoderModel {
         for (l, L) in layers.enumerated() {
             // ---- attention ----
             Ops.rmsNorm(s.x, L.attentionNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)   // xb (T, dim)
-            project(L.wq, .q, l, s.xb, s.q, T, s, bias: L.bq)                               // q (T, q_dim)
-            project(L.wk, .k, l, s.xb, s.k, T, s, bias: L.bk)                               // k (T, kv_dim)
-            project(L.wv, .v, l, s.xb, s.v, T, s, bias: L.bv)                               // v (T, kv_dim)
+            if T == 1 {                                                                     // one pool call for q, k, v
+                WeightMatrix.matvec(L.wq, s.q, L.wk, s.k, L.wv, s.v, x: s.xb, scratch: s.matScratch, pool: s.pool)
+                finish(L.wq, .q, l, s.xb, s.q, T, bias: L.bq)
+                finish(L.wk, .k, l, s.xb, s.k, T, bias: L.bk)
+                finish(L.wv, .v, l, s.xb, s.v, T, bias: L.bv)
+            } else {
+                project(L.wq, .q, l, s.xb, s.q, T, s, bias: L.bq)                           // q (T, q_dim)
+                project(L.wk, .k, l, s.xb, s.k, T, s, bias: L.bk)                           // k (T, kv_dim)
+                project(L.wv, .v, l, s.xb, s.v, T, s, bias: L.bv)                           // v (T, kv_dim)
+            }
             Ops.rope(s.q, rows: T, heads: c.headCount, c, cos: s.ropeCos, sin: s.ropeSin)
             Ops.rope(s.k, rows: T, heads: c.kvHeadCount, c, cos: s.ropeCos, sin: s.ropeSin)
             s.storeKV(layer: l, pos0: pos0, rows: T)                                       // cache (layer, ctx, kv_dim)
@@ -162,8 +169,14 @@ extension DecoderModel {
             Ops.add(s.x, s.xb, T * dim)
             // ---- feed-forward (SwiGLU) ----
             Ops.rmsNorm(s.x, L.ffnNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)
-            project(L.gate, .gate, l, s.xb, s.hb, T, s, bias: nil)                         // hb (T, ffn)
-            project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                            // hb2 (T, ffn)
+            if T == 1 {                                                                     // one pool call for gate, up
+                WeightMatrix.matvec(L.gate, s.hb, L.up, s.hb2, x: s.xb, scratch: s.matScratch, pool: s.pool)
+                finish(L.gate, .gate, l, s.xb, s.hb, T, bias: nil)
+                finish(L.up, .up, l, s.xb, s.hb2, T, bias: nil)
+            } else {
+                project(L.gate, .gate, l, s.xb, s.hb, T, s, bias: nil)                     // hb (T, ffn)
+                project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                        // hb2 (T, ffn)
+            }
             Ops.swiglu(s.hb, s.hb2, T * c.feedForwardLength)                               // hb = silu(hb) ⊙ hb2
             project(L.down, .down, l, s.hb, s.xb, T, s, bias: nil)                         // xb (T, dim)
             Ops.add(s.x, s.xb, T * dim)
@@ -184,6 +197,13 @@ extension DecoderModel {
         // One token: the integer matvec; a batch: integer kernels or dequantized strips + sgemm,
         // as the state's arithmetic says for the batch size and type (WeightMatrix.blasMinTokens).
         w.matmul(x, tokens: T, y, scratch: s.matScratch, pool: s.pool, arithmetic: s.arithmetic)
+        finish(w, p, layer, x, y, T, bias: bias)
+    }
+
+    /// What follows a projection's product: its bias, then the adapter hook.
+    @inline(__always)
+    private func finish(_ w: WeightMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
+                        _ y: UnsafeMutablePointer<Float>, _ T: Int, bias: UnsafePointer<Float>?) {
         if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
         hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)
     }

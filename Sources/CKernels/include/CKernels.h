@@ -96,6 +96,12 @@ STRATA_DECLARE_VNNI(q4_K)
 STRATA_DECLARE_VNNI(q6_K)
 STRATA_DECLARE_VNNI(q4_1)
 
+/// Runs `iterations` steps of register-only int8 multiply-adds with one path's instruction and
+/// returns how many u8·s8 products they made (0 when the CPU lacks it): 0 maddubs (AVX2),
+/// 1 maddubs on 512 bits (AVX-512BW), 2 vpdpbusd (AVX-512 VNNI), 3 vpdpbusd (AVX-VNNI). Divided
+/// by the time it took, the compute ceiling of the prompt kernels (bench-llm).
+long long strata_int8_peak(int path, long long iterations);
+
 /// Bytes of scratch the tile kernels need for rows of n elements.
 size_t strata_tile_scratch_bytes(int n);
 
