@@ -7,7 +7,9 @@
 //   Q4_K / Q4_1: weights 0..15, eight maddubs summed in int16: |Σ| ≤ 8·2·15·128 = 30720 < 2¹⁵;
 //   Q6_K: weights 0..63, two maddubs summed: |Σ| ≤ 2·2·63·128 = 32256 < 2¹⁵.
 // So no maddubs saturates (one pair is at most 2·63·128 = 16128) and no int16 add wraps; then
-// every int32 sum below is the same integer in a different association, and the float steps are
+// every int32 sum below is the same integer in a different association (a row's 32-product sum
+// itself can exceed 16 bits — up to 61440 — so it is multiplied by the scale in 32 bits; the
+// first version used a 16-bit madd there and the extreme-operand test caught it), and the float steps are
 // copied from the maddubs kernels in order, so results are theirs bit for bit
 // (KernelTests.testVNNIKernelsEqualAVX2BitForBit, at the operands' extremes too). On a CPU
 // without VNNI the instantiation with an exact AVX2 emulation of vpdpbusd runs the same code.
@@ -76,8 +78,8 @@ AVX512VNNI void strata_gemm16_q4_K_avx512vnni(int n, const void *w, size_t row_b
                         s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512(wb + c), _mm512_set1_epi32(q4[c]));
                         s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512(wb + c + 1), _mm512_set1_epi32(q4[c + 1]));
                     }
-                    __m512i s = _mm512_add_epi32(s0, s1);  // |s| < 2¹⁵: s·scale by one madd, as in the 8-row kernel
-                    sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(s, _mm512_and_si512(_mm512_loadu_si512(scv + b * 8 + j), low16)));
+                    __m512i s = _mm512_add_epi32(s0, s1);  // up to 2·30720: s·scale by a 32-bit multiply, as in the 8-row kernel
+                    sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(s, _mm512_and_si512(_mm512_loadu_si512(scv + b * 8 + j), low16)));
                 }
                 const int16_t *bs = at->bsums + 16 * b;
                 __m512i mi = _mm512_setzero_si512();

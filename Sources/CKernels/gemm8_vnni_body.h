@@ -30,9 +30,10 @@ GEMM8_TARGET void GEMM8_NAME(q4_K)(int n, const void *w, size_t row_bytes, int r
                         s1 = DPBUSD(s1, wb[c + 1], _mm256_set1_epi32(q4[c + 1]));
                     }
                     __m256i s = _mm256_add_epi32(s0, s1);
-                    // |s| ≤ 30480 < 2¹⁵: its low int16 is s, and the scale sits in the low int16
-                    // of its lane (the high one zeroed), so one madd gives s·scale exactly.
-                    sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, _mm256_and_si256(scv[b * 8 + j], low16)));
+                    // s is a row's whole 32-product sum, up to 2·30720 (the maddubs kernel's two int16
+                    // halves added): more than 16 bits, so a 32-bit multiply by the scale (the low
+                    // int16 of the pair; 0..63).
+                    sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(s, _mm256_and_si256(scv[b * 8 + j], low16)));
                 }
                 const int16_t *bs = at->bsums + 16 * b;
                 __m256i mi = _mm256_setzero_si256();
