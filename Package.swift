@@ -52,7 +52,7 @@ let package = Package(
         // Benchmarks (programs, not tests): swift run -c release bench-<name>.
         .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor", "BenchSupport"], path: "bench/embed",
                           exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),
-        .executableTarget(name: "bench-search", dependencies: ["Tensor", "CKernels", "BenchSupport"], path: "bench/search",
+        .executableTarget(name: "bench-search", dependencies: ["Tensor", "CKernels", "BenchSupport", "Embeddings"], path: "bench/search",
                           exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure, the reference and the ratio.
         .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/support", swiftSettings: fastFlags),
