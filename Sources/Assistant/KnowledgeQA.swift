@@ -197,8 +197,8 @@ public struct KnowledgeQA: Sendable {
         let gate = EvidenceGate(minScore: pack.retrieval.minEvidence, minCoverage: pack.retrieval.minCoverage,
                                 minDense: pack.retrieval.minDense)
             .decide(query: query, passages: passages)
-        answer.coverage = EvidenceGate.coverage(query: query, passages: passages)
-        answer.bestDense = passages.compactMap(\.denseScore).max()
+        answer.coverage = gate.coverage
+        answer.bestDense = gate.bestDense
         if options.layers.evidenceGate && !gate.pass {
             Self.refuse(&answer, refusal, gate.reason!, "evidence gate: \(gate.detail)")
         } else {

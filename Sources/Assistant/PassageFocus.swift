@@ -18,24 +18,40 @@ public enum PassageFocus {
     /// Han character). Passages within it are not touched.
     public static let defaultBudget = 140
 
-    /// One unit of a passage: its text and whether it is a table row (`| … |`).
-    struct Unit { var text: String; var tableRow: Bool; var heading: Bool }
+    /// One unit of a passage. `block` numbers runs of consecutive lines of one kind (a table, a
+    /// list, a paragraph), so rows of one table share it; `SubjectTie` splits passages the same way.
+    struct Unit {
+        enum Kind { case tableRow, heading, listItem, sentence }
+        var text: String
+        var kind: Kind
+        var block: Int
+        /// A table's header row or its |---| rule: read with the rows, but not data.
+        var tableHeader: Bool = false
+    }
 
     /// Splits a passage into units: lines that are headings, list items or table rows stay whole;
     /// other lines are split into sentences.
     static func units(_ text: String) -> [Unit] {
         var out: [Unit] = []
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        var block = 0
+        var previous: Unit.Kind? = nil
+        var rowsInTable = 0
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("|") {
-                out.append(Unit(text: line, tableRow: true, heading: false))
-            } else if line.hasPrefix("#") {
-                out.append(Unit(text: line, tableRow: false, heading: true))
-            } else if isListItem(line) {
-                out.append(Unit(text: line, tableRow: false, heading: false))
-            } else {
-                for s in TextAnalysis.sentences(line) { out.append(Unit(text: s, tableRow: false, heading: false)) }
+            guard !line.isEmpty else { previous = nil; continue }
+            let kind: Unit.Kind = line.hasPrefix("|") ? .tableRow : line.hasPrefix("#") ? .heading
+                : isListItem(line) ? .listItem : .sentence
+            if kind != previous { block += 1; rowsInTable = 0 }
+            previous = kind
+            switch kind {
+            case .tableRow:
+                rowsInTable += 1
+                out.append(Unit(text: line, kind: kind, block: block,
+                                tableHeader: rowsInTable == 1 || line.allSatisfy({ "|-: ".contains($0) })))
+            case .sentence:
+                for s in TextAnalysis.sentences(line) { out.append(Unit(text: s, kind: kind, block: block)) }
+            case .heading, .listItem:
+                out.append(Unit(text: line, kind: kind, block: block))
             }
         }
         return out
@@ -102,7 +118,7 @@ public enum PassageFocus {
             if !kept.isEmpty && used + cost > budget { continue }
             kept.insert(j); used += cost
             // A table row needs its header to be read: the first row of its table.
-            if us[j].tableRow, let top = (0..<j).reversed().prefix(while: { us[$0].tableRow }).last, !kept.contains(top) {
+            if us[j].kind == .tableRow, let top = us.firstIndex(where: { $0.block == us[j].block }), !kept.contains(top) {
                 kept.insert(top); used += TextScan.estimateTokens(us[top].text)
             }
             if used >= budget { break }

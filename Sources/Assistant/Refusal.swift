@@ -34,6 +34,10 @@ public struct EvidenceGate: Sendable {
         public var pass: Bool
         public var reason: RefusalReason?
         public var detail: String
+        /// What it measured: the best passage's share of the question's key terms (nil: no key
+        /// terms or no passage), and the best dense cosine (nil without vectors).
+        public var coverage: Double? = nil
+        public var bestDense: Double? = nil
     }
 
     /// The share of the question's key terms found in its best passage (nil: no key terms, or
@@ -48,22 +52,26 @@ public struct EvidenceGate: Sendable {
         guard let best = passages.map(\.score).max() else {
             return Decision(pass: false, reason: .noPassages, detail: "no passage visible to your groups matched the question")
         }
-        if minScore > 0, best < minScore {
-            return Decision(pass: false, reason: .lowScore,
-                            detail: String(format: "best retrieval score %.3f is below the pack's min_evidence %.3f", best, minScore))
+        let measured = Self.coverage(query: query, passages: passages)
+        let bestDense = passages.compactMap(\.denseScore).max()
+        func decision(_ pass: Bool, _ reason: RefusalReason?, _ detail: String) -> Decision {
+            Decision(pass: pass, reason: reason, detail: detail, coverage: measured, bestDense: bestDense)
         }
-        let terms = TextAnalysis.keyTerms(query)
-        let cover = Self.coverage(query: query, passages: passages) ?? 0
+        if minScore > 0, best < minScore {
+            return decision(false, .lowScore, String(format: "best retrieval score %.3f is below the pack's min_evidence %.3f", best, minScore))
+        }
+        let cover = measured ?? 0
         // The cosine is evidence only where the encoder reads the language: MiniLM maps Chinese
         // to a few shared pieces, and on the answers benchmark any two Chinese texts score
         // 0.4–0.75 (covered and uncovered questions alike), so a Chinese question relies on its terms.
-        let dense = ReciprocalRankFusion.denseWeight(for: query) >= 0.5 ? passages.compactMap(\.denseScore).max() ?? 0 : 0
-        if minCoverage > 0, !terms.isEmpty, cover < minCoverage, !(minDense > 0 && dense >= minDense) {
-            return Decision(pass: false, reason: .lowCoverage,
-                            detail: String(format: "the best passage holds %.0f%% of the question's key terms; the pack needs %.0f%%", cover * 100, minCoverage * 100)
+        let dense = ReciprocalRankFusion.denseWeight(for: query) >= 0.5 ? bestDense ?? 0 : 0
+        // nil coverage: the question has no key terms, so there is nothing to count.
+        if minCoverage > 0, measured != nil, cover < minCoverage, !(minDense > 0 && dense >= minDense) {
+            return decision(false, .lowCoverage,
+                            String(format: "the best passage holds %.0f%% of the question's key terms; the pack needs %.0f%%", cover * 100, minCoverage * 100)
                                 + (minDense > 0 ? String(format: " (or a cosine of %.2f to the question; the best is %.2f)", minDense, dense) : ""))
         }
-        return Decision(pass: true, reason: nil, detail: String(format: "best score %.3f, key-term coverage %.0f%%", best, cover * 100))
+        return decision(true, nil, String(format: "best score %.3f, key-term coverage %.0f%%", best, cover * 100))
     }
 }
 
@@ -110,6 +118,8 @@ public struct SupportChecker: Sendable {
         let passageTerms = passages.map { TextAnalysis.keyTerms($0.headingPath + " " + $0.text) }
         let passageNumbers = passages.map { Set(TextAnalysis.numbers($0.text)) }
         let passageFolded = passages.map { ($0.headingPath + " " + $0.text).lowercased() }
+        // Split once per passage (not per sentence and source) for the subject tie.
+        let tieSources = question == nil ? [] : passages.map(SubjectTie.Source.init)
         let sentences = TextAnalysis.sentences(answer)
         var sims: [[Double]]? = nil
         if let embedder, !sentences.isEmpty, !passages.isEmpty {
@@ -159,7 +169,7 @@ public struct SupportChecker: Sendable {
                 let termsOK = lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)
                 // A number the source holds, but in the row or sentence about something else.
                 let untied = termsOK && invented == nil && !numbers.isEmpty
-                    ? question.map { SubjectTie.untied(sentence: sentence, question: $0, passage: passages[n - 1]) } ?? [] : []
+                    ? question.map { SubjectTie.untied(sentence: sentence, question: $0, source: tieSources[n - 1]) } ?? [] : []
                 return (lex, sem, termsOK && invented == nil && untied.isEmpty, termsOK ? invented : nil, untied)
             }
             let judged = all.map(judge)   // once per source: ranking compares them many times

@@ -53,53 +53,45 @@ public enum SubjectTie {
         return out
     }
 
-    /// A unit of a source and the block it belongs to (siblings share a block).
-    struct Unit { var text: String; var block: Int; var terms: Set<String>; var values: [Value] }
+    /// A passage split once for every answer sentence checked against it: its data units
+    /// (table rows without header, list items, sentences — PassageFocus's split) with their
+    /// terms and values, and the terms all of them hold (they tell no unit apart).
+    struct Source {
+        struct Unit { var block: Int; var terms: Set<String>; var values: [Value] }
+        var units: [Unit]
+        var common: Set<String>
 
-    /// Splits a passage into units: table rows (block per table, header row left out), list
-    /// items (block per list) and prose sentences (one block).
-    static func units(_ text: String) -> [Unit] {
-        var out: [Unit] = []
-        var block = 0, previous = ""   // "table", "list" or "prose"
-        var tableRowIndex = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            let kind = line.isEmpty ? "" : line.hasPrefix("|") ? "table" : PassageFocus.isListItem(line) ? "list" : line.hasPrefix("#") ? "heading" : "prose"
-            if kind != previous || kind == "" { block += 1; tableRowIndex = 0 }
-            previous = kind
-            switch kind {
-            case "table":
-                tableRowIndex += 1
-                // The header and the |---| rule are not data rows.
-                if tableRowIndex == 1 || line.allSatisfy({ "|-: ".contains($0) }) { continue }
-                out.append(unit(line, block: block))
-            case "list": out.append(unit(line, block: block))
-            case "prose": for s in TextAnalysis.sentences(line) { out.append(unit(s, block: -1)) }   // all prose competes
-            default: continue
+        init(_ passage: RetrievedPassage) {
+            // A record (a CSV row, an FAQ pair) is one unit: nothing in it competes.
+            guard !PassageFocus.isRecord(passage) else { units = []; common = []; return }
+            units = PassageFocus.units(passage.text).compactMap { u in
+                switch u.kind {
+                case .heading: return nil
+                case .tableRow where u.tableHeader: return nil
+                // All prose of a passage competes, whatever paragraph it is in.
+                case .sentence: return Unit(block: -1, terms: TextAnalysis.keyTerms(u.text), values: values(u.text))
+                case .tableRow, .listItem: return Unit(block: u.block, terms: TextAnalysis.keyTerms(u.text), values: values(u.text))
+                }
             }
+            common = units.dropFirst().reduce(units.first?.terms ?? []) { $0.intersection($1.terms) }
         }
-        return out
     }
 
-    private static func unit(_ text: String, block: Int) -> Unit {
-        Unit(text: text, block: block, terms: TextAnalysis.keyTerms(text), values: values(text))
-    }
-
-    /// The stated values of `sentence` that come from a unit of `passage` less about the subject
+    /// The stated values of `sentence` that come from a unit of the source less about the subject
     /// than a sibling holding a value of the same kind; empty when every value is tied.
     static func untied(sentence: String, question: String, passage: RetrievedPassage) -> [String] {
-        // A record (a CSV row, an FAQ pair) is one unit: nothing in it competes.
-        guard !PassageFocus.isRecord(passage) else { return [] }
+        untied(sentence: sentence, question: question, source: Source(passage))
+    }
+
+    static func untied(sentence: String, question: String, source: Source) -> [String] {
+        let units = source.units
+        guard units.count > 1 else { return [] }
         let stated = values(TextAnalysis.stripCitations(sentence))
         guard !stated.isEmpty else { return [] }
-        let passage = passage.text
-        let units = units(passage)
-        guard units.count > 1 else { return [] }
         // Terms that tell the units apart: those of the question and the sentence, less the ones
         // every unit holds.
-        let common = units.dropFirst().reduce(units[0].terms) { $0.intersection($1.terms) }
         func subject(_ text: String) -> Set<String> {
-            TextAnalysis.keyTerms(text).subtracting(common).filter { !$0.allSatisfy(\.isNumber) }   // numbers are the values checked
+            TextAnalysis.keyTerms(text).subtracting(source.common).filter { !$0.allSatisfy(\.isNumber) }   // numbers are the values checked
         }
         let asked = subject(question)
         let said = subject(TextAnalysis.stripCitations(sentence)).subtracting(asked)
@@ -110,7 +102,7 @@ public enum SubjectTie {
             var asked: Int, said: Int
             static func < (a: About, b: About) -> Bool { (a.asked, a.said) < (b.asked, b.said) }
         }
-        func about(_ u: Unit) -> About { About(asked: u.terms.intersection(asked).count, said: u.terms.intersection(said).count) }
+        func about(_ u: Source.Unit) -> About { About(asked: u.terms.intersection(asked).count, said: u.terms.intersection(said).count) }
         var out: [String] = []
         for number in Set(stated.map(\.number)).sorted() {
             let holders = units.indices.filter { units[$0].values.contains { $0.number == number } }
