@@ -1,4 +1,5 @@
 import Foundation
+import Knowledge
 import Runtime
 
 /// One option a command accepts: `--name VALUE` or a bare `--flag`.
@@ -72,6 +73,12 @@ struct ParsedArguments: Sendable {
     var groups: [String] {
         all("as").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             .filter { !$0.isEmpty }
+    }
+
+    /// The groups a write gives its documents with --groups (comma separated, repeatable),
+    /// normalised; empty when --groups was given with no name (callers refuse that).
+    var documentGroups: [String] {
+        AccessGroups.normalize(all("groups").flatMap { $0.split(separator: ",").map(String.init) })
     }
 }
 

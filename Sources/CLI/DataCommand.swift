@@ -48,7 +48,7 @@ struct DataImportCommand: CLICommand {
         var index = IngestOptions()
         if searchable {
             if !args.all("groups").isEmpty {
-                index.groups = AccessGroups.normalize(args.all("groups").flatMap { $0.split(separator: ",").map(String.init) })
+                index.groups = args.documentGroups
                 guard !index.groups!.isEmpty else { throw CLIError.usage("--groups needs at least one group name", command: name) }
             }
             if args.has("embed") {

@@ -54,7 +54,7 @@ struct IngestCommand: CLICommand {
         try args.checkDatabasePath()   // before loading an encoder for nothing
         var options = IngestOptions()
         if !args.all("groups").isEmpty {
-            let groups = AccessGroups.normalize(args.all("groups").flatMap { $0.split(separator: ",").map(String.init) })
+            let groups = args.documentGroups
             guard !groups.isEmpty else {
                 throw CLIError.usage("--groups needs at least one group name; to make documents public, use --make-public", command: name)
             }
