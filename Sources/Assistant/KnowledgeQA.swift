@@ -107,6 +107,10 @@ public struct Answer: Sendable, Codable {
     /// the question's key terms in the best passage, and the best dense cosine (nil without vectors).
     public var coverage: Double? = nil
     public var bestDense: Double? = nil
+    /// Answering by quotation (pack generation.mode "select"): the model's reply, which points
+    /// at the lines quoted as the answer, and how they were chosen when not as it named them.
+    public var selection: String? = nil
+    public var selectionNote: String? = nil
 }
 
 /// The grounded knowledge-base Q&A pipeline: language → retrieval → evidence gate → prompt →
@@ -146,6 +150,18 @@ public struct KnowledgeQA: Sendable {
         let system = try pack.render("system", language: language, values: values)
         let user = try pack.render("user", language: language, values: values)
         return [ChatMessage(.system, system)] + history + [ChatMessage(.user, user)]
+    }
+
+    /// The chat messages of answering by selection: the pack's `select` template over the
+    /// passages' numbered lines (AnswerSelection).
+    public func selectionMessages(question: String, language: String, passages: [RetrievedPassage], promptRule: Bool,
+                                  history: [ChatMessage] = []) throws -> [ChatMessage] {
+        let (sources, lines) = AnswerSelection.lines(passages)
+        let values: [String: TemplateValue] = [
+            "question": .text(question), "language": .text(language), "lines": .text(AnswerSelection.render(sources, lines: lines)),
+            "has_sources": .flag(!lines.isEmpty), "refusal_rule": .flag(promptRule), "refusal": .text(pack.refusal(language: language)),
+        ]
+        return history + [ChatMessage(.user, try pack.render("select", language: language, values: values))]
     }
 
     /// A passage as the model reads it: a table row's column names as words ("sunday hours:
@@ -213,14 +229,22 @@ public struct KnowledgeQA: Sendable {
             }
             onStage(.reading(passages: passages.count))
             let t1 = clock.now
+            let selecting = pack.generation.mode == .select
             // The best passages the model's window holds (all k, unless a small model's is too small).
             let (result, used) = try generator.generate(fitting: passages.count, build: { n in
+                if selecting {
+                    return GenerationRequest(
+                        messages: try selectionMessages(question: q, language: language, passages: Array(passages.prefix(n)),
+                                                        promptRule: options.layers.promptRule, history: options.history),
+                        maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
+                        stop: pack.generation.stop, adapters: adapters)
+                }
                 return GenerationRequest(
                     messages: try messages(question: q, language: language, passages: Array(passages.prefix(n)),
                                            promptRule: options.layers.promptRule, history: options.history),
                     maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
                     stop: pack.generation.stop, adapters: adapters)
-            }, onPiece: onPiece)
+            }, onPiece: selecting ? { _ in true } : onPiece)
             // The model's own split: evaluating the prompt, then writing (building it is negligible).
             let generating = since(t1)
             timings.prompt = min(generating, result.promptSeconds)
@@ -230,6 +254,24 @@ public struct KnowledgeQA: Sendable {
                 answer.passages = passages
             }
             answer.draft = result.text
+            if selecting {
+                // The answer is the lines the model's reply points at, quoted (AnswerSelection);
+                // a reply that declines stays the draft, so the refusal is recognised below.
+                let reply = result.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                answer.selection = reply
+                let key = TextAnalysis.normalized(refusal)
+                let declined = reply.isEmpty || (!key.isEmpty && TextAnalysis.normalized(reply).contains(key))
+                    || TextAnalysis.sentences(reply).first.map(TextAnalysis.declines) == true
+                if !declined {
+                    let lines = AnswerSelection.lines(passages).lines
+                    if let q = AnswerSelection.quoted(reply: reply, question: q, lines: lines) {
+                        answer.draft = AnswerSelection.answer(q.lines, lines: lines, language: language)
+                        answer.selectionNote = q.note
+                    } else {
+                        answer.draft = ""
+                    }
+                }
+            }
             answer.promptTokens = result.promptTokens
             answer.generatedTokens = result.generatedTokens
             answer.cancelled = result.stopReason == .cancelled
@@ -293,6 +335,10 @@ public struct KnowledgeQA: Sendable {
         func refuse(_ reason: RefusalReason, _ why: String) { Self.refuse(&answer, refusal, reason, why) }
         let draft = answer.draft.trimmingCharacters(in: .whitespacesAndNewlines)
         let refusalKey = TextAnalysis.normalized(refusal)
+        if let reply = answer.selection, !reply.isEmpty, draft.isEmpty {
+            refuse(.unsupported, "the model's answer (“\(reply)”) states a value that no source line holds, or points at no line")
+            return
+        }
         if draft.isEmpty { refuse(.empty, "the model produced no text"); return }
         if !refusalKey.isEmpty, TextAnalysis.normalized(draft).contains(refusalKey) {
             refuse(.modelDeclined, "the model answered with the refusal sentence: the sources do not hold the answer")

@@ -72,6 +72,12 @@ public enum PassageFocus {
         return ["csv", "xlsx", "json", "jsonl", "ndjson"].contains(ext)
     }
 
+    /// Whether a passage is one row of a table (CSV or a spreadsheet sheet): "column: value" lines.
+    public static func isTableRecord(_ p: RetrievedPassage) -> Bool {
+        let name = p.documentPath.components(separatedBy: " › ").last ?? p.documentPath
+        return ["csv", "xlsx"].contains(URL(fileURLWithPath: name).pathExtension.lowercased())
+    }
+
     /// `passages` with each long one cut to its units that best answer `question`.
     /// `embed`, when given, scores units by meaning too (one call for all units).
     public static func focus(_ passages: [RetrievedPassage], question: String, budget: Int = defaultBudget,

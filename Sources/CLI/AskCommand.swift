@@ -88,6 +88,11 @@ enum AssistantWiring {
         }
         if explain {
             s += "\nWhy: \(a.explanation)\n"
+            // Answering by quotation: what the model wrote, of which only the lines it named are shown.
+            if let reply = a.selection {
+                s += "Model's reply (the answer quotes the lines it names): \(TerminalText.line(reply))\n"
+                if let note = a.selectionNote { s += "Quoted: \(note)\n" }
+            }
             s += "Time: \(a.timings.summary)\n"
             if a.cancelled { s += "(generation was cancelled)\n" }
         }

@@ -149,7 +149,7 @@ extension EvalKBCommand {
             var answer: String, draft: String, refusal: String?, explanation: String
             var passages: [Passage], prompt_tokens: Int, generated_tokens: Int, seconds: Double
             var staff_score: String?, staff_answer: String?, leaked: Int
-            var coverage: Double?, best_dense: Double?, untied: Bool
+            var coverage: Double?, best_dense: Double?, untied: Bool, selection: String?
         }
         func write(_ o: KBOutcome) throws {
             let a = o.answer
@@ -158,7 +158,7 @@ extension EvalKBCommand {
                             passages: a.passages.map { Passage(path: URL(fileURLWithPath: $0.documentPath).lastPathComponent, heading: $0.headingPath, score: $0.score) },
                             prompt_tokens: a.promptTokens, generated_tokens: a.generatedTokens, seconds: a.timings.total,
                             staff_score: o.staffScore.map { "\($0)" }, staff_answer: o.staff?.text, leaked: o.leaked,
-                            coverage: a.coverage, best_dense: a.bestDense, untied: a.sentences.contains(where: \.untied))
+                            coverage: a.coverage, best_dense: a.bestDense, untied: a.sentences.contains(where: \.untied), selection: a.selection)
             let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             handle.write(try e.encode(line) + Data("\n".utf8))
         }

@@ -34,11 +34,21 @@ public struct RetrievalSettings: Sendable, Equatable {
     }
 }
 
+/// How a kb-qa answer is produced from the sources.
+public enum AnswerMode: String, Sendable, CaseIterable, Codable {
+    /// The model writes the answer, citing [n].
+    case write
+    /// The model names the numbered source lines that answer; the answer quotes them
+    /// (template `select`).
+    case select
+}
+
 /// Sampling settings of a pack.
 public struct GenerationSettings: Sendable, Equatable {
     public var temperature: Double
     public var maxTokens: Int
     public var stop: [String]
+    public var mode: AnswerMode = .write
 }
 
 /// A prompt pack: settings from pack.json plus its templates, decoded strictly.
@@ -64,7 +74,8 @@ public struct PromptPack: Sendable {
     public static let requiredRoles = ["system", "user"]
     /// Templates a scenario uses when the pack has them (research-report: `summary`, the system
     /// prompt of the executive summary). Same variables as `system`.
-    public static let optionalRoles = ["summary"]
+    /// `select`: the kb-qa prompt of answering by selection (generation.mode "select").
+    public static let optionalRoles = ["summary", "select"]
 
     /// The language to use for a question detected as `language`: itself if the pack has it.
     public func language(for language: String) -> String {
@@ -138,6 +149,10 @@ extension PromptPack {
         }
         try o.finish()
         let templates = try loadTemplates(directory, pack: name, languages: languages)
+        if generation.mode == .select, let lang = languages.first(where: { templates["select"] == nil && templates["select.\($0)"] == nil }) {
+            throw PackError.missingFile(pack: name, file: "select.md",
+                                        detail: "generation.mode is select, which needs a select template for '\(lang)' — add select.md or select.\(lang).md, or use mode write")
+        }
         return PromptPack(name: name, description: description, scenario: scenario, languages: languages,
                           adapter: adapter, retrieval: retrieval, generation: generation, refusal: refusal,
                           data: data, directory: directory, templates: templates)
@@ -182,8 +197,13 @@ extension PromptPack {
             throw PackError.invalidValue(pack: pack, file: file, key: "generation.max_tokens", detail: "\(maxTokens) is outside 1…8192")
         }
         let stop = try g.stringList("stop") ?? []
+        let modeRaw = try g.optionalString("mode") ?? "write"
+        guard let mode = AnswerMode(rawValue: modeRaw) else {
+            throw PackError.invalidValue(pack: pack, file: file, key: "generation.mode", detail:
+                "'\(modeRaw)' is not an answer mode — use write or select")
+        }
         try g.finish()
-        return GenerationSettings(temperature: temperature, maxTokens: maxTokens, stop: stop)
+        return GenerationSettings(temperature: temperature, maxTokens: maxTokens, stop: stop, mode: mode)
     }
 
     /// Reads `role.md` and `role.LANG.md` for every required and optional role; a required role
