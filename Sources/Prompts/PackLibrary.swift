@@ -84,7 +84,7 @@ public struct PackLibrary: Sendable {
 extension ScenarioKind {
     /// The variables the scenario gives its templates (documented in Prompts/README.md).
     public var variables: [String] {
-        ["question", "refusal", "language", "sources: index path heading lines text", "has_sources", "refusal_rule"]
+        ["question", "refusal", "language", "sources: index path heading lines text", "has_sources", "refusal_rule", "lines (select.md)"]
     }
 
     /// Values shaped exactly like the ones the scenario renders with, for `packs check`.
@@ -103,6 +103,9 @@ extension ScenarioKind {
             "sources": .list(sources),
             "has_sources": .flag(true),
             "refusal_rule": .flag(true),
+            // kb-qa's select template (answering by quotation): the sources as numbered lines.
+            "lines": .text(zh ? "1. 信用卡退款: 信用卡退款在 5 个工作日内退回原卡。\n2. 费用: 退款不收取手续费。"
+                              : "1. Card refunds: Card refunds are returned to the card within 5 working days.\n2. Fees: Refunds carry no fee."),
         ]
     }
 }

@@ -53,11 +53,30 @@ final class PackTests: XCTestCase {
     func testUnknownKeyNamesPackFileAndKey() throws {
         try assertPackError(Self.validJSON.replacingOccurrences(of: "\"max_tokens\"", with: "\"maxTokens\"")) { e in
             XCTAssertEqual(e, .unknownKey(pack: "demo", file: "pack.json", key: "generation.maxTokens",
-                                          known: ["max_tokens", "stop", "temperature"]))
+                                          known: ["max_tokens", "mode", "stop", "temperature"]))
         }
         try assertPackError(Self.validJSON.replacingOccurrences(of: "\"description\"", with: "\"extra\": 1, \"description\"")) { e in
             guard case .unknownKey(_, _, "extra", _) = e else { return XCTFail("\(e)") }
         }
+    }
+
+    /// Answering by quotation is a pack setting; it needs its template, and a wrong mode says which exist.
+    func testAnswerModeAndItsTemplate() throws {
+        XCTAssertEqual(try PromptPack.load(from: try makePack()).generation.mode, .write)
+        let select = Self.validJSON.replacingOccurrences(of: "\"temperature\": 0", with: "\"mode\": \"select\", \"temperature\": 0")
+        try assertPackError(select) { e in
+            guard case .missingFile(_, "select.md", let detail) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(detail.contains("add select.md"), detail)
+        }
+        try assertPackError(Self.validJSON.replacingOccurrences(of: "\"temperature\": 0", with: "\"mode\": \"quote\", \"temperature\": 0")) { e in
+            guard case .invalidValue(_, _, "generation.mode", let detail) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(detail.contains("write or select"), detail)
+        }
+        try FileManager.default.removeItem(at: root.appendingPathComponent("demo"))
+        let dir = try makePack(select, files: ["system.md": "s", "user.md": "u", "select.md": "{{lines}}\nQ: {{question}}"])
+        let p = try PromptPack.load(from: dir)
+        XCTAssertEqual(p.generation.mode, .select)
+        XCTAssertEqual(try p.render("select", language: "en", values: ["lines": "1. a", "question": "q?"]), "1. a\nQ: q?")
     }
 
     func testWrongTypeNamesKey() throws {
