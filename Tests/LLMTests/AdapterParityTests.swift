@@ -155,10 +155,40 @@ final class AdapterParityTests: XCTestCase {
         print("PEFT vs GGUF \(Self.maxAbs(peft, gguf)); unpermuted Q/K vs GGUF \(Self.maxAbs(wrong, gguf)); effect \(Self.maxAbs(gguf, base))")
         XCTAssertEqual(peft, gguf, "the same floats in the same row order give bit-identical logits")
         // PEFT → GGUF conversion writes the llama row order: the converted file matches too.
-        let converted = try LoRAAdapter.load(path: tmp.path("peft")).ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3)
+        let converted = try LoRAAdapter.load(path: tmp.path("peft")).ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3, tensorType: .f32)
         try converted.write(to: tmp.path("converted.gguf"))
         XCTAssertEqual(try run(tmp.path("converted.gguf")), gguf)
         XCTAssertGreaterThan(Self.maxAbs(wrong, gguf), 0.01, "without the llama Q/K permutation the PEFT update lands on the wrong rows")
+    }
+
+    /// F16 LoRA tensors, as llama.cpp's converter wrote them by default and as `adapt train`
+    /// writes them: read back as exactly the rounded floats, and the logits stay within a
+    /// small fraction of the adapter's own effect of the F32 file's.
+    func testF16TensorsLoadAsTheRoundedFloatsAndKeepTheLogits() throws {
+        try Reference.require(Reference.smol)
+        let tmp = try TempDir()
+        let lora = TestLoRA.random(layers: [0, 7, 29], modules: ["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"], rank: 8, alpha: 16, seed: 13)
+        try lora.writeGGUF(tmp.path("f32.gguf"))
+        let f32 = try LoRAAdapter.load(path: tmp.path("f32.gguf"))
+        try f32.ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3, tensorType: .f16).write(to: tmp.path("f16.gguf"))
+        let f16 = try LoRAAdapter.load(path: tmp.path("f16.gguf"))
+        let size = { (p: String) in try FileManager.default.attributesOfItem(atPath: tmp.path(p))[.size] as! Int }
+        XCTAssertLessThan(Double(try size("f16.gguf")), 0.52 * Double(try size("f32.gguf")), "F16 halves the tensor bytes")
+        XCTAssertEqual(f16.pairs.map(\.tensor), f32.pairs.map(\.tensor))
+        XCTAssertEqual(f16.alpha, f32.alpha)
+        for (h, s) in zip(f16.pairs, f32.pairs) {
+            XCTAssertEqual(h.a, s.a.map { Float(Float16($0)) }, h.tensor)
+            XCTAssertEqual(h.b, s.b.map { Float(Float16($0)) }, h.tensor)
+        }
+        let e = try Engine(path: Reference.smol, context: 64, threads: 2)
+        func run(_ a: LoRAAdapter) throws -> [Float] {
+            try e.withAdapters(try AdapterSet(model: e.model, adapters: [(a, 1)])) { try e.logits(for: Self.prompt) }
+        }
+        let base = try e.logits(for: Self.prompt), full = try run(f32), half = try run(f16)
+        let effect = Self.maxAbs(full, base), drift = Self.maxAbs(half, full)
+        print("F16 vs F32 adapter: max |Δlogit| \(drift); the adapter's effect \(effect)")
+        XCTAssertGreaterThan(effect, 0.05, "the adapter must move the logits for the comparison to mean anything")
+        XCTAssertLessThan(drift, 0.02 * effect, "F16 rounding (2^-11 relative) must stay far below the adapter's effect")
     }
 
     func testScalesAndSeveralAdaptersPerRequest() throws {
