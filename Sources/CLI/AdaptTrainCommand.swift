@@ -14,6 +14,7 @@ struct AdaptTrainCommand: CLICommand {
     Usage: strata adapt train --name NAME --data PATH [--data PATH ...] [--model PATH]
                               [--rank 8] [--alpha 16] [--targets attn_q,attn_k,attn_v,attn_output,ffn_up,ffn_down]
                               [--seq 256] [--batch 8] [--lr 2e-4] [--steps 400] [--eval FILE] [--resume]
+                              [--tensor-type f16|f32]
 
     Data: .jsonl files (a "text" field per line), .txt or .md files, or folders of them. The
     documents are tokenized, joined with EOS between them, cut into sequences of --seq tokens
@@ -23,8 +24,9 @@ struct AdaptTrainCommand: CLICommand {
     Every --eval-every steps the held-out loss is measured on --eval-seqs sequences of --eval
     (without --eval, on sequences held back from the training data). Every --checkpoint-every
     steps, on Ctrl-C and when the loss turns NaN, the run is saved to ADAPTERS/NAME.ckpt;
-    --resume continues it. The result is ADAPTERS/NAME.gguf (llama.cpp's LoRA format) and
-    ADAPTERS/NAME.json (base model and data checksums, settings, losses).
+    --resume continues it. The result is ADAPTERS/NAME.gguf (llama.cpp's LoRA format, tensors
+    in F16 unless --tensor-type f32) and ADAPTERS/NAME.json (base model and data checksums,
+    settings, losses).
     """
     static let defaultTargets = "attn_q,attn_k,attn_v,attn_output,ffn_up,ffn_down"
     static let options: [OptionSpec] = [
@@ -48,6 +50,7 @@ struct AdaptTrainCommand: CLICommand {
         .value("checkpoint-every", "K", "save a checkpoint every K steps (default 50)"),
         .flag("resume", "continue from ADAPTERS/NAME.ckpt"),
         .value("threads", "T", "compute threads (default 2)"),
+        tensorTypeOption,
         adaptersOption,
     ]
 
@@ -80,6 +83,7 @@ struct AdaptTrainCommand: CLICommand {
         let checkpointEvery = max(1, try args.int("checkpoint-every", default: 50))
         let threads = try args.int("threads", default: 2)
         guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256", command: c) }
+        let tensorType = try adapterTensorType(args, command: c)
 
         let model = args.value("model") ?? ModelDefaults.path
         guard FileManager.default.fileExists(atPath: model) else {
@@ -176,7 +180,8 @@ struct AdaptTrainCommand: CLICommand {
         let adapter = trainer.lora.adapter(name: adapterName, architecture: arch,
                                            baseModel: engine.file.string("general.name") ?? URL(fileURLWithPath: model).lastPathComponent)
         let ggufPath = base + ".gguf"
-        try adapter.ggufWriter(architecture: arch, headCount: engine.config.headCount, kvHeadCount: engine.config.kvHeadCount).write(to: ggufPath)
+        try adapter.ggufWriter(architecture: arch, headCount: engine.config.headCount, kvHeadCount: engine.config.kvHeadCount,
+                               tensorType: tensorType).write(to: ggufPath)
         func files(_ paths: [String]) throws -> [[String: Any]] {
             try paths.map { ["path": $0, "sha256": SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: $0), options: .alwaysMapped))] }
         }
@@ -184,7 +189,7 @@ struct AdaptTrainCommand: CLICommand {
         var sidecar: [String: Any] = [
             "name": adapterName, "format": "gguf-lora",
             "base_model": URL(fileURLWithPath: model).lastPathComponent, "base_model_sha256": modelSHA, "architecture": arch,
-            "targets": targets, "rank": rank, "alpha": alpha,
+            "targets": targets, "rank": rank, "alpha": alpha, "tensor_type": tensorType.description.lowercased(),
             "data": try files(dataFiles), "eval_data": try files(evalFiles),
             "seq": seq, "batch": batch, "learning_rate": lr, "warmup_steps": options.warmupSteps, "seed": Int(options.seed),
             "steps": trainer.step, "tokens_seen": trainer.tokensSeen,
