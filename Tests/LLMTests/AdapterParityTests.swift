@@ -162,9 +162,12 @@ final class AdapterParityTests: XCTestCase {
     }
 
     /// F16 LoRA tensors, as llama.cpp's converter wrote them by default and as `adapt train`
-    /// writes them: read back as exactly the rounded floats, and the logits stay within a
-    /// small fraction of the adapter's own effect of the F32 file's.
-    func testF16TensorsLoadAsTheRoundedFloatsAndKeepTheLogits() throws {
+    /// writes them: read back as exactly the rounded floats, and each update s·B·(A·x) moves by
+    /// the rounding only. Logits are not the measure here: the engine rounds activations to Q8,
+    /// so any 1e-6 change can flip a rounding step next to SmolLM2's outliers and move a logit by
+    /// the ~0.5 floor of `testRuntimeLoRAMatchesMergedFloatWeights`; the README's perplexity
+    /// table (F32 vs F16 adapter) is the end-to-end check.
+    func testF16TensorsLoadAsTheRoundedFloatsAndKeepTheUpdate() throws {
         try Reference.require(Reference.smol)
         let tmp = try TempDir()
         let lora = TestLoRA.random(layers: [0, 7, 29], modules: ["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"], rank: 8, alpha: 16, seed: 13)
@@ -181,14 +184,18 @@ final class AdapterParityTests: XCTestCase {
             XCTAssertEqual(h.b, s.b.map { Float(Float16($0)) }, h.tensor)
         }
         let e = try Engine(path: Reference.smol, context: 64, threads: 2)
-        func run(_ a: LoRAAdapter) throws -> [Float] {
-            try e.withAdapters(try AdapterSet(model: e.model, adapters: [(a, 1)])) { try e.logits(for: Self.prompt) }
+        let set32 = try AdapterSet(model: e.model, adapters: [(f32, 1)]), set16 = try AdapterSet(model: e.model, adapters: [(f16, 1)])
+        let tokens = 4
+        for p in f32.pairs {
+            let x = (0..<tokens * p.inDim).map { i in Float(sin(Double(i) * 0.37)) }
+            var y32 = [Float](repeating: 0, count: tokens * p.outDim), y16 = y32
+            set32.apply(layer: p.layer, projection: p.projection, x: x, inDim: p.inDim, y: &y32, outDim: p.outDim, tokens: tokens)
+            set16.apply(layer: p.layer, projection: p.projection, x: x, inDim: p.inDim, y: &y16, outDim: p.outDim, tokens: tokens)
+            let largest = y32.map(abs).max()!, drift = Self.maxAbs(y16, y32)
+            XCTAssertGreaterThan(largest, 0.1, p.tensor)
+            // Each weight moves by at most 2^-11 of itself; the errors of a sum of products mostly cancel.
+            XCTAssertLessThan(drift, 2e-3 * largest, p.tensor)
         }
-        let base = try e.logits(for: Self.prompt), full = try run(f32), half = try run(f16)
-        let effect = Self.maxAbs(full, base), drift = Self.maxAbs(half, full)
-        print("F16 vs F32 adapter: max |Δlogit| \(drift); the adapter's effect \(effect)")
-        XCTAssertGreaterThan(effect, 0.05, "the adapter must move the logits for the comparison to mean anything")
-        XCTAssertLessThan(drift, 0.02 * effect, "F16 rounding (2^-11 relative) must stay far below the adapter's effect")
     }
 
     func testScalesAndSeveralAdaptersPerRequest() throws {
