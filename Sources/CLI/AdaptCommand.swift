@@ -1,6 +1,6 @@
 import Foundation
 import LLM
-import Prompts
+import Runtime
 import Tensor
 
 /// `--adapters DIR`, shared by the commands that find adapters by name.
@@ -19,54 +19,6 @@ func adapterTensorType(_ args: ParsedArguments, command: String) throws -> GGMLT
     }
 }
 
-/// Finding adapters by name and binding them to a loaded engine, for `generate`, `ask` and the rest.
-enum AdapterWiring {
-    static func library(_ args: ParsedArguments? = nil) -> AdapterLibrary {
-        AdapterLibrary(directory: args?.value("adapters") ?? ProcessInfo.processInfo.environment["STRATA_ADAPTERS"] ?? "adapters")
-    }
-
-    /// Settles a pack's default adapter when the pack is loaded: kept when this machine has it
-    /// and it was trained on this model, else cleared (the base model) with a note on stderr.
-    /// Packs are shared data while adapters are trained per site and per base model, so a pack
-    /// naming one must not make a fresh clone, or a run on another model, fail. An adapter named
-    /// with --adapter is not softened (it overrides the default, and loads or the command fails).
-    static func settlePackDefault(_ pack: inout PromptPack, _ args: ParsedArguments) {
-        guard let name = pack.adapter, args.value("adapter") == nil else { return }
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
-        if model == "extractive" || model == "none" { pack.adapter = nil; return }
-        let lib = library(args)
-        guard let path = try? lib.locate(name) else {
-            writeErr("note: pack '\(pack.name)' names adapter '\(name)', which is not in \(lib.directory.path)/ — using the base model (make it with 'strata adapt train --name \(name) …', or pass --adapter)\n")
-            pack.adapter = nil
-            return
-        }
-        // Our training writes a sidecar naming the base model; another base means other shapes.
-        let sidecar = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
-        if let data = FileManager.default.contents(atPath: sidecar),
-           let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let base = info["base_model"] as? String, base != URL(fileURLWithPath: model).lastPathComponent {
-            writeErr("note: pack '\(pack.name)' names adapter '\(name)', trained on \(base), not on \(URL(fileURLWithPath: model).lastPathComponent) — using the base model\n")
-            pack.adapter = nil
-        }
-    }
-
-    /// Loads each `NAME[:SCALE]` (the spec's scale multiplies `scale`) and binds them to `engine`'s
-    /// model; nil for none. `cache` keeps adapters already read, keyed by path.
-    static func set(_ specs: [(name: String, scale: Float)], engine: Engine, library: AdapterLibrary,
-                    cache: inout [String: LoRAAdapter]) throws -> AdapterSet? {
-        guard !specs.isEmpty else { return nil }
-        var list: [(adapter: LoRAAdapter, scale: Float)] = []
-        for spec in specs {
-            let (name, specScale) = try AdapterLibrary.parseSpec(spec.name)
-            let path = try library.locate(name)
-            let adapter = try cache[path] ?? library.load(path)
-            cache[path] = adapter
-            list.append((adapter, spec.scale * specScale))
-        }
-        return try AdapterSet(model: engine.model, adapters: list)
-    }
-}
-
 struct AdaptListCommand: CLICommand {
     static let name = "adapt list"
     static let summary = "list the LoRA adapters in the adapter folder"
@@ -81,7 +33,7 @@ struct AdaptListCommand: CLICommand {
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.isEmpty else { throw CLIError.usage("'adapt list' takes no arguments", command: name) }
-        let lib = AdapterWiring.library(args)
+        let lib = args.runtime.adapterLibrary
         let names = lib.names()
         if names.isEmpty {
             print("no adapters in \(lib.directory.path) — put NAME.gguf (llama.cpp LoRA) or a PEFT folder NAME/ there")
@@ -96,7 +48,7 @@ struct AdaptListCommand: CLICommand {
                 let a = try lib.load(n)
                 print(pad(n, 20) + pad(a.format.rawValue, 7) + pad(a.ranks.map(String.init).joined(separator: ","), 6)
                       + pad(a.alpha.map { String(format: "%g", $0) } ?? "-", 7) + pad(a.targets.joined(separator: ","), 40)
-                      + pad(AdapterSidecar.heldOutPerplexity(lib, n).map { String(format: "%.3f", $0) } ?? "-", 13)
+                      + pad(AdapterManifest.read(lib, n)?.heldOutPerplexity.map { String(format: "%.3f", $0) } ?? "-", 13)
                       + (a.baseModel ?? "unknown"))
             } catch {
                 failed = true
@@ -119,7 +71,8 @@ struct AdaptShowCommand: CLICommand {
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else { throw CLIError.usage("give one adapter name (see 'strata adapt list')", command: name) }
-        let a = try AdapterWiring.library(args).load(args.positionals[0])
+        let lib = args.runtime.adapterLibrary
+        let a = try lib.load(args.positionals[0])
         let scales = Set(a.pairs.map { a.scale(of: $0) }).sorted().map { String(format: "%g", $0) }
         print("""
         name:        \(a.name)
@@ -133,23 +86,21 @@ struct AdaptShowCommand: CLICommand {
         layers:      \(a.layers.count) (\(a.layers.map(String.init).joined(separator: ",")))
         parameters:  \(a.parameterCount) in \(a.pairs.count) pairs
         """)
-        let lib = AdapterWiring.library(args)
-        if let side = AdapterSidecar.read(lib, a.name) {
-            func number(_ k: String) -> Double? { (side[k] as? NSNumber)?.doubleValue }
-            if let ppl = number("held_out_perplexity"), let loss = number("held_out_loss") {
-                print(String(format: "held-out:    perplexity %.3f (loss %.4f) on %d sequences", ppl, loss, Int(number("held_out_sequences") ?? 0))
-                      + (number("base_held_out_perplexity").map { String(format: "; base model %.3f", $0) } ?? ""))
+        if let m = AdapterManifest.read(lib, a.name) {
+            if let ppl = m.heldOutPerplexity, let loss = m.heldOutLoss {
+                print(String(format: "held-out:    perplexity %.3f (loss %.4f) on %d sequences", ppl, loss, m.heldOutSequences ?? 0)
+                      + (m.baseHeldOutPerplexity.map { String(format: "; base model %.3f", $0) } ?? ""))
             }
-            if let steps = number("steps"), let tokens = number("tokens_seen") {
-                print("trained:     \(Int(steps)) steps, \(Int(tokens)) tokens" + (number("final_train_loss").map { String(format: ", final train loss %.4f", $0) } ?? ""))
+            if let steps = m.steps, let tokens = m.tokensSeen {
+                print("trained:     \(steps) steps, \(tokens) tokens" + (m.finalTrainLoss.map { String(format: ", final train loss %.4f", $0) } ?? ""))
             }
-            if let sha = side["base_model_sha256"] as? String { print("base sha256: \(sha)") }
+            if let sha = m.baseModelSHA256 { print("base sha256: \(sha)") }
         }
         if let model = args.value("model") {
             guard FileManager.default.fileExists(atPath: model) else {
                 throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file")
             }
-            let engine = try Engine(path: model, context: 16, threads: 1)
+            let engine = try args.runtime.engine(model: model, context: 16, threads: 1)
             _ = try AdapterSet(model: engine.model, adapters: [(a, 1)])
             print("fits:        \(URL(fileURLWithPath: model).lastPathComponent) (every tensor and shape checked)")
         }
@@ -167,8 +118,8 @@ struct AdaptConvertCommand: CLICommand {
 
     Writes ADAPTERS/NEW.gguf from a GGUF adapter or a PEFT folder, its tensors in F16 unless
     --tensor-type f32. A PEFT folder's Q/K rows are reordered for the GGUF model, whose head
-    counts are read from --model (default: \(ModelDefaults.path)). The sidecar NAME.json that
-    'adapt train' writes, when there is one, is copied to NEW.json.
+    counts are read from --model (default: $STRATA_MODEL, else \(ModelDefaults.path)). The
+    manifest NAME.json that 'adapt train' writes, when there is one, is copied to NEW.json.
     """
     static let options: [OptionSpec] = [
         .value("name", "NEW", "name of the adapter written (ADAPTERS/NEW.gguf)"),
@@ -180,37 +131,14 @@ struct AdaptConvertCommand: CLICommand {
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else { throw CLIError.usage("give one adapter name or path (see 'strata adapt list')", command: name) }
         guard let newName = args.value("name"), !newName.isEmpty, !newName.contains("/"), !newName.hasPrefix(".") else {
-            throw CLIError.usage("name the adapter written with --name NEW (no '/'), e.g. --name finance-en-f16", command: name)
+            throw CLIError.usage("name the adapter written with --name NEW (no '/'), e.g. --name finance-en-f32", command: name)
         }
         let tensorType = try adapterTensorType(args, command: name)
-        let lib = AdapterWiring.library(args)
-        let source = try lib.locate(args.positionals[0])
-        let adapter = try lib.load(source)
-        var architecture = adapter.architecture ?? "llama", heads = 0, kvHeads = 0
-        if adapter.huggingFaceRowOrder {
-            // Only a PEFT folder needs the model: its Q/K rows follow Hugging Face's order.
-            let model = args.value("model") ?? ModelDefaults.path
-            guard FileManager.default.fileExists(atPath: model) else {
-                throw CLIError.failed("model file \(model) not found — a PEFT folder needs its base model: pass --model PATH to a .gguf file")
-            }
-            let engine = try Engine(path: model, context: 16, threads: 1)
-            _ = try AdapterSet(model: engine.model, adapters: [(adapter, 1)])
-            architecture = engine.file.architecture ?? architecture
-            (heads, kvHeads) = (engine.config.headCount, engine.config.kvHeadCount)
+        let runtime = args.runtime!
+        let out = try runtime.convertAdapter(args.positionals[0], to: newName, tensorType: tensorType) {
+            try runtime.configuration.engineModel(missingHint: "a PEFT folder needs its base model: pass --model PATH to a .gguf file")
         }
-        try FileManager.default.createDirectory(at: lib.directory, withIntermediateDirectories: true)
-        let out = lib.directory.appendingPathComponent(newName + ".gguf").path
-        try adapter.ggufWriter(architecture: architecture, headCount: heads, kvHeadCount: kvHeads, tensorType: tensorType).write(to: out)
-        let sidecar = URL(fileURLWithPath: source).deletingPathExtension().appendingPathExtension("json")
-        if let data = FileManager.default.contents(atPath: sidecar.path),
-           var info = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            info["name"] = newName
-            info["tensor_type"] = tensorType.description.lowercased()
-            try JSONSerialization.data(withJSONObject: info, options: [.prettyPrinted, .sortedKeys])
-                .write(to: lib.directory.appendingPathComponent(newName + ".json"), options: .atomic)
-        }
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print(String(format: "wrote %@ (%@, %.1f MB, %d parameters)", out, tensorType.description, Double(bytes) / 1e6, adapter.parameterCount))
+        print(String(format: "wrote %@ (%@, %.1f MB, %d parameters)", out.path, out.tensorType.description, Double(out.bytes) / 1e6, out.parameters))
         return 0
     }
 }
@@ -223,7 +151,7 @@ struct AdaptRemoveCommand: CLICommand {
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else { throw CLIError.usage("give one adapter name (see 'strata adapt list')", command: name) }
-        print("removed \(try AdapterWiring.library(args).remove(args.positionals[0]))")
+        print("removed \(try args.runtime.adapterLibrary.remove(args.positionals[0]))")
         return 0
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LLM
+import Runtime
 
 /// `strata generate`: runs the L1 model on a prompt and streams the reply to standard output.
 struct GenerateCommand: CLICommand {
@@ -14,7 +15,7 @@ struct GenerateCommand: CLICommand {
     adapter from the adapter folder (or a path) to this run; repeat it to combine adapters.
     """
     static let options: [OptionSpec] = [
-        .value("model", "PATH", "GGUF model (default: \(ModelDefaults.path))"),
+        .value("model", "PATH", "GGUF model (default: $STRATA_MODEL, else \(ModelDefaults.path))"),
         .value("temp", "T", "temperature, 0 = greedy (default 0.8)"),
         .value("top-k", "K", "keep the K most likely tokens, 0 = off (default 40)"),
         .value("top-p", "P", "nucleus: keep tokens up to probability mass P (default 0.95)"),
@@ -49,7 +50,7 @@ struct GenerateCommand: CLICommand {
         }
         let engine = try ModelDefaults.engine(args)
         var cache: [String: LoRAAdapter] = [:]
-        let adapters = try AdapterWiring.set(specs, engine: engine, library: AdapterWiring.library(args), cache: &cache)
+        let adapters = try Adapters.set(specs, engine: engine, library: args.runtime.adapterLibrary, cache: &cache)
         if let adapters, args.has("verbose") { printErr("adapters: \(adapters.summary)") }
         let out: (String) -> Bool = { piece in writeOut(piece); return true }
         let result: TextGenerationResult = try engine.withAdapters(adapters) {
@@ -71,43 +72,28 @@ struct GenerateCommand: CLICommand {
     }
 }
 
-/// Model options shared by the commands that run the engine.
+/// Model options shared by the commands that run the engine; the model itself is resolved by
+/// the runtime (`RuntimeConfiguration`): --model, $STRATA_MODEL, the config file, the default.
 enum ModelDefaults {
     /// The small, fast, English-only model: the default of `generate`, `eval perplexity` and
     /// `adapt train`, and what the tests run.
-    static let path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    /// The model that answers (`ask`, `chat`, `support`, `report`, `eval kb`): SmolLM2-135M cannot
-    /// read Chinese and copies the nearest number from its sources (README: which model when).
-    static let answering = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    static let path = RuntimeConfiguration.smallModel
+    /// The model that answers (`ask`, `chat`, `support`, `report`, `eval kb`).
+    static let answering = RuntimeConfiguration.answeringModel
 
-    /// The model an answering command uses: --model, then $STRATA_MODEL, then `answering`;
-    /// `noModel` is the command's word for answering without one ("extractive", "none"), returned
-    /// as is. Any other choice must be a file: one check here for every answering command.
-    /// A set but empty $STRATA_MODEL is an error, not the default.
+    /// The model an answering command uses; `noModel` is the command's word for answering
+    /// without one ("extractive", "none"), returned as is.
     static func answeringModel(_ args: ParsedArguments, noModel: (word: String, meaning: String)) throws -> String {
-        var model = answering
-        if let m = args.value("model") { model = m } else if let m = ProcessInfo.processInfo.environment["STRATA_MODEL"] {
-            guard !m.isEmpty else { throw CLIError.failed("$STRATA_MODEL is set but empty — unset it for the default model (\(answering)) or set it to a .gguf file") }
-            model = m
-        } else if !FileManager.default.fileExists(atPath: answering) {
-            throw CLIError.failed("the default answering model \(answering) is not here — run 'make setup' (it fetches it), or pass --model PATH.gguf")
-        }
-        guard model == noModel.word || FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("no model file at '\(model)' (not found) — pass --model PATH.gguf (or set $STRATA_MODEL), or --model \(noModel.word) for \(noModel.meaning)")
-        }
-        return model
+        try args.runtime.configuration.answeringModel(noModel: noModel)
     }
 
     static func engine(_ args: ParsedArguments) throws -> Engine {
-        let model = args.value("model") ?? path
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file (the default is fetched by the set-up script)")
-        }
+        let model = try args.runtime.configuration.engineModel(missingHint: "pass --model PATH to a .gguf file (the default is fetched by the set-up script)")
         let ctx = try args.int("ctx", default: 4096)
         guard ctx >= 16 else { throw CLIError.usage("--ctx must be at least 16 (got \(ctx))", command: args.command) }
         let threads = try args.int("threads", default: 2)
         guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256 (got \(threads))", command: args.command) }
-        return try Engine(path: model, context: ctx, threads: threads)
+        return try args.runtime.engine(model: model, context: ctx, threads: threads)
     }
 
     static func parameters(_ args: ParsedArguments) throws -> GenerationParameters {

@@ -1,9 +1,6 @@
 import Foundation
 import Knowledge
-import Synchronization
-
-/// Set by Ctrl-C: the run stops after the current document (which commits or rolls back whole).
-private let stopRequested = Atomic<Bool>(false)
+import Runtime
 
 /// `strata ingest PATH...`: stores documents, chunks and the keyword index.
 struct IngestCommand: CLICommand {
@@ -57,7 +54,7 @@ struct IngestCommand: CLICommand {
         try args.checkDatabasePath()   // before loading an encoder for nothing
         var options = IngestOptions()
         if !args.all("groups").isEmpty {
-            let groups = AccessGroups.normalize(args.all("groups").flatMap { $0.split(separator: ",").map(String.init) })
+            let groups = args.documentGroups
             guard !groups.isEmpty else {
                 throw CLIError.usage("--groups needs at least one group name; to make documents public, use --make-public", command: name)
             }
@@ -82,18 +79,17 @@ struct IngestCommand: CLICommand {
             throw CLIError.usage("--chunk-tokens must be between 16 and 8192, got \(target)", command: name)
         }
         options.chunking = ChunkingOptions(targetTokens: target, overlapTokens: target * 15 / 100)
-        options.shouldStop = { stopRequested.load(ordering: .relaxed) }
+        // Ctrl-C: the run stops after the current document (which commits or rolls back whole).
+        options.shouldStop = { Interruption.requested }
         if args.has("embed") {
             let encoder = try EmbedderOption.load(args)
             options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed)
         }
 
         let store = try args.openStore(.create)
-        signal(SIGINT) { _ in
-            // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
-            if stopRequested.exchange(true, ordering: .relaxed) { _exit(130) }
-        }
-        defer { signal(SIGINT, SIG_DFL) }
+        // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
+        Interruption.begin(secondPressExits: true)
+        defer { Interruption.end() }
 
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         let report = Ingestor(store: store).ingest(paths: args.positionals, options: options) { bar?.update($0) }
