@@ -10,6 +10,7 @@ struct AdaptTrainCommand: CLICommand {
     Usage: strata adapt train --name NAME --data PATH [--data PATH ...] [--model PATH]
                               [--rank 8] [--alpha 16] [--targets attn_q,attn_k,attn_v,attn_output,ffn_up,ffn_down]
                               [--seq 256] [--batch 8] [--lr 2e-4] [--steps 400] [--eval FILE] [--resume]
+                              [--tensor-type f16|f32]
 
     Data: .jsonl files (a "text" field per line), .txt or .md files, or folders of them. The
     documents are tokenized, joined with EOS between them, cut into sequences of --seq tokens
@@ -19,8 +20,9 @@ struct AdaptTrainCommand: CLICommand {
     Every --eval-every steps the held-out loss is measured on --eval-seqs sequences of --eval
     (without --eval, on sequences held back from the training data). Every --checkpoint-every
     steps, on Ctrl-C and when the loss turns NaN, the run is saved to ADAPTERS/NAME.ckpt;
-    --resume continues it. The result is ADAPTERS/NAME.gguf (llama.cpp's LoRA format) and
-    ADAPTERS/NAME.json (base model and data checksums, settings, losses).
+    --resume continues it. The result is ADAPTERS/NAME.gguf (llama.cpp's LoRA format, tensors
+    in F16 unless --tensor-type f32) and ADAPTERS/NAME.json (base model and data checksums,
+    settings, losses).
     """
     static let defaultTargets = "attn_q,attn_k,attn_v,attn_output,ffn_up,ffn_down"
     static let options: [OptionSpec] = [
@@ -44,6 +46,7 @@ struct AdaptTrainCommand: CLICommand {
         .value("checkpoint-every", "K", "save a checkpoint every K steps (default 50)"),
         .flag("resume", "continue from ADAPTERS/NAME.ckpt"),
         .value("threads", "T", "compute threads (default 2)"),
+        tensorTypeOption,
         adaptersOption,
     ]
 
@@ -76,10 +79,12 @@ struct AdaptTrainCommand: CLICommand {
         let checkpointEvery = max(1, try args.int("checkpoint-every", default: 50))
         let threads = try args.int("threads", default: 2)
         guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256", command: c) }
+        let tensorType = try adapterTensorType(args, command: c)
 
         let training = AdapterTraining(.init(name: adapterName, model: try args.runtime.configuration.engineModel(), data: dataPaths,
                                              eval: args.value("eval"), options: options, evalEvery: evalEvery, evalSequences: evalSeqs,
-                                             checkpointEvery: checkpointEvery, threads: threads, resume: args.has("resume")),
+                                             checkpointEvery: checkpointEvery, threads: threads, resume: args.has("resume"),
+                                             tensorType: tensorType),
                                        library: args.runtime.adapterLibrary)
         defer { Interruption.end() }
         let outcome = try training.run(shouldStop: { Interruption.requested }) { event in

@@ -12,7 +12,7 @@ let allCommands: [any CLICommand.Type] = [
     DataImportCommand.self, DataListCommand.self, DataShowCommand.self, DataCheckCommand.self,
     PacksListCommand.self, PacksShowCommand.self, PacksCheckCommand.self,
     GenerateCommand.self,
-    AdaptListCommand.self, AdaptShowCommand.self, AdaptRemoveCommand.self, AdaptTrainCommand.self,
+    AdaptListCommand.self, AdaptShowCommand.self, AdaptRemoveCommand.self, AdaptConvertCommand.self, AdaptTrainCommand.self,
     EvalRetrievalCommand.self,
     EvalQACommand.self,
     EvalKBCommand.self,

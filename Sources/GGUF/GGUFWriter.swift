@@ -47,12 +47,28 @@ public struct GGUFWriter {
         tensors.append((name, shape, type, data))
     }
 
-    /// Adds an F32 tensor from floats.
-    public mutating func addTensor(_ name: String, shape: [Int], floats: [Float]) throws {
+    /// Adds a tensor from floats, stored as F32 or as F16 (rounded to nearest, ties to even, as
+    /// numpy's and ggml's conversions round). F16 halves the file; a finite value beyond F16's
+    /// range (±65504) is refused rather than written as infinity.
+    public mutating func addTensor(_ name: String, shape: [Int], floats: [Float], as type: GGMLType = .f32) throws {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(floats.count * 4)
-        for f in floats { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try addTensor(name, shape: shape, type: .f32, data: bytes)
+        switch type {
+        case .f32:
+            bytes.reserveCapacity(floats.count * 4)
+            for f in floats { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        case .f16:
+            bytes.reserveCapacity(floats.count * 2)
+            for (i, f) in floats.enumerated() {
+                let h = Float16(f)
+                if h.isInfinite && f.isFinite {
+                    throw GGUFError.invalidForWriting("tensor \(name): element \(i) is \(f), beyond F16's range (±65504) — write it as F32")
+                }
+                withUnsafeBytes(of: h.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+        default:
+            throw GGUFError.invalidForWriting("tensor \(name): floats are written as F32 or F16, not \(type)")
+        }
+        try addTensor(name, shape: shape, type: type, data: bytes)
     }
 
     /// The complete file.

@@ -1,6 +1,7 @@
 import Foundation
 import LLM
 import Prompts
+import Tensor
 
 /// Finding adapters by name and binding them to a loaded engine, for `generate`, `ask` and the rest.
 public enum Adapters {
@@ -67,6 +68,8 @@ public struct AdapterManifest: Codable, Sendable, Equatable {
     public var targets: [String]?
     public var rank: Int?
     public var alpha: Double?
+    /// "f16" or "f32": how the GGUF file stores the LoRA tensors (absent before F16 existed: f32).
+    public var tensorType: String?
     public var data: [DataFile]?
     public var evalData: [DataFile]?
     public var seq: Int?
@@ -90,6 +93,7 @@ public struct AdapterManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, format, architecture, targets, rank, alpha, data, seq, batch, seed, steps
+        case tensorType = "tensor_type"
         case baseModel = "base_model", baseModelSHA256 = "base_model_sha256", evalData = "eval_data"
         case learningRate = "learning_rate", warmupSteps = "warmup_steps", tokensSeen = "tokens_seen"
         case trainSeconds = "train_seconds", tokensPerSecond = "tokens_per_second"
@@ -99,6 +103,9 @@ public struct AdapterManifest: Codable, Sendable, Equatable {
     }
 
     public init() {}
+
+    /// The manifest's word for a tensor type ("f16", "f32"), as `--tensor-type` takes it.
+    public static func name(of type: GGMLType) -> String { type.description.lowercased() }
 
     /// The manifest of the adapter `name` in `library`, when there is a readable one.
     public static func read(_ library: AdapterLibrary, _ name: String) -> AdapterManifest? {

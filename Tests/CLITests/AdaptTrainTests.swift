@@ -53,6 +53,35 @@ final class AdaptTrainTests: XCTestCase {
         XCTAssertTrue(show.stdout.contains("fits:"), show.stdout)
     }
 
+    /// F16 tensors by default (half the bytes); --tensor-type f32 and 'adapt convert' give the
+    /// other, with the sidecar following the adapter.
+    func testTensorTypeAndConvert() throws {
+        try requireModel()
+        let r = try train(["--steps", "1", "--eval-seqs", "1", "--rank", "4", "--targets", "attn_q,ffn_down"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        func sidecar(_ name: String) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: adapters + "/\(name).json"))) as? [String: Any])
+        }
+        func size(_ name: String) throws -> Int { try FileManager.default.attributesOfItem(atPath: adapters + "/\(name).gguf")[.size] as! Int }
+        XCTAssertEqual(try sidecar("news")["tensor_type"] as? String, "f16")
+        let up = try StrataBinary.run(["adapt", "convert", "news", "--name", "news32", "--tensor-type", "f32", "--adapters", adapters])
+        XCTAssertEqual(up.status, 0, up.stderr)
+        XCTAssertTrue(up.stdout.contains("news32.gguf (F32"), up.stdout)
+        XCTAssertEqual(try sidecar("news32")["tensor_type"] as? String, "f32")
+        XCTAssertEqual(try sidecar("news32")["steps"] as? Int, 1, "the training record is kept")
+        // 4 × (576 + 576) + 4 × (1536 + 576) parameters a layer, 30 layers: 2 bytes each more in
+        // F32 (every tensor a multiple of the 32-byte alignment in both, so no padding differs).
+        XCTAssertEqual(try size("news32") - size("news"), 2 * 30 * 4 * (576 + 576 + 1536 + 576))
+        let down = try StrataBinary.run(["adapt", "convert", "news32", "--name", "news16", "--adapters", adapters])
+        XCTAssertEqual(down.status, 0, down.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: adapters + "/news16.gguf")),
+                       try Data(contentsOf: URL(fileURLWithPath: adapters + "/news.gguf")),
+                       "F16 → F32 → F16 gives back the same file")
+        let bad = try StrataBinary.run(["adapt", "convert", "news", "--name", "x", "--tensor-type", "q8_0", "--adapters", adapters])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--tensor-type must be f16 or f32"), bad.stderr)
+    }
+
     func testNoUsableText() throws {
         try requireModel()
         let empty = dir.appendingPathComponent("empty.jsonl").path

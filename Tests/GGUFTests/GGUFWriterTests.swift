@@ -65,6 +65,32 @@ final class GGUFWriterTests: XCTestCase {
         }
     }
 
+    /// F16 as ggml stores it: IEEE half, little-endian, rounded to nearest with ties to even.
+    func testFloatsWrittenAsF16RoundToNearestEven() throws {
+        var w = try GGUFWriter()
+        let floats: [Float] = [1, -2, 0.5, 65504, 0, 1 + 0x1p-11, 1 + 3 * 0x1p-11, 0x1p-24, 1e-9]
+        try w.addTensor("h", shape: [floats.count], floats: floats, as: .f16)
+        let f = try roundTrip(w)
+        let t = try XCTUnwrap(f.tensor(named: "h"))
+        XCTAssertEqual(t.type, .f16)
+        XCTAssertEqual(f.bytes(for: t).count, 2 * floats.count, "two bytes an element")
+        let bits = (0..<floats.count).map { UInt16(littleEndian: f.data(for: t).loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
+        // 1 + 2^-11 lies halfway between 1 and 1 + 2^-10: ties go to the even mantissa (1);
+        // 1 + 3·2^-11 halfway between 1 + 2^-10 and 1 + 2^-9: to 1 + 2^-9. 2^-24 is the
+        // smallest subnormal; 1e-9 is below half of it and flushes to zero.
+        XCTAssertEqual(bits, [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0000, 0x3C00, 0x3C02, 0x0001, 0x0000])
+    }
+
+    func testF16RefusesValuesBeyondItsRange() throws {
+        var w = try GGUFWriter()
+        XCTAssertThrowsError(try w.addTensor("big", shape: [2], floats: [1, 70000], as: .f16)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("big"), error.localizedDescription)
+            XCTAssertTrue(error.localizedDescription.contains("F32"), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try w.addTensor("q", shape: [32], floats: Array(repeating: 1, count: 32), as: .q8_0))
+        XCTAssertTrue(w.tensors.isEmpty, "a refused tensor is not half added")
+    }
+
     func testWriterRejectsWhatGGUFCannotHold() throws {
         var w = try GGUFWriter()
         XCTAssertThrowsError(try w.set("mixed", .array([.int32(1), .string("x")])))

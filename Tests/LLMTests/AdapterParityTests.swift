@@ -155,10 +155,47 @@ final class AdapterParityTests: XCTestCase {
         print("PEFT vs GGUF \(Self.maxAbs(peft, gguf)); unpermuted Q/K vs GGUF \(Self.maxAbs(wrong, gguf)); effect \(Self.maxAbs(gguf, base))")
         XCTAssertEqual(peft, gguf, "the same floats in the same row order give bit-identical logits")
         // PEFT → GGUF conversion writes the llama row order: the converted file matches too.
-        let converted = try LoRAAdapter.load(path: tmp.path("peft")).ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3)
+        let converted = try LoRAAdapter.load(path: tmp.path("peft")).ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3, tensorType: .f32)
         try converted.write(to: tmp.path("converted.gguf"))
         XCTAssertEqual(try run(tmp.path("converted.gguf")), gguf)
         XCTAssertGreaterThan(Self.maxAbs(wrong, gguf), 0.01, "without the llama Q/K permutation the PEFT update lands on the wrong rows")
+    }
+
+    /// F16 LoRA tensors, as llama.cpp's converter wrote them by default and as `adapt train`
+    /// writes them: read back as exactly the rounded floats, and each update s·B·(A·x) moves by
+    /// the rounding only. Logits are not the measure here: the engine rounds activations to Q8,
+    /// so any 1e-6 change can flip a rounding step next to SmolLM2's outliers and move a logit by
+    /// the ~0.5 floor of `testRuntimeLoRAMatchesMergedFloatWeights`; the README's perplexity
+    /// table (F32 vs F16 adapter) is the end-to-end check.
+    func testF16TensorsLoadAsTheRoundedFloatsAndKeepTheUpdate() throws {
+        try Reference.require(Reference.smol)
+        let tmp = try TempDir()
+        let lora = TestLoRA.random(layers: [0, 7, 29], modules: ["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"], rank: 8, alpha: 16, seed: 13)
+        try lora.writeGGUF(tmp.path("f32.gguf"))
+        let f32 = try LoRAAdapter.load(path: tmp.path("f32.gguf"))
+        try f32.ggufWriter(architecture: "llama", headCount: 9, kvHeadCount: 3, tensorType: .f16).write(to: tmp.path("f16.gguf"))
+        let f16 = try LoRAAdapter.load(path: tmp.path("f16.gguf"))
+        let size = { (p: String) in try FileManager.default.attributesOfItem(atPath: tmp.path(p))[.size] as! Int }
+        XCTAssertLessThan(Double(try size("f16.gguf")), 0.52 * Double(try size("f32.gguf")), "F16 halves the tensor bytes")
+        XCTAssertEqual(f16.pairs.map(\.tensor), f32.pairs.map(\.tensor))
+        XCTAssertEqual(f16.alpha, f32.alpha)
+        for (h, s) in zip(f16.pairs, f32.pairs) {
+            XCTAssertEqual(h.a, s.a.map { Float(Float16($0)) }, h.tensor)
+            XCTAssertEqual(h.b, s.b.map { Float(Float16($0)) }, h.tensor)
+        }
+        let e = try Engine(path: Reference.smol, context: 64, threads: 2)
+        let set32 = try AdapterSet(model: e.model, adapters: [(f32, 1)]), set16 = try AdapterSet(model: e.model, adapters: [(f16, 1)])
+        let tokens = 4
+        for p in f32.pairs {
+            let x = (0..<tokens * p.inDim).map { i in Float(sin(Double(i) * 0.37)) }
+            var y32 = [Float](repeating: 0, count: tokens * p.outDim), y16 = y32
+            set32.apply(layer: p.layer, projection: p.projection, x: x, inDim: p.inDim, y: &y32, outDim: p.outDim, tokens: tokens)
+            set16.apply(layer: p.layer, projection: p.projection, x: x, inDim: p.inDim, y: &y16, outDim: p.outDim, tokens: tokens)
+            let largest = y32.map(abs).max()!, drift = Self.maxAbs(y16, y32)
+            XCTAssertGreaterThan(largest, 0.1, p.tensor)
+            // Each weight moves by at most 2^-11 of itself; the errors of a sum of products mostly cancel.
+            XCTAssertLessThan(drift, 2e-3 * largest, p.tensor)
+        }
     }
 
     func testScalesAndSeveralAdaptersPerRequest() throws {

@@ -7,7 +7,7 @@ final class AdapterManifestTests: XCTestCase {
     func testRoundTripUsesTheSnakeCaseKeys() throws {
         var m = AdapterManifest()
         m.name = "news"; m.baseModel = "SmolLM2.gguf"; m.baseModelSHA256 = String(repeating: "a", count: 64)
-        m.rank = 8; m.alpha = 16; m.steps = 3; m.tokensSeen = 96; m.heldOutPerplexity = 12.5
+        m.rank = 8; m.alpha = 16; m.tensorType = "f16"; m.steps = 3; m.tokensSeen = 96; m.heldOutPerplexity = 12.5
         m.data = [.init(path: "a.jsonl", sha256: "b")]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -17,6 +17,7 @@ final class AdapterManifestTests: XCTestCase {
         XCTAssertEqual(object["tokens_seen"] as? Int, 96)
         XCTAssertEqual((object["base_model_sha256"] as? String)?.count, 64)
         XCTAssertEqual(object["held_out_perplexity"] as? Double, 12.5)
+        XCTAssertEqual(object["tensor_type"] as? String, "f16")
         XCTAssertEqual(AdapterManifest.read(besideAdapterAt: path.replacingOccurrences(of: ".json", with: ".gguf")), m)
     }
 
