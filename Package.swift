@@ -32,8 +32,10 @@ let package = Package(
         .target(name: "Knowledge", dependencies: ["CSQLite", "Tensor"], swiftSettings: fastFlags),
         .target(name: "Prompts", swiftSettings: fastFlags),
         .target(name: "Assistant", dependencies: ["Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
+        // OpenAI-compatible model servers behind the same protocols: Foundation's URLSession only.
+        .target(name: "Remote", dependencies: ["Assistant"], swiftSettings: fastFlags),
         .executableTarget(name: "CLI",
-                          dependencies: ["Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
+                          dependencies: ["Remote", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
         // Benchmarks (programs, not tests): `swift run bench-kernels`.

@@ -40,6 +40,9 @@ public enum GenerationError: Error, LocalizedError, Equatable {
 
     public var errorDescription: String? {
         switch self {
+        case .contextExceeded(let n, let c) where n == 0 || c == 0:
+            // A model server may refuse without saying by how much.
+            "the question, its sources and the reply do not fit the model's context window — ask a shorter question"
         case .contextExceeded(let n, let c):
             "the question, its sources and the reply need \(n) tokens but the model's window holds \(c) — ask a shorter question"
         }
@@ -66,12 +69,17 @@ public struct GenerationResult: Sendable {
 public protocol TextGenerator: Sendable {
     /// Identifies the model (file name and hash prefix), recorded in the audit log.
     var modelID: String { get }
+    /// Where the model runs, recorded in the audit log: "local" for the in-process engine, the
+    /// API base URL for a model server.
+    var backend: String { get }
     /// Generates a reply to `request.messages`. `onPiece` receives each printable piece as it is
     /// produced (never half a UTF-8 character); returning false cancels the generation.
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult
 }
 
 extension TextGenerator {
+    public var backend: String { "local" }
+
     /// Generates from a prompt holding the first `count` of a ranked list of passages, with fewer
     /// when the model's window cannot hold them all: each `contextExceeded` drops the
     /// lowest-ranked quarter (at least one, never below `minimum`) and asks again — a small
