@@ -18,6 +18,10 @@ enum AdapterWiring {
     /// with --adapter is not softened (it overrides the default, and loads or the command fails).
     static func settlePackDefault(_ pack: inout PromptPack, _ args: ParsedArguments) {
         guard let name = pack.adapter, args.value("adapter") == nil else { return }
+        if RemoteWiring.isRemote(args) {
+            if !RemoteWiring.settlePackAdapter(name, pack: pack.name, args: args) { pack.adapter = nil }
+            return
+        }
         let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
         if model == "extractive" || model == "none" { pack.adapter = nil; return }
         let lib = library(args)

@@ -25,7 +25,7 @@ enum AssistantWiring {
         EmbedderOption.spec,
         .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
         .flag("explain", "say why an answer was refused or a sentence dropped"),
-    ]
+    ] + RemoteWiring.llmOptions + RemoteWiring.embedderOptions
 
     static func pack(_ args: ParsedArguments) throws -> PromptPack {
         try args.packLibrary.pack(named: args.value("pack") ?? "kb-qa")
@@ -48,6 +48,7 @@ enum AssistantWiring {
 
     static func generator(_ args: ParsedArguments, threads: Int = 2,
                           arithmetic: PromptArithmetic = .standard) throws -> any TextGenerator {
+        if let remote = try RemoteWiring.generator(args) { return remote }
         let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
         if model == "extractive" { return ExtractiveGenerator() }
         return try LLMGenerator(modelPath: model, threads: threads, arithmetic: arithmetic)
@@ -57,6 +58,7 @@ enum AssistantWiring {
     /// (keyword retrieval, lexical support only) when its folder is absent or --no-embedder is given.
     static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? {
         if args.has("no-embedder") { return nil }
+        if let remote = try RemoteWiring.embedder(args) { return remote }
         let dir = EmbedderOption.directory(args)
         guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("config.json")) else {
             if args.value("embedder") != nil { throw CLIError.failed("no sentence encoder at \(dir) — pass --embedder DIR (a sentence-transformers folder)") }

@@ -7,7 +7,7 @@ struct EvalKBCommand: CLICommand {
     static let name = "eval kb"
     static let summary = "measure right, wrong and refused answers on a knowledge-base question set"
     static let usage = """
-    Usage: strata eval kb --questions FILE [--model PATH] [--limit N] [--json] [--as-restricted GROUP]
+    Usage: strata eval kb --questions FILE [--model PATH | --llm-url URL] [--parallel N] [--limit N] [--json] [--as-restricted GROUP]
 
     FILE holds one question per line (bench/kbqa/dev.jsonl; see bench/kbqa/README.md): id, lang,
     question, covered, restricted, facts, wrong, source, note. Each question is asked through the
@@ -17,14 +17,19 @@ struct EvalKBCommand: CLICommand {
     thousands separators removed: correct = every fact has one of its forms in the answer and no
     wrong form is there; refused = the refusal; wrong = anything else. Covered counts the public
     covered questions; uncovered questions should be refused. Answers are audited as 'ask' audits
-    them. Prints a table per language and overall, then every wrong answer.
+    them. Prints a table per language and overall, then every wrong answer, and the throughput.
+    --parallel N asks N questions at once: a model server answers them in one batch; the
+    in-process engine still answers one at a time (it owns one KV cache), so there it only
+    overlaps retrieval and checking.
     """
     static let options: [OptionSpec] = [
         .value("questions", "FILE", "the question set (JSON lines)"),
         .value("limit", "N", "ask only the first N questions"),
         .flag("json", "print the figures as JSON"),
         .value("as-restricted", "GROUP", "the group restricted questions are asked as (default staff)"),
-    ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check"].contains($0.name) }
+        .value("parallel", "N", "questions asked at once (default 1; for a model server)"),
+    ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check",
+                                          "llm-url", "llm-model", "embedder-url", "embedder-model"].contains($0.name) }
 
     struct Outcome { var q: KBQuestion; var answer: Answer; var score: KBScore; var staff: Answer?; var staffScore: KBScore?; var leaked: Int; var seconds: [Double] }
 
@@ -43,10 +48,57 @@ struct EvalKBCommand: CLICommand {
         options.layers = AssistantWiring.layers(args)
         options.adapter = args.value("adapter")
         options.k = try args.optionalInt("k")
+        let parallel = try args.int("parallel", default: 1)
+        guard (1...64).contains(parallel) else { throw CLIError.usage("--parallel must be between 1 and 64, got \(parallel)", command: name) }
         let progress = isatty(STDERR_FILENO) == 1
-        var outcomes: [Outcome] = []
-        for (i, q) in questions.enumerated() {
-            if progress { writeErr("\r[\(i + 1)/\(questions.count)] \(q.id)\u{1B}[K") }
+        let started = Date()
+        let total = questions.count, base = options
+        let outcomes = try answerAll(questions, parallel: parallel) { i, q in
+            if progress { writeErr("\r[\(i + 1)/\(total)] \(q.id)\u{1B}[K") }
+            return try ask(q, qa: qa, options: base, staffGroup: staffGroup)
+        }
+        let wall = Date().timeIntervalSince(started)
+        if progress { writeErr("\r\u{1B}[K") }
+        var report = KBReport(outcomes: outcomes, model: qa.generator.modelID)
+        report.throughput = KBReport.Throughput(backend: qa.generator.backend, parallel: parallel, seconds: wall,
+                                                questions_per_minute: Double(outcomes.count) / max(wall, 1e-9) * 60)
+        if args.has("json") { print(try jsonString(report.json)); return 0 }
+        print(report.text)
+        return 0
+    }
+
+    /// Runs `body` over the questions, `parallel` at a time, and returns the outcomes in question
+    /// order. The first error stops the others from starting and is rethrown.
+    static func answerAll(_ questions: [KBQuestion], parallel: Int,
+                          _ body: @Sendable (Int, KBQuestion) throws -> Outcome) throws -> [Outcome] {
+        guard parallel > 1 else { return try questions.enumerated().map { try body($0.offset, $0.element) } }
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var next = 0
+            var outcomes: [Outcome?]
+            var error: Error?
+            init(_ n: Int) { outcomes = Array(repeating: nil, count: n) }
+            /// The next question to ask, or nil when all are taken or one failed.
+            func take() -> Int? { lock.withLock { error == nil && next < outcomes.count ? { next += 1; return next - 1 }() : nil } }
+        }
+        let results = Results(questions.count)
+        // N workers each pull the next question: a slow one does not hold a whole batch back.
+        DispatchQueue.concurrentPerform(iterations: min(parallel, questions.count)) { _ in
+            while let i = results.take() {
+                do {
+                    let o = try body(i, questions[i])
+                    results.lock.withLock { results.outcomes[i] = o }
+                } catch {
+                    results.lock.withLock { if results.error == nil { results.error = error } }
+                }
+            }
+        }
+        if let e = results.error { throw e }
+        return results.outcomes.map { $0! }
+    }
+
+    /// One question asked as the benchmark asks it: without groups, then, when restricted, as staff.
+    static func ask(_ q: KBQuestion, qa: KnowledgeQA, options: AskOptions, staffGroup: String) throws -> Outcome {
             var o = options
             o.groups = []
             let t0 = Date()
@@ -64,13 +116,7 @@ struct EvalKBCommand: CLICommand {
                 outcome.staffScore = KBScoring.score(q, answer: s.text, refused: s.refused)
             }
             outcome.seconds = seconds
-            outcomes.append(outcome)
-        }
-        if progress { writeErr("\r\u{1B}[K") }
-        let report = KBReport(outcomes: outcomes, model: qa.generator.modelID)
-        if args.has("json") { print(try jsonString(report.json)); return 0 }
-        print(report.text)
-        return 0
+            return outcome
     }
 }
 
@@ -78,6 +124,10 @@ struct EvalKBCommand: CLICommand {
 struct KBReport {
     let outcomes: [EvalKBCommand.Outcome]
     let model: String
+    /// Wall-clock figures of the run (nil in reports built from records).
+    var throughput: Throughput? = nil
+
+    struct Throughput: Encodable { var backend: String; var parallel: Int; var seconds: Double; var questions_per_minute: Double }
 
     struct Covered: Encodable { var n = 0; var correct = 0.0; var wrong = 0.0; var refused = 0.0 }
     struct Uncovered: Encodable { var n = 0; var refused = 0.0 }
@@ -91,6 +141,7 @@ struct KBReport {
         var by_lang: [String: Group]
         var seconds_per_question: Seconds
         var wrong_answers: [Wrong]
+        var throughput: Throughput?
     }
 
     func group(_ os: [EvalKBCommand.Outcome]) -> Group {
@@ -115,7 +166,8 @@ struct KBReport {
             + outcomes.filter { !$0.q.covered && $0.score == .wrong }.map { Wrong(id: $0.q.id, answer: $0.answer.text) }
             + outcomes.filter { $0.leaked > 0 }.map { Wrong(id: $0.q.id, answer: "LEAKED to a caller without the group: " + $0.answer.text) }
         return JSON(questions: outcomes.count, model: model, covered: all.covered, uncovered: all.uncovered, restricted: all.restricted,
-                    by_lang: byLang, seconds_per_question: Seconds(median: quantile(0.5), p90: quantile(0.9)), wrong_answers: wrong)
+                    by_lang: byLang, seconds_per_question: Seconds(median: quantile(0.5), p90: quantile(0.9)), wrong_answers: wrong,
+                    throughput: throughput)
     }
 
     var text: String {
@@ -130,6 +182,10 @@ struct KBReport {
         var s = "model \(model), \(j.questions) questions\n"
         s += TextTable.render(header: ["lang", "covered", "correct", "wrong", "refused", "uncovered", "refused", "restricted", "leaked", "staff correct"], rows: rows)
         s += String(format: "\nseconds per question: median %.1f, p90 %.1f\n", j.seconds_per_question.median, j.seconds_per_question.p90)
+        if let t = throughput {
+            s += String(format: "throughput: %.1f questions per minute (%d at once, %.1f s in all", t.questions_per_minute, t.parallel, t.seconds)
+                + ", backend \(t.backend))\n"
+        }
         let layers = Dictionary(grouping: outcomes.filter { $0.score == .refused && $0.q.covered && !$0.q.restricted }, by: { $0.answer.refusalReason?.rawValue ?? "?" })
         if !layers.isEmpty {
             s += "covered questions refused, by layer: " + layers.keys.sorted().map { "\($0) \(layers[$0]!.count)" }.joined(separator: ", ") + "\n"

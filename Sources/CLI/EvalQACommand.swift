@@ -65,7 +65,7 @@ struct EvalQACommand: CLICommand {
         .value("min-evidence", "X", "override the pack's evidence-gate score threshold (for calibration)"),
         EmbedderOption.spec,
         .flag("no-embedder", "lexical support check only (no sentence encoder)"),
-    ]
+    ] + RemoteWiring.llmOptions + RemoteWiring.embedderOptions
 
     struct Query { var id: String; var text: String; var answerable: Bool; var answers: [String]; var context: String }
 
@@ -106,7 +106,7 @@ struct EvalQACommand: CLICommand {
             return try gateSweep(queries: queries, heldOut: heldOut, retriever: retriever, ids: ids, args: args, dir: dir)
         }
         var wiringArgs = args
-        if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil {
+        if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil, !RemoteWiring.isRemote(args) {
             wiringArgs.values["model"] = ["extractive"]
         }
         var pack = try AssistantWiring.pack(args)

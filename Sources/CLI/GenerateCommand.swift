@@ -1,5 +1,7 @@
 import Foundation
+import Assistant
 import LLM
+import Remote
 
 /// `strata generate`: runs the L1 model on a prompt and streams the reply to standard output.
 struct GenerateCommand: CLICommand {
@@ -30,7 +32,7 @@ struct GenerateCommand: CLICommand {
         .flag("verbose", "print token counts and tokens/s to standard error"),
         .value("adapter", "NAME[:S]", "apply LoRA adapter NAME scaled by S (default 1; repeatable)"),
         adaptersOption,
-    ]
+    ] + RemoteWiring.llmOptions
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else {
@@ -47,6 +49,7 @@ struct GenerateCommand: CLICommand {
         let specs = try args.all("adapter").map { spec in
             do { return try AdapterLibrary.parseSpec(spec) } catch { throw CLIError.usage(error.localizedDescription, command: name) }
         }
+        if let remote = try RemoteWiring.generator(args) { return try runRemote(remote, prompt: prompt, parameters: p, adapters: specs, args) }
         let engine = try ModelDefaults.engine(args)
         var cache: [String: LoRAAdapter] = [:]
         let adapters = try AdapterWiring.set(specs, engine: engine, library: AdapterWiring.library(args), cache: &cache)
@@ -54,9 +57,9 @@ struct GenerateCommand: CLICommand {
         let out: (String) -> Bool = { piece in writeOut(piece); return true }
         let result: TextGenerationResult = try engine.withAdapters(adapters) {
             if args.has("chat") {
-                var messages: [ChatMessage] = []
-                if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
-                messages.append(ChatMessage(.user, prompt))
+                var messages: [LLM.ChatMessage] = []
+                if let s = args.value("system") { messages.append(LLM.ChatMessage(.system, s)) }
+                messages.append(LLM.ChatMessage(.user, prompt))
                 return try engine.generate(messages: messages, parameters: p, onPiece: out)
             }
             return try engine.generate(prompt: prompt, parameters: p, onPiece: out)
@@ -66,6 +69,35 @@ struct GenerateCommand: CLICommand {
             let s = result.stats
             printErr(String(format: "prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s; stop: %@",
                             s.promptTokens, s.promptTokensPerSecond, s.tokens.count, s.generationTokensPerSecond, s.stop.rawValue))
+        }
+        return 0
+    }
+
+    /// The same run on a model server. The text is streamed as it comes, like the engine's; if
+    /// the stream breaks, what was printed is followed by an error saying it is incomplete, and
+    /// the exit status is non-zero (answers — ask, chat, support, report — print nothing until
+    /// the whole reply has come and passed the checks, so they never show half of one).
+    static func runRemote(_ remote: RemoteGenerator, prompt: String, parameters p: GenerationParameters,
+                          adapters: [(name: String, scale: Float)], _ args: ParsedArguments) throws -> Int32 {
+        var messages: [Assistant.ChatMessage] = []
+        if let s = args.value("system") { messages.append(.init(.system, s)) }
+        messages.append(.init(.user, prompt))
+        let request = GenerationRequest(messages: messages, maxTokens: p.maxTokens, temperature: Double(p.sampling.temperature),
+                                        topK: p.sampling.topK, topP: Double(p.sampling.topP), seed: p.sampling.seed, stop: p.stop,
+                                        repeatPenalty: Double(p.sampling.repeatPenalty), adapters: adapters)
+        var printed = false
+        let out: (String) -> Bool = { piece in printed = true; writeOut(piece); return true }
+        let r: GenerationResult
+        do {
+            r = args.has("chat") ? try remote.generate(request, onPiece: out) : try remote.complete(prompt, request, onPiece: out)
+        } catch {
+            if printed { writeOut("\n") }
+            throw CLIError.failed((printed ? "the text above is incomplete: " : "") + error.localizedDescription)
+        }
+        writeOut("\n")
+        if args.has("verbose") {
+            printErr(String(format: "prompt: %d tokens; generation: %d tokens, %.1f tokens/s; stop: ", r.promptTokens, r.generatedTokens,
+                            Double(r.generatedTokens) / max(r.generationSeconds, 1e-9)) + r.stopReason.rawValue + "; backend: \(remote.backend), model \(remote.model)")
         }
         return 0
     }

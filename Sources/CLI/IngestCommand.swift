@@ -48,7 +48,7 @@ struct IngestCommand: CLICommand {
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
         .flag("embed", "also embed new and changed chunks, in the document's transaction"),
         EmbedderOption.spec,
-    ]
+    ] + RemoteWiring.embedderOptions
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else {
@@ -83,12 +83,11 @@ struct IngestCommand: CLICommand {
         }
         options.chunking = ChunkingOptions(targetTokens: target, overlapTokens: target * 15 / 100)
         options.shouldStop = { stopRequested.load(ordering: .relaxed) }
-        if args.has("embed") {
-            let encoder = try EmbedderOption.load(args)
-            options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed)
-        }
+        let encoder = args.has("embed") ? try EmbedderOption.load(args) : nil
+        if let encoder { options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed) }
 
         let store = try args.openStore(.create)
+        if let encoder { try EmbedderOption.refuseMixing(store, encoder) }
         signal(SIGINT) { _ in
             // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
             if stopRequested.exchange(true, ordering: .relaxed) { _exit(130) }

@@ -19,7 +19,7 @@ struct ReindexCommand: CLICommand {
         EmbedderOption.spec,
         .value("batch", "N", "chunks per batch (default 64)"),
         .flag("replace", "delete vectors made by other encoders first"),
-    ]
+    ] + RemoteWiring.embedderOptions
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.has("embeddings") else {
@@ -31,6 +31,8 @@ struct ReindexCommand: CLICommand {
         let store = try args.openStore(.write)
         if args.has("replace") {
             for m in try store.embeddingModels() where m != encoder.modelID { try store.deleteEmbeddings(modelID: m) }
+        } else {
+            try EmbedderOption.refuseMixing(store, encoder)
         }
         let total = try store.chunksMissingEmbeddings(modelID: encoder.modelID).count
         var done = 0

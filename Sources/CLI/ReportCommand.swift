@@ -36,7 +36,7 @@ struct ReportCommand: CLICommand {
         .flag("extractive-summary", "make the executive summary from each section's best finding instead of having the model write it"),
         .flag("json", "print the structured report (sections, references, quality) as JSON"),
         .flag("no-audit", "do not record this report in the audit log (public documents only: not with --as)"),
-    ]
+    ] + RemoteWiring.llmOptions
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let topic = args.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -115,6 +115,7 @@ struct ReportCommand: CLICommand {
     }
 
     static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
+        if let remote = try RemoteWiring.generator(args) { return remote }
         let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
         if model == "extractive" { return ExtractiveGenerator(minCoverage: 0.1) }
         return try LLMGenerator(modelPath: model)

@@ -57,8 +57,9 @@ struct SupportCommand: CLICommand {
 
     static func banner(_ assistant: ServiceAssistant, _ args: ParsedArguments) -> String {
         let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        let writer = assistant.generator.map { $0.backend == "local" ? URL(fileURLWithPath: model).lastPathComponent : "\($0.modelID) at \($0.backend)" } ?? "templates"
         return """
-        Strata customer service — pack \(assistant.pack.pack.name), replies by \(model == "none" ? "templates" : URL(fileURLWithPath: model).lastPathComponent)
+        Strata customer service — pack \(assistant.pack.pack.name), replies by \(writer)
         Ask in Chinese or English, one message per line. /help lists what I can do; /quit or Ctrl-D ends.
         """
     }
@@ -87,7 +88,7 @@ enum ServiceWiring {
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
         .flag("json", "print everything as JSON"),
         .flag("no-audit", "do not record the conversation in the audit log"),
-    ]
+    ] + RemoteWiring.llmOptions + RemoteWiring.embedderOptions
 
     /// - Parameter audit: false for benchmarks, whose turns are not customers'.
     static func assistant(_ args: ParsedArguments, audit: Bool = true) throws -> ServiceAssistant {
@@ -102,9 +103,9 @@ enum ServiceWiring {
             throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
         }
         // The L1 model writes the reply by default; `--model none` keeps to the templates.
-        let model = try ModelDefaults.answeringModel(args, noModel: ("none", "template replies"))
-        var generator: (any TextGenerator)?
-        if model != "none" {
+        var generator: (any TextGenerator)? = try RemoteWiring.generator(args)
+        let model = generator != nil ? "remote" : try ModelDefaults.answeringModel(args, noModel: ("none", "template replies"))
+        if generator == nil, model != "none" {
             do { generator = try LLMGenerator(modelPath: model, context: 2048) } catch {
                 throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
             }
