@@ -20,7 +20,7 @@ ap.add_argument("--mode", choices=["slow", "break", "busy", "ok"], default="ok")
 ap.add_argument("--sleep", type=float, default=30)
 ap.add_argument("--pieces", type=int, default=5)
 ap.add_argument("--dim", type=int, default=64)
-ap.add_argument("--model", default="stub-encoder")
+ap.add_argument("--model", default="stub")
 args = ap.parse_args()
 
 

@@ -229,6 +229,7 @@ public struct KnowledgeQA: Sendable {
     /// The audit row for `answer` (or for the failure that left it unwritten).
     private func entry(_ answer: Answer, question q: String, options: AskOptions, passages: [RetrievedPassage],
                        timings: AnswerTimings, failure: String?) -> AuditEntry {
+        // 0 prompt tokens means "not reported" (a server that sends no usage while streaming).
         let generated = answer.promptTokens > 0 || answer.generatedTokens > 0
         return AuditEntry(
             time: Date(), groups: options.groups, question: q, chunkIDs: passages.map(\.chunkID),
@@ -236,7 +237,7 @@ public struct KnowledgeQA: Sendable {
             pack: pack.name, answer: answer.text, refused: answer.refused, refusalReason: answer.refusalReason?.rawValue,
             retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total,
             accessNeeds: passages.map(\.groups), backend: generator.backend,
-            promptTokens: generated ? answer.promptTokens : nil, completionTokens: generated ? answer.generatedTokens : nil,
+            promptTokens: answer.promptTokens > 0 ? answer.promptTokens : nil, completionTokens: generated ? answer.generatedTokens : nil,
             failure: failure)
     }
 

