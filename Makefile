@@ -14,18 +14,20 @@ release: setup
 	$(SWIFT) build -c release
 
 # The demo: ingest the bundled knowledge base (staff-only material under its group; a PDF and a
-# DOCX among the documents), import the business tables, then show search, grounded answers (one
-# found only in the PDF, cited with its page) and a customer-service exchange.
+# DOCX among the documents), import the business tables (their rows searchable, customer cases not),
+# then show search, grounded answers (one cited from a table row, one found only in the PDF, cited
+# with its page), a refusal, and a customer-service exchange.
 DEMO_DB = demo.db
 demo: release
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(STRATA) --db $(DEMO_DB) ingest --embed Knowledge/about.md Knowledge/faq Knowledge/policies Knowledge/research Knowledge/documents
 	$(STRATA) --db $(DEMO_DB) ingest --embed --groups staff Knowledge/internal
-	@for f in Knowledge/business/*.csv; do $(STRATA) --db $(DEMO_DB) data import $$f || exit 1; done
+	$(STRATA) --db $(DEMO_DB) data import --searchable --embed Knowledge/business/products.csv Knowledge/business/branches.csv Knowledge/business/fee_schedule.csv Knowledge/business/card_fees.csv
+	$(STRATA) --db $(DEMO_DB) data import Knowledge/business/cases.csv
 	$(STRATA) --db $(DEMO_DB) search "退款需要几天"
 	$(STRATA) --db $(DEMO_DB) search "how long until my money comes back"
 	$(STRATA) --db $(DEMO_DB) ask "How long does a card refund take?"
-	$(STRATA) --db $(DEMO_DB) ask "境外汇款当天汇出的截止时间是几点？"
+	$(STRATA) --db $(DEMO_DB) ask "海港白金信用卡年费多少？怎么免？"
 	$(STRATA) --db $(DEMO_DB) ask "When is the safe deposit vault open?"
 	$(STRATA) --db $(DEMO_DB) ask "What is the gold price forecast for 2027?"
 	printf '信用卡年费多少？\n那储蓄卡呢？\nIs the 3-month deposit promotion still on?\n' | $(STRATA) --db $(DEMO_DB) support --today 2026-11-23

@@ -27,15 +27,24 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: kernelFlags),
         .target(name: "GGUF", dependencies: ["Tensor"], swiftSettings: fastFlags),
         .target(name: "Tokenizers", swiftSettings: fastFlags),
-        .target(name: "LLM", dependencies: ["Tensor", "GGUF", "Tokenizers"], swiftSettings: kernelFlags),
+        // The value types both L1 and L3 see: messages, requests, results, stop reasons.
+        .target(name: "StrataCore", swiftSettings: fastFlags),
+        .target(name: "LLM", dependencies: ["StrataCore", "Tensor", "GGUF", "Tokenizers"], swiftSettings: kernelFlags),
         .target(name: "Embeddings", dependencies: ["Tensor", "GGUF", "Tokenizers"], swiftSettings: kernelFlags),
         .target(name: "Knowledge", dependencies: ["CSQLite", "Tensor"], swiftSettings: fastFlags),
         .target(name: "Prompts", swiftSettings: fastFlags),
-        .target(name: "Assistant", dependencies: ["Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
+        .target(name: "Assistant", dependencies: ["StrataCore", "Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
         // OpenAI-compatible model servers behind the same protocols: Foundation's URLSession only.
-        .target(name: "Remote", dependencies: ["Assistant"], swiftSettings: fastFlags),
+        .target(name: "Remote", dependencies: ["StrataCore", "Assistant"], swiftSettings: fastFlags),
+        // The application layer: configuration, shared resources (store, generator, encoder,
+        // packs, adapters), adapter training, Ctrl-C. The CLI parses, calls it and renders.
+        // It chooses between the in-process engine and a model server (Remote).
+        .target(name: "Runtime", dependencies: ["StrataCore", "Assistant", "Knowledge", "Prompts", "LLM", "Embeddings", "Remote", "Tensor"],
+                swiftSettings: fastFlags),
+        // The datasets, records and scorers `strata eval` and the benchmarks share.
+        .target(name: "Evaluation", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
         .executableTarget(name: "CLI",
-                          dependencies: ["Remote", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
+                          dependencies: ["Runtime", "Remote", "Evaluation", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
         // Benchmarks (programs, not tests): `swift run bench-kernels`.
@@ -46,7 +55,7 @@ let package = Package(
         // Benchmarks (programs, not tests): swift run -c release bench-<name>.
         .executableTarget(name: "bench-embed", dependencies: ["Embeddings", "Tensor", "BenchSupport"], path: "bench/embed",
                           exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),
-        .executableTarget(name: "bench-search", dependencies: ["Tensor", "CKernels", "BenchSupport"], path: "bench/search",
+        .executableTarget(name: "bench-search", dependencies: ["Tensor", "CKernels", "BenchSupport", "Embeddings"], path: "bench/search",
                           exclude: ["thresholds.json", "reference.py"], swiftSettings: kernelFlags),
         // Benchmarks: programs that print our figure, the reference and the ratio.
         .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/support", swiftSettings: fastFlags),
@@ -63,6 +72,7 @@ let package = Package(
         .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge"], exclude: ["Fixtures"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts"]),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the kernel and cross-path parity tests again on the code paths this host did not take in
-# the main run, so a bound that holds only on one CPU fails here rather than on the next host.
+# Runs the kernel and cross-path parity tests again on the kernel paths this host did not take in
+# the main run, so a bound that holds only on one path fails here rather than on the next host.
 #
-# 1. Where the CPU has AVX-512 (BW), the interleaved integer kernels use it; run the kernel and
-#    parity tests again with the AVX-512 kernels off (STRATA_NO_AVX512=1), so the AVX2 path CI
-#    hosts without AVX-512 take is exercised too.
+# The main run takes the best path the CPU has (CPUFeatures.kernelPath: vnni > avx512 > avx2);
+# every other path the CPU has runs the kernel and parity tests again under STRATA_KERNELS=<path>
+# (AVX-512 VNNI / AVX-VNNI hosts: avx512 where present, then avx2; AVX-512 hosts: avx2). The paths
+# are bit for bit the same arithmetic (KernelTests), so the parity tests must pass unchanged.
 # OpenBLAS's kernel choice is the other thing that varies by host; it is left to the machine
 # (some hosts here set OPENBLAS_CORETYPE because older OpenBLAS builds misbehave on them, and
 # tests must not change it). The parity bounds are measured in each run instead (RoundingFloor);
@@ -14,9 +15,18 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 PARITY='TrainingParityTests|BatchConsistencyTests|LogitsParityTests|EngineTurnoverTests|PromptPrefixReuseTests|AdapterParityTests|ActivationQuantParityTests|GreedyParityTests'
 
-if grep -qw avx512bw /proc/cpuinfo; then
-  echo "== this CPU has AVX-512: kernel and parity tests again with the AVX-512 kernels off"
-  STRATA_NO_AVX512=1 $SWIFT test --skip-build --filter "TensorTests|$PARITY"
-else
-  echo "== this CPU has no AVX-512 (BW): its kernels are skipped here (KernelTests says so)"
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+has() { grep -qw "$1" <<<"$flags"; }
+best=avx2
+paths=()
+if has avx512bw; then paths+=(avx512); best=avx512; fi
+if { has avx512bw && has avx512_vnni; } || has avx_vnni; then best=vnni; fi
+others=(avx2 "${paths[@]}")
+for path in "${others[@]}"; do
+  [ "$path" = "$best" ] && continue
+  echo "== the main run took the $best kernels: kernel and parity tests again with STRATA_KERNELS=$path"
+  STRATA_KERNELS=$path $SWIFT test --skip-build --filter "TensorTests|$PARITY"
+done
+if [ "$best" = avx2 ]; then
+  echo "== this CPU has neither AVX-512 (BW) nor VNNI: only the AVX2 kernels run here (KernelTests says which it skips)"
 fi

@@ -27,6 +27,9 @@ public struct RefusalLayers: Sendable, Equatable {
     public var supportCheck = true
     /// With the support check on: drop unsupported sentences (true) or keep them flagged (false).
     public var dropUnsupported = true
+    /// With the support check on: each stated value must come from the part of its source about
+    /// the question's subject (SubjectTie).
+    public var subjectTie = true
     public init() {}
     public static let none: RefusalLayers = { var l = RefusalLayers(); l.evidenceGate = false; l.promptRule = false; l.supportCheck = false; return l }()
 }
@@ -100,6 +103,10 @@ public struct Answer: Sendable, Codable {
     public var generatedTokens: Int
     public var timings: AnswerTimings
     public var cancelled: Bool
+    /// What the evidence gate measured on the retrieved passages (before focusing): the share of
+    /// the question's key terms in the best passage, and the best dense cosine (nil without vectors).
+    public var coverage: Double? = nil
+    public var bestDense: Double? = nil
 }
 
 /// The grounded knowledge-base Q&A pipeline: language → retrieval → evidence gate → prompt →
@@ -130,7 +137,7 @@ public struct KnowledgeQA: Sendable {
         let refusal = pack.refusal(language: language)
         let sources: [[String: TemplateValue]] = passages.enumerated().map { i, p in
             ["index": .text(String(i + 1)), "path": .text(p.documentPath), "heading": .text(p.headingPath),
-             "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(p.text)]
+             "lines": .text("\(p.startLine)–\(p.endLine)"), "text": .text(Self.readable(p))]
         }
         let values: [String: TemplateValue] = [
             "question": .text(question), "refusal": .text(refusal), "language": .text(language),
@@ -139,6 +146,16 @@ public struct KnowledgeQA: Sendable {
         let system = try pack.render("system", language: language, values: values)
         let user = try pack.render("user", language: language, values: values)
         return [ChatMessage(.system, system)] + history + [ChatMessage(.user, user)]
+    }
+
+    /// A passage as the model reads it: a table row's column names as words ("sunday hours:
+    /// closed", not "sunday_hours: closed"), which small models read as prose.
+    static func readable(_ p: RetrievedPassage) -> String {
+        guard PassageFocus.isRecord(p) else { return p.text }
+        return p.text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return String(line) }
+            return line[..<colon].replacingOccurrences(of: "_", with: " ") + line[colon...]
+        }.joined(separator: "\n")
     }
 
     /// Answers `question`; `onPiece` receives the model's text as it is generated (return false
@@ -177,12 +194,23 @@ public struct KnowledgeQA: Sendable {
                             timings: timings, cancelled: false)
         let refusal = pack.refusal(language: language)
 
-        let gate = EvidenceGate(minScore: pack.retrieval.minEvidence, minCoverage: pack.retrieval.minCoverage)
+        let gate = EvidenceGate(minScore: pack.retrieval.minEvidence, minCoverage: pack.retrieval.minCoverage,
+                                minDense: pack.retrieval.minDense)
             .decide(query: query, passages: passages)
+        answer.coverage = gate.coverage
+        answer.bestDense = gate.bestDense
         if options.layers.evidenceGate && !gate.pass {
             Self.refuse(&answer, refusal, gate.reason!, "evidence gate: \(gate.detail)")
         } else {
             let adapters = adapter.map { [(name: $0, scale: Float(1))] } ?? []
+            // The model reads the part of each passage that bears on the question (see
+            // PassageFocus); the support check then holds the answer to what it read.
+            if pack.retrieval.focusTokens > 0 {
+                let embedder = self.embedder
+                passages = try PassageFocus.focus(passages, question: query, budget: pack.retrieval.focusTokens,
+                                                  embed: embedder.map { e in { try e.embed($0) } })
+                answer.passages = passages
+            }
             onStage(.reading(passages: passages.count))
             let t1 = clock.now
             // The best passages the model's window holds (all k, unless a small model's is too small).
@@ -292,7 +320,8 @@ public struct KnowledgeQA: Sendable {
             refuse(.modelDeclined, "the model said in its own words that the sources do not hold the answer: “\(first)”")
             return
         }
-        var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages)
+        var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages,
+                                                                    question: layers.subjectTie ? answer.question : nil)
         if !layers.supportCheck {
             // Still attribute sentences (citations need it) but accept them all.
             for i in verdicts.indices { verdicts[i].supported = true }

@@ -1,69 +1,9 @@
 import Foundation
+// Messages, requests, results and stop reasons are shared with the engine (`StrataCore`).
+@_exported import StrataCore
 
 // The scenarios see the engine, the encoder and the index only through these protocols, so
 // tests drive them with scripted implementations and the CLI wires the real ones in.
-
-/// One turn of a conversation.
-public struct ChatMessage: Sendable, Equatable, Codable {
-    public enum Role: String, Sendable, Codable { case system, user, assistant }
-    public var role: Role
-    public var content: String
-    public init(_ role: Role, _ content: String) { self.role = role; self.content = content }
-}
-
-/// What to generate and how.
-public struct GenerationRequest: Sendable {
-    public var messages: [ChatMessage]
-    public var maxTokens: Int
-    public var temperature: Double
-    public var topK: Int
-    public var topP: Double
-    public var seed: UInt64
-    public var stop: [String]
-    /// Penalty on tokens seen in the recent window (1 = off); small models loop without it.
-    public var repeatPenalty: Double
-    /// L2 adapters to apply for this request only, each with its user scale.
-    public var adapters: [(name: String, scale: Float)]
-
-    public init(messages: [ChatMessage], maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40,
-                topP: Double = 0.95, seed: UInt64 = 42, stop: [String] = [], repeatPenalty: Double = 1.0,
-                adapters: [(name: String, scale: Float)] = []) {
-        self.messages = messages; self.maxTokens = maxTokens; self.temperature = temperature
-        self.topK = topK; self.topP = topP; self.seed = seed; self.stop = stop; self.repeatPenalty = repeatPenalty; self.adapters = adapters
-    }
-}
-
-/// Errors a `TextGenerator` reports in terms a scenario can act on.
-public enum GenerationError: Error, LocalizedError, Equatable {
-    /// The prompt plus the reply's token budget do not fit the model's context window.
-    case contextExceeded(needed: Int, context: Int)
-
-    public var errorDescription: String? {
-        switch self {
-        case .contextExceeded(let n, let c) where n == 0 || c == 0:
-            // A model server may refuse without saying by how much.
-            "the question, its sources and the reply do not fit the model's context window — ask a shorter question"
-        case .contextExceeded(let n, let c):
-            "the question, its sources and the reply need \(n) tokens but the model's window holds \(c) — ask a shorter question"
-        }
-    }
-}
-
-/// What a generation produced, with counts and timings.
-public struct GenerationResult: Sendable {
-    public enum StopReason: String, Sendable, Codable { case endOfSequence, stopString, maxTokens, cancelled }
-    public var text: String
-    public var promptTokens: Int
-    public var generatedTokens: Int
-    public var promptSeconds: Double
-    public var generationSeconds: Double
-    public var stopReason: StopReason
-    public init(text: String, promptTokens: Int, generatedTokens: Int, promptSeconds: Double,
-                generationSeconds: Double, stopReason: StopReason) {
-        self.text = text; self.promptTokens = promptTokens; self.generatedTokens = generatedTokens
-        self.promptSeconds = promptSeconds; self.generationSeconds = generationSeconds; self.stopReason = stopReason
-    }
-}
 
 /// Text in, a stream of text pieces out (L1 with optional L2 adapters).
 public protocol TextGenerator: Sendable {

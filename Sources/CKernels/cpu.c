@@ -18,6 +18,22 @@ int strata_cpu_supports_avx512bw(void) {
 #endif
 }
 
+int strata_cpu_supports_avx512vnni(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return strata_cpu_supports_avx512bw() && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
+int strata_cpu_supports_avxvnni(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return strata_cpu_supports_avx2_fma() && __builtin_cpu_supports("avxvnni");
+#else
+    return 0;
+#endif
+}
+
 // Decided once: the AVX2 kernels are compiled with target attributes, so the same binary
 // runs (slower) on a CPU without them.
 static int has_avx2(void) {

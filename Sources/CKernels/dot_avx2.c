@@ -8,6 +8,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <string.h>
+#include "interleave.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw")))
@@ -412,9 +413,7 @@ AVX2 static inline void transpose8_epi32(__m256i r[8]) {
 // unpack8_q4_K lays out rows r0..r0+7 of every block as 256-bit vectors `step` vectors apart:
 // step 1 for the AVX2 kernel, step 2 for the AVX-512 one, whose 512-bit vectors hold two
 // such groups side by side (rows 0-7 in the low half, 8-15 in the high half).
-typedef struct { __m256i *w, *sc, *mn; __m256 *d; } q4K_unpacked;
-
-AVX2 static void unpack8_q4_K(const void *w, size_t row_bytes, int nb, q4K_unpacked o, int step) {
+AVX2 void strata_unpack8_q4_K(const void *w, size_t row_bytes, int nb, q4K_unpacked o, int step) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int b = 0; b < nb; b++) {
         uint8_t sc[8][8], mn[8][8];
@@ -453,12 +452,6 @@ AVX2 static void unpack8_q4_K(const void *w, size_t row_bytes, int nb, q4K_unpac
     }
 }
 
-/// The sub-blocks' mins against a token's bsums: lane pairs (min 2p, min 2p+1) × (Σ of the two
-/// groups of 16 of sub-block 2p, of 2p+1), the same pair broadcast to every row.
-static inline int32_t q4K_bsum_pair(const int16_t *bs, int p) {
-    return (int32_t)((uint16_t)(bs[4 * p] + bs[4 * p + 1]) | ((uint32_t)(uint16_t)(bs[4 * p + 2] + bs[4 * p + 3]) << 16));
-}
-
 AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
@@ -468,7 +461,7 @@ AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int row
     __m256 *dv = (__m256 *)(mnv + nb * 4);     // [nb][2]: the rows' d and dmin
     int r0 = 0;
     for (; r0 + 8 <= rows; r0 += 8) {
-        unpack8_q4_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q4K_unpacked){ w8, scv, mnv, dv }, 1);
+        strata_unpack8_q4_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q4K_unpacked){ w8, scv, mnv, dv }, 1);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;
             __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
@@ -518,7 +511,7 @@ AVX512 void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, in
     int r0 = 0;
     for (; r0 + 16 <= rows; r0 += 16) {
         for (int half = 0; half < 2; half++)
-            unpack8_q4_K((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
+            strata_unpack8_q4_K((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
                          (q4K_unpacked){ (__m256i *)w16 + half, (__m256i *)scv + half, (__m256i *)mnv + half, (__m256 *)dv + half }, 2);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;
@@ -559,9 +552,7 @@ AVX512 void strata_gemm16_q4_K_avx512(int n, const void *w, size_t row_bytes, in
 // so a 16-element sub-block takes two madds by its scale, and the -32 offset of every weight comes
 // off once per block as 32 · Σ_s scale[s]·bsum[s] (scale pairs × bsum pairs, as Q4_K's mins). The
 // same integers as the row kernel; the float steps per block, so equal to it up to rounding.
-typedef struct { __m256i *w, *sc, *cs; __m256 *d; } q6K_unpacked;
-
-AVX2 static void unpack8_q6_K(const void *w, size_t row_bytes, int nb, q6K_unpacked o, int step) {
+AVX2 void strata_unpack8_q6_K(const void *w, size_t row_bytes, int nb, q6K_unpacked o, int step) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
     for (int b = 0; b < nb; b++) {
         __m256i sub[8][8];   // [row][32 elements]
@@ -602,10 +593,6 @@ AVX2 static void unpack8_q6_K(const void *w, size_t row_bytes, int nb, q6K_unpac
     }
 }
 
-static inline int32_t bsum_pair(const int16_t *bs, int p) {
-    return (int32_t)((uint32_t)(uint16_t)bs[2 * p] | ((uint32_t)(uint16_t)bs[2 * p + 1] << 16));
-}
-
 AVX2 void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
@@ -615,7 +602,7 @@ AVX2 void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int row
     __m256 *dv = (__m256 *)(csv + nb * 8);     // [nb]: the rows' d
     int r0 = 0;
     for (; r0 + 8 <= rows; r0 += 8) {
-        unpack8_q6_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q6K_unpacked){ w8, scv, csv, dv }, 1);
+        strata_unpack8_q6_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q6K_unpacked){ w8, scv, csv, dv }, 1);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;
             __m256 acc = _mm256_setzero_ps();
@@ -655,7 +642,7 @@ AVX512 void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, in
     int r0 = 0;
     for (; r0 + 16 <= rows; r0 += 16) {
         for (int half = 0; half < 2; half++)
-            unpack8_q6_K((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
+            strata_unpack8_q6_K((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
                          (q6K_unpacked){ (__m256i *)w16 + half, (__m256i *)scv + half, (__m256i *)csv + half, (__m256 *)dv + half }, 2);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;
@@ -689,7 +676,7 @@ AVX512 void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, in
 // (|sum| ≤ 30480), one madd by ones gives the 8 rows' block sums, then the rows' d·da and
 // m·s in float. 8 × 256 products cost what the tile kernel spends on 2 × 256. The unpacked
 // rows are laid out `step` 256-bit vectors apart, as for Q4_K.
-AVX2 static void unpack8_q4_1(const void *w, size_t row_bytes, int nb, __m256i *w8, __m256 *dv, __m256 *mv, int step) {
+AVX2 void strata_unpack8_q4_1(const void *w, size_t row_bytes, int nb, __m256i *w8, __m256 *dv, __m256 *mv, int step) {
     for (int b = 0; b < nb; b++) {
         __m256i col[8];
         float d[8], m[8];
@@ -715,7 +702,7 @@ AVX2 void strata_gemm8_q4_1_avx2(int n, const void *w, size_t row_bytes, int row
     __m256 *mv = dv + nb;                      // [nb]: the rows' m
     int r0 = 0;
     for (; r0 + 8 <= rows; r0 += 8) {
-        unpack8_q4_1((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, w8, dv, mv, 1);
+        strata_unpack8_q4_1((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, w8, dv, mv, 1);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;
             const int32_t *q4 = (const int32_t *)at->q;
@@ -752,7 +739,7 @@ AVX512 void strata_gemm16_q4_1_avx512(int n, const void *w, size_t row_bytes, in
     int r0 = 0;
     for (; r0 + 16 <= rows; r0 += 16) {
         for (int half = 0; half < 2; half++)
-            unpack8_q4_1((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
+            strata_unpack8_q4_1((const uint8_t *)w + (size_t)(r0 + 8 * half) * row_bytes, row_bytes, nb,
                          (__m256i *)w16 + half, (__m256 *)dv + half, (__m256 *)mv + half, 2);
         for (int t = 0; t < tokens; t++) {
             const strata_q8_act *at = a + t;

@@ -1,10 +1,6 @@
 import Foundation
-import Knowledge
 import LLM
-import Synchronization
-
-/// Set by Ctrl-C; the training loop saves a checkpoint at the end of the step and exits.
-let trainingInterrupted = Atomic<Bool>(false)
+import Runtime
 
 /// `strata adapt train`: trains a LoRA adapter on text and saves it where `--adapter NAME` finds it.
 struct AdaptTrainCommand: CLICommand {
@@ -30,7 +26,7 @@ struct AdaptTrainCommand: CLICommand {
     static let options: [OptionSpec] = [
         .value("name", "NAME", "adapter name (written to ADAPTERS/NAME.gguf)"),
         .value("data", "PATH", "training text: .jsonl/.txt/.md file or folder (repeatable)"),
-        .value("model", "PATH", "base GGUF model (default: \(ModelDefaults.path))"),
+        .value("model", "PATH", "base GGUF model (default: $STRATA_MODEL, else \(ModelDefaults.path))"),
         .value("rank", "R", "LoRA rank (default 8)"),
         .value("alpha", "A", "LoRA alpha; the update is scaled by alpha/rank (default 2 × rank)"),
         .value("targets", "LIST", "projections to adapt (default \(defaultTargets); also ffn_gate)"),
@@ -81,144 +77,44 @@ struct AdaptTrainCommand: CLICommand {
         let threads = try args.int("threads", default: 2)
         guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256", command: c) }
 
-        let model = args.value("model") ?? ModelDefaults.path
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file")
-        }
-        let library = AdapterWiring.library(args)
-        try FileManager.default.createDirectory(at: library.directory, withIntermediateDirectories: true)
-        let base = library.directory.appendingPathComponent(adapterName).path
-        let checkpoint = base + ".ckpt"
-        let hasCheckpoint = FileManager.default.fileExists(atPath: checkpoint)
-        if args.has("resume") && !hasCheckpoint {
-            throw CLIError.failed("nothing to resume: \(checkpoint) does not exist — run without --resume to start")
-        }
-        if !args.has("resume") && hasCheckpoint {
-            throw CLIError.failed("\(checkpoint) holds an unfinished run — add --resume to continue it, or delete it to start over")
-        }
-
-        // Data.
-        let dataFiles = try dataPaths.flatMap { try TrainingData.files($0) }
-        let documents = try TrainingData.documents(dataFiles)
-        let engine = try Engine(path: model, context: 16, threads: threads)
-        guard seq <= engine.config.contextLength else {
-            throw CLIError.usage("--seq \(seq) exceeds the model's context of \(engine.config.contextLength)", command: c)
-        }
-        let heldBack = args.value("eval") == nil ? evalSeqs : 0
-        let packed = try TrainingData.pack(documents, tokenizer: engine.tokenizer, length: seq, seed: options.seed,
-                                           limit: steps * batch + heldBack)
-        var train = packed.sequences, heldOut: [[Int32]] = []
-        var evalFiles: [String] = []
-        if let evalPath = args.value("eval") {
-            evalFiles = try TrainingData.files(evalPath)
-            heldOut = try TrainingData.pack(try TrainingData.documents(evalFiles), tokenizer: engine.tokenizer, length: seq,
-                                            seed: options.seed, limit: evalSeqs).sequences
-        } else if train.count > heldBack * 2 {
-            heldOut = Array(train.suffix(heldBack)); train.removeLast(heldBack)
-        }
-        let epochs = Double(steps * batch) / Double(train.count)
-        writeOut(String(format: "data: %d documents in %d file(s); %d of them tokenized into %d sequences of %d tokens%@\n",
-                        documents.count, dataFiles.count, packed.documentsUsed, train.count, seq,
-                        epochs > 1 ? String(format: " (%.1f passes over them)", epochs) : ""))
-        writeOut("held-out: \(heldOut.count) sequences from \(args.value("eval") ?? "the training data (held back)")\n")
-
-        let modelSHA = SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: model), options: .alwaysMapped))
-        let fingerprint = URL(fileURLWithPath: model).lastPathComponent + " sha256:" + modelSHA
-        let trainer: LoRATrainer
-        do {
-            trainer = try LoRATrainer(model: engine.model, pool: engine.pool, options: options, train: train, heldOut: heldOut)
-        } catch let e as TrainingError { throw CLIError.usage(e.localizedDescription, command: c) }
-        if args.has("resume") {
-            try trainer.loadCheckpoint(from: checkpoint, model: fingerprint)
-            writeOut("resumed \(checkpoint) at step \(trainer.step) of \(steps)\n")
-        }
-        writeOut("training \(trainer.lora.count) LoRA parameters (rank \(rank), alpha \(String(format: "%g", alpha)), \(targets.joined(separator: ","))) on \(URL(fileURLWithPath: model).lastPathComponent); \(trainer.microBatch) sequence(s) per pass\n")
-
-        signal(SIGINT) { _ in trainingInterrupted.store(true, ordering: .relaxed) }
-        defer { signal(SIGINT, SIG_DFL) }
-
-        let start = Date()
-        // The base model's held-out loss first (B = 0 makes the adapter a no-op): the baseline
-        // every later held-out figure is read against.
-        var baseHeldOut: Double?
-        if trainer.step == 0, let h = trainer.heldOutLoss() {
-            baseHeldOut = h
-            writeOut(String(format: "step 0/%d  held-out loss %.4f  ppl %.3f (base model)\n", steps, h, exp(h)))
-        }
-        var trainSeconds = 0.0, trainedTokens = 0, recent: [Double] = []
-        while !trainer.done {
-            let t0 = Date()
-            let result: (loss: Double, gradientNorm: Float)
-            do { result = try trainer.trainStep() } catch let e as TrainingError {
-                try trainer.saveCheckpoint(to: checkpoint, model: fingerprint)
-                throw CLIError.failed("\(e.localizedDescription). The weights from before that update (after step \(trainer.step)) are saved in \(checkpoint); continue with a lower rate: the same command with --resume --lr \(String(format: "%g", lr / 10))")
-            }
-            let dt = Date().timeIntervalSince(t0)
-            trainSeconds += dt; trainedTokens += batch * seq
-            recent.append(result.loss); if recent.count > 10 { recent.removeFirst() }
-            let tps = Double(trainedTokens) / trainSeconds
-            let eta = Double(steps - trainer.step) * trainSeconds / Double(max(1, trainedTokens / (batch * seq)))
-            writeOut(String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  ETA %@\n", trainer.step, steps, result.loss,
-                            trainer.optimizer.rate(at: trainer.step - 1), result.gradientNorm, tps, duration(eta)))
-            if trainer.step % evalEvery == 0 || trainer.done, let h = trainer.heldOutLoss() {
-                writeOut(String(format: "step %d/%d  held-out loss %.4f  ppl %.3f\n", trainer.step, steps, h, exp(h)))
-            }
-            if trainer.step % checkpointEvery == 0 && !trainer.done { try trainer.saveCheckpoint(to: checkpoint, model: fingerprint) }
-            if trainingInterrupted.load(ordering: .relaxed) {
-                try trainer.saveCheckpoint(to: checkpoint, model: fingerprint)
-                writeOut("interrupted at step \(trainer.step): saved \(checkpoint) — continue with the same command and --resume\n")
-                return 130
+        let training = AdapterTraining(.init(name: adapterName, model: try args.runtime.configuration.engineModel(), data: dataPaths,
+                                             eval: args.value("eval"), options: options, evalEvery: evalEvery, evalSequences: evalSeqs,
+                                             checkpointEvery: checkpointEvery, threads: threads, resume: args.has("resume")),
+                                       library: args.runtime.adapterLibrary)
+        defer { Interruption.end() }
+        let outcome = try training.run(shouldStop: { Interruption.requested }) { event in
+            switch event {
+            case .data(let documents, let files, let used, let sequences, let length, let epochs):
+                writeOut(String(format: "data: %d documents in %d file(s); %d of them tokenized into %d sequences of %d tokens%@\n",
+                                documents, files, used, sequences, length,
+                                epochs > 1 ? String(format: " (%.1f passes over them)", epochs) : ""))
+            case .heldOut(let n, let source): writeOut("held-out: \(n) sequences from \(source)\n")
+            case .resumed(let checkpoint, let step, let steps): writeOut("resumed \(checkpoint) at step \(step) of \(steps)\n")
+            case .started(let parameters, let model, let microBatch):
+                Interruption.begin()   // from here Ctrl-C saves a checkpoint at the end of the step
+                writeOut("training \(parameters) LoRA parameters (rank \(rank), alpha \(String(format: "%g", alpha)), \(targets.joined(separator: ","))) on \(model); \(microBatch) sequence(s) per pass\n")
+            case .baseHeldOut(let h, let steps):
+                writeOut(String(format: "step 0/%d  held-out loss %.4f  ppl %.3f (base model)\n", steps, h, exp(h)))
+            case .step(let step, let steps, let loss, let rate, let norm, let tps, let eta):
+                writeOut(String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  ETA %@\n", step, steps, loss,
+                                rate, norm, tps, duration(eta)))
+            case .heldOutLoss(let step, let steps, let h):
+                writeOut(String(format: "step %d/%d  held-out loss %.4f  ppl %.3f\n", step, steps, h, exp(h)))
             }
         }
-
-        // The adapter, then the sidecar describing it, then the checkpoint is no longer needed.
-        let arch = engine.file.architecture ?? "llama"
-        let adapter = trainer.lora.adapter(name: adapterName, architecture: arch,
-                                           baseModel: engine.file.string("general.name") ?? URL(fileURLWithPath: model).lastPathComponent)
-        let ggufPath = base + ".gguf"
-        try adapter.ggufWriter(architecture: arch, headCount: engine.config.headCount, kvHeadCount: engine.config.kvHeadCount).write(to: ggufPath)
-        func files(_ paths: [String]) throws -> [[String: Any]] {
-            try paths.map { ["path": $0, "sha256": SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: $0), options: .alwaysMapped))] }
+        switch outcome {
+        case .interrupted(let step, let checkpoint):
+            writeOut("interrupted at step \(step): saved \(checkpoint) — continue with the same command and --resume\n")
+            return 130
+        case .saved(let gguf, let manifest, let steps, let tokens, let seconds):
+            writeOut(String(format: "saved %@ and %@.json (%d steps, %d tokens, %.0f s)\n", gguf, manifest, steps, tokens, seconds))
+            return 0
         }
-        let trainLoss = recent.isEmpty ? (trainer.lastLoss.isFinite ? trainer.lastLoss : nil) : recent.reduce(0, +) / Double(recent.count)
-        var sidecar: [String: Any] = [
-            "name": adapterName, "format": "gguf-lora",
-            "base_model": URL(fileURLWithPath: model).lastPathComponent, "base_model_sha256": modelSHA, "architecture": arch,
-            "targets": targets, "rank": rank, "alpha": alpha,
-            "data": try files(dataFiles), "eval_data": try files(evalFiles),
-            "seq": seq, "batch": batch, "learning_rate": lr, "warmup_steps": options.warmupSteps, "seed": Int(options.seed),
-            "steps": trainer.step, "tokens_seen": trainer.tokensSeen,
-            "train_seconds": (trainSeconds * 10).rounded() / 10,
-            "tokens_per_second": trainSeconds > 0 ? (Double(trainedTokens) / trainSeconds).rounded() : 0,
-        ]
-        if let trainLoss { sidecar["final_train_loss"] = trainLoss; sidecar["final_train_loss_steps"] = recent.count }
-        if let b = baseHeldOut { sidecar["base_held_out_loss"] = b; sidecar["base_held_out_perplexity"] = exp(b) }
-        if let h = trainer.lastHeldOutLoss {
-            sidecar["held_out_loss"] = h; sidecar["held_out_perplexity"] = exp(h); sidecar["held_out_sequences"] = heldOut.count
-        }
-        try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: base + ".json"))
-        try? FileManager.default.removeItem(atPath: checkpoint)
-        writeOut(String(format: "saved %@ and %@.json (%d steps, %d tokens, %.0f s)\n", ggufPath, base, trainer.step, trainer.tokensSeen,
-                        Date().timeIntervalSince(start)))
-        return 0
     }
 
     static func duration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
         let t = Int(s.rounded())
         return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : "\(t / 60)m\(String(format: "%02d", t % 60))s"
-    }
-}
-
-/// The sidecar `ADAPTERS/NAME.json` written by `adapt train`, when present.
-enum AdapterSidecar {
-    static func read(_ library: AdapterLibrary, _ name: String) -> [String: Any]? {
-        let url = library.directory.appendingPathComponent(name + ".json")
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    }
-
-    static func heldOutPerplexity(_ library: AdapterLibrary, _ name: String) -> Double? {
-        (read(library, name)?["held_out_perplexity"] as? NSNumber)?.doubleValue
     }
 }

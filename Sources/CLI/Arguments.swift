@@ -1,4 +1,6 @@
 import Foundation
+import Knowledge
+import Runtime
 
 /// One option a command accepts: `--name VALUE` or a bare `--flag`.
 struct OptionSpec: Sendable {
@@ -18,6 +20,7 @@ struct OptionSpec: Sendable {
 /// Options every command accepts.
 let globalOptions: [OptionSpec] = [
     .value("db", "PATH", "the knowledge database (default: $STRATA_DB or ./strata.db)"),
+    .value("config", "FILE", "settings file (JSON: db, model, embedder, adapters, packs; default: $STRATA_CONFIG)"),
     .flag("help", short: "h", "show this help"),
 ]
 
@@ -27,6 +30,8 @@ struct ParsedArguments: Sendable {
     var flags: Set<String> = []
     var positionals: [String] = []
     let command: String
+    /// The run's settings and shared resources, set once the command line is parsed.
+    var runtime: Runtime!
 
     func has(_ flag: String) -> Bool { flags.contains(flag) }
     func value(_ name: String) -> String? { values[name]?.last }
@@ -55,15 +60,27 @@ struct ParsedArguments: Sendable {
         return try double(name, default: 0)
     }
 
-    /// The database path: --db, then $STRATA_DB, then ./strata.db.
-    var databasePath: String {
-        value("db") ?? ProcessInfo.processInfo.environment["STRATA_DB"] ?? "strata.db"
+    /// The database path: --db, then $STRATA_DB, then the config file's, then ./strata.db.
+    var databasePath: String { runtime.configuration.databasePath }
+
+    /// The options the runtime resolves (with the environment and the config file).
+    var runtimeFlags: RuntimeConfiguration.Flags {
+        RuntimeConfiguration.Flags(database: value("db"), model: value("model"), embedder: value("embedder"),
+                                   adapters: value("adapters"), packs: all("packs"), config: value("config"),
+                                   llmURL: value("llm-url"), llmModel: value("llm-model"),
+                                   embedderURL: value("embedder-url"), embedderModel: value("embedder-model"))
     }
 
     /// Access groups given with --as (comma separated, repeatable).
     var groups: [String] {
         all("as").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             .filter { !$0.isEmpty }
+    }
+
+    /// The groups a write gives its documents with --groups (comma separated, repeatable),
+    /// normalised; empty when --groups was given with no name (callers refuse that).
+    var documentGroups: [String] {
+        AccessGroups.normalize(all("groups").flatMap { $0.split(separator: ",").map(String.init) })
     }
 }
 

@@ -3,10 +3,10 @@ import Assistant
 import Tensor
 import Knowledge
 import Prompts
-import LLM
+import Runtime
 
-/// Where the real pieces of the Q&A pipeline are chosen. Each factory is small so switching to
-/// the hybrid retriever or the real engine, when their branches land, is a one-line change here.
+/// The Q&A pipeline's pieces, taken from the runtime (which loads each once) as the command
+/// line chooses them.
 enum AssistantWiring {
     /// Options shared by `ask` and `chat`.
     static let options: [OptionSpec] = [
@@ -25,46 +25,29 @@ enum AssistantWiring {
         EmbedderOption.spec,
         .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
         .flag("explain", "say why an answer was refused or a sentence dropped"),
-    ] + RemoteWiring.llmOptions + RemoteWiring.embedderOptions
+    ] + ServerOptions.llm + ServerOptions.embedder
 
     static func pack(_ args: ParsedArguments) throws -> PromptPack {
-        try args.packLibrary.pack(named: args.value("pack") ?? "kb-qa")
+        try args.runtime.pack(named: args.value("pack") ?? "kb-qa")
     }
 
-    static func retriever(_ args: ParsedArguments) throws -> any Retriever {
-        if let corpus = args.value("corpus") { return try LexicalRetriever.beirCorpus(corpus).retriever }
-        let path = args.databasePath
-        let store = try args.openStore(.read, missing: "run 'strata ingest PATH' first, pass --db, or answer from a BEIR corpus with --corpus FILE.jsonl")
-        do {
-            // The pack's mode; hybrid and dense need the embedder the store was indexed with.
-            let pack = try pack(args)
-            return try StoreRetriever(store: store,
-                                      mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
-                                      embedder: try embedder(args), displayRoot: FileManager.default.currentDirectoryPath)
-        } catch let e as DatabaseError {
-            throw CLIError.failed("cannot read the knowledge database '\(path)': \(e.message)")
-        }
+    /// The pipeline settings the command line chooses.
+    static func settings(_ args: ParsedArguments) -> Runtime.AnswerSettings {
+        var s = Runtime.AnswerSettings()
+        s.pack = args.value("pack") ?? "kb-qa"
+        s.adapter = args.value("adapter")
+        s.corpus = args.value("corpus")
+        s.useEncoder = !args.has("no-embedder")
+        return s
     }
 
     static func generator(_ args: ParsedArguments, threads: Int = 2,
                           arithmetic: PromptArithmetic = .standard) throws -> any TextGenerator {
-        if let remote = try RemoteWiring.generator(args) { return remote }
-        let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
-        if model == "extractive" { return ExtractiveGenerator() }
-        return try LLMGenerator(modelPath: model, threads: threads, arithmetic: arithmetic)
+        try args.runtime.answeringGenerator(threads: threads, arithmetic: arithmetic)
     }
 
-    /// The sentence encoder for hybrid retrieval and the support check's similarity test; nil
-    /// (keyword retrieval, lexical support only) when its folder is absent or --no-embedder is given.
     static func embedder(_ args: ParsedArguments) throws -> (any TextEmbedder)? {
-        if args.has("no-embedder") { return nil }
-        if let remote = try RemoteWiring.embedder(args) { return remote }
-        let dir = EmbedderOption.directory(args)
-        guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("config.json")) else {
-            if args.value("embedder") != nil { throw CLIError.failed("no sentence encoder at \(dir) — pass --embedder DIR (a sentence-transformers folder)") }
-            return nil
-        }
-        return try EmbedderOption.load(args)
+        try args.runtime.answeringEncoder(settings(args))
     }
 
     /// The audit log, unless --no-audit (refused with --as: a read that may return restricted
@@ -74,7 +57,7 @@ enum AssistantWiring {
         guard try args.auditRequired() else { return nil }
         do {
             return try args.openAuditLog(recording: "every answer", withoutAudit: "pass --no-audit to answer from public documents without recording it")
-        } catch CLIError.failed(let m) where m.hasPrefix("no knowledge database at") {
+        } catch RuntimeError.failed(let m) where m.hasPrefix("no knowledge database at") {
             throw CLIError.failed(m + " (the audit log is kept in the Strata database; or pass --no-audit)")
         }
     }
@@ -89,10 +72,7 @@ enum AssistantWiring {
     }
 
     static func knowledgeQA(_ args: ParsedArguments) throws -> KnowledgeQA {
-        var pack = try pack(args)
-        AdapterWiring.settlePackDefault(&pack, args)
-        return KnowledgeQA(pack: pack, retriever: try retriever(args), generator: try generator(args),
-                    embedder: try embedder(args), audit: try audit(args))
+        try args.runtime.knowledgeQA(settings(args), audit: { try audit(args) })
     }
 
     /// The Sources list, one line per source whatever its file name holds.

@@ -1,9 +1,6 @@
 import Foundation
 import Assistant
-import Synchronization
-
-/// Set by Ctrl-C, read by the streaming callback: cancels the answer being generated.
-private let interrupted = Atomic<Bool>(false)
+import Runtime
 
 struct ChatCommand: CLICommand {
     static let name = "chat"
@@ -26,19 +23,20 @@ struct ChatCommand: CLICommand {
         session.layers = AssistantWiring.layers(args)
         let interactive = isatty(STDIN_FILENO) == 1
         let progress = AskProgress(enabled: isatty(STDERR_FILENO) == 1)
-        signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
-        defer { signal(SIGINT, SIG_DFL) }
+        // Ctrl-C cancels the answer being generated (the streaming callback reads it), not the chat.
+        Interruption.begin()
+        defer { Interruption.end() }
         if interactive { print("strata chat — pack \(session.qa.pack.name); /help for commands, Ctrl-D to leave") }
         while true {
             if interactive { writeOut("> ") }
             guard let line = readLine() else { if interactive { print("") }; return 0 }
-            interrupted.store(false, ordering: .relaxed)
+            Interruption.reset()
             do {
                 // A progress line while the answer is written and checked; only the checked
                 // answer is printed (the draft the support check rewrites is never shown).
                 let reply = try session.handle(line, onStage: progress.stage, onPiece: { _ in
                     progress.wrote()
-                    return !interrupted.load(ordering: .relaxed)
+                    return !Interruption.requested
                 })
                 progress.done()
                 switch reply {

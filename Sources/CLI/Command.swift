@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// One `strata` subcommand. Each lives in its own file and is listed in `allCommands`.
 protocol CLICommand: Sendable {
@@ -50,9 +51,9 @@ enum StrataCLI {
         // Global options may come before the command: `strata --db x.db search ...`.
         var leading: [String] = []
         var rest = argv[...]
-        while let a = rest.first, a.hasPrefix("--db") {
+        while let a = rest.first, a.hasPrefix("--db") || a.hasPrefix("--config") {
             leading.append(a); rest = rest.dropFirst()
-            if a == "--db", let v = rest.first { leading.append(v); rest = rest.dropFirst() }
+            if a == "--db" || a == "--config", let v = rest.first { leading.append(v); rest = rest.dropFirst() }
         }
         // Longest matching command phrase wins ("eval retrieval" before "eval").
         let words = Array(rest)
@@ -75,13 +76,20 @@ enum StrataCLI {
             return 64
         }
         do {
-            let parsed = try ArgumentParser.parse(leading + words.dropFirst(used), specs: cmd.options, command: cmd.name)
+            var parsed = try ArgumentParser.parse(leading + words.dropFirst(used), specs: cmd.options, command: cmd.name)
             if parsed.has("help") { print(help(for: cmd)); return 0 }
             if CPU.missingFeatures { 
                 printErr("strata: this CPU lacks AVX2/FMA/F16C, which this build of Strata requires")
                 return 1
             }
+            // The settings, resolved once; the resources are loaded as the command asks for them.
+            let runtime = Runtime(configuration: try RuntimeConfiguration(flags: parsed.runtimeFlags), note: writeErr)
+            defer { runtime.close() }
+            parsed.runtime = runtime
             return try cmd.run(parsed)
+        } catch RuntimeError.usage(let m) {
+            printErr("strata \(cmd.name): \(CLIError.usage(m, command: cmd.name).localizedDescription)")
+            return 64
         } catch let e as CLIError {
             printErr("strata \(cmd.name): \(e.localizedDescription)")
             return e.exitCode
@@ -106,7 +114,7 @@ enum StrataCLI {
         var s = """
         strata — an on-premises assistant over your documents and business tables
 
-        Usage: strata [--db PATH] COMMAND [options]
+        Usage: strata [--db PATH] [--config FILE] COMMAND [options]
 
         Commands:
 

@@ -19,22 +19,50 @@ struct DataImportCommand: CLICommand {
     products); column names must be unique ignoring case; at most 500 columns. Business tables
     have their own namespace (stored as biz_NAME), so any name is safe to use — 'documents' or
     'audit_log' name a business table, never Strata's own. Creates the database when missing.
+
+    --searchable also puts the rows in the knowledge index, one passage per row with its header,
+    so 'ask' and 'chat' answer from the table and cite the row ("products.csv › DEP-3Y · …"); the
+    next import of the file replaces them. Only for tables any reader may see, or give --groups:
+    customer records (cases) stay out of the index and are looked up by reference in 'support'.
     """
     static let options: [OptionSpec] = [
         .value("table", "NAME", "table name (default: the file name without .csv)"),
         .value("schema", "FILE", "column types as JSON"),
         .value("sheet", "NAME", "the sheet of an .xlsx file to import (default: the first)"),
         .flag("json", "print what was recorded as JSON"),
-    ]
+        .flag("searchable", "also index the rows as passages for ask and search (see above)"),
+        .value("groups", "G1,G2", "with --searchable: access groups of the indexed rows (default: public)"),
+        .flag("embed", "with --searchable: embed the rows for dense search"),
+        EmbedderOption.spec,
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else { throw CLIError.usage("give one or more CSV files to import", command: name) }
         if args.positionals.count > 1 && args.value("table") != nil {
             throw CLIError.usage("--table names one table; import one file at a time with it", command: name)
         }
+        let searchable = args.has("searchable")
+        if !searchable, args.has("embed") || !args.all("groups").isEmpty {
+            throw CLIError.usage("--embed and --groups are for the indexed rows: add --searchable", command: name)
+        }
+        var index = IngestOptions()
+        var encoder: (any TextEmbedder)?
+        if searchable {
+            if !args.all("groups").isEmpty {
+                index.groups = args.documentGroups
+                guard !index.groups!.isEmpty else { throw CLIError.usage("--groups needs at least one group name", command: name) }
+            }
+            if args.has("embed") {
+                let e = try EmbedderOption.load(args)
+                index.embedding = EmbeddingHook(modelID: e.modelID, embed: e.embed)
+                encoder = e
+            }
+        }
         // Business tables live in the knowledge database: a new file becomes one, so 'ingest' and
         // 'support' can open the same file later.
         let db = try args.openDatabase(.create)
+        // Before the table is replaced: a refused encoder leaves everything as it was.
+        if let encoder { try args.runtime.refuseMixing(KnowledgeStore(database: db), encoder) }
         var infos: [BusinessTableInfo] = []
         for file in args.positionals {
             do {
@@ -44,11 +72,26 @@ struct DataImportCommand: CLICommand {
                 throw CLIError.failed("\(TerminalText.line(file)): \(error.localizedDescription)")
             }
         }
-        if args.has("json") { print(try jsonString(infos)); return 0 }
-        for i in infos {
-            print("imported \(i.name): \(i.rows) rows, \(i.columns.count) columns (\(i.columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", "))) from \(TerminalText.line(i.sourceFile)) sha256 \(i.sha256.prefix(12))")
+        // The rows as passages: the same file, read by the ingest path (one chunk per row with its
+        // header), in its own transaction after the table's. A failure here leaves the new table
+        // and the old passages (both whole) and says so; importing again finishes the job.
+        var indexFailures: [String] = []
+        if searchable {
+            let store = try args.openStore(.create)
+            let report = Ingestor(store: store).ingest(paths: args.positionals, options: index)
+            indexFailures = report.problems.map { "\(TerminalText.line($0.0)): \($0.1)" }
         }
-        return 0
+        if args.has("json") {
+            print(try jsonString(infos))
+        } else {
+            for i in infos {
+                print("imported \(i.name): \(i.rows) rows, \(i.columns.count) columns (\(i.columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", "))) from \(TerminalText.line(i.sourceFile)) sha256 \(i.sha256.prefix(12))\(searchable ? ", rows searchable" : "")")
+            }
+        }
+        for f in indexFailures {
+            printErr("strata data import: the table was imported but its rows are not searchable: \(f) — import the file again")
+        }
+        return indexFailures.isEmpty ? 0 : 3
     }
 }
 

@@ -1,5 +1,6 @@
 import Assistant
 import Embeddings
+import Evaluation
 import Foundation
 import Tensor
 import Knowledge
@@ -168,43 +169,16 @@ struct EvalIntentCommand: CLICommand {
     }
 
     static func readLabelled(_ path: String, needsCategory: Bool = true) throws -> [(text: String, label: String)] {
-        let table: CSVTable
-        do { table = try CSVParser.parse(file: path) } catch { throw CLIError.failed(error.localizedDescription) }
-        guard let t = table.header.firstIndex(of: "text"), let c = table.header.firstIndex(of: "category") ?? (needsCategory ? nil : t) else {
-            throw CLIError.failed("\(path) needs a header with columns \(needsCategory ? "'text' and 'category'" : "'text'"), found \(table.header.joined(separator: ","))")
-        }
-        if let p = table.problems.first { throw CLIError.failed("\(path) \(p) — fix the file") }
-        return try table.records.map { r in
-            guard r.fields.count == table.header.count else {
-                throw CLIError.failed("\(path) line \(r.line): \(r.fields.count) fields, the header has \(table.header.count) — quote fields that contain commas")
-            }
-            return (r.fields[t], r.fields[c])
-        }
+        try LabelledUtterances.read(path, needsCategory: needsCategory)
     }
 
     nonisolated(unsafe) private static var embedMillisecondsPerUtterance: Double?
 
-    /// Embeds `texts`, reusing a cache file under /tmp keyed by the model and the texts, so
-    /// repeated runs (shots, seeds, thresholds) skip the encoder.
+    /// Embeds `texts` through the cache under /tmp (`EmbeddingCache`).
     static func cachedEmbeddings(_ texts: [String], encoder: SentenceEncoder) throws -> [[Float]] {
-        // FNV-1a over the model and the texts: a cache key, not a security boundary.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in encoder.modelID.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for t in texts { for byte in t.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }; h = (h ^ 0xff) &* 0x100_0000_01b3 }
-        let key = String(h, radix: 16) + "-\(texts.count)"
-        let path = "/tmp/strata-intent-embeddings-\(key).f32"
-        let dim = encoder.dimension
-        if let data = FileManager.default.contents(atPath: path), data.count == texts.count * dim * 4 {
-            let flat = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            return (0..<texts.count).map { Array(flat[($0 * dim)..<(($0 + 1) * dim)]) }
-        }
-        printErr("embedding \(texts.count) utterances (cached afterwards in \(path))…")
-        let start = Date()
-        let flat = try encoder.embedFlat(texts)
-        embedMillisecondsPerUtterance = Date().timeIntervalSince(start) * 1000 / Double(max(texts.count, 1))
-        if !FileManager.default.createFile(atPath: path, contents: flat.withUnsafeBufferPointer { Data(buffer: $0) }) {
-            printErr("could not write the embedding cache \(path) (continuing; the next run embeds again) — check that its folder is writable")
-        }
-        return (0..<texts.count).map { Array(flat[($0 * dim)..<(($0 + 1) * dim)]) }
+        let r = try EmbeddingCache.vectors(texts, modelID: encoder.modelID, dimension: encoder.dimension,
+                                           embed: encoder.embedFlat, note: printErr)
+        if let ms = r.milliseconds { embedMillisecondsPerUtterance = ms }
+        return r.vectors
     }
 }

@@ -1,5 +1,6 @@
 import Assistant
 import Embeddings
+import Evaluation
 import Foundation
 
 extension EvalIntentCommand {

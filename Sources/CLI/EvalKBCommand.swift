@@ -1,5 +1,6 @@
 import Foundation
 import Assistant
+import Evaluation
 import Knowledge
 
 /// `strata eval kb`: the answers benchmark on the current database, through the real `ask` path.
@@ -27,11 +28,10 @@ struct EvalKBCommand: CLICommand {
         .value("limit", "N", "ask only the first N questions"),
         .flag("json", "print the figures as JSON"),
         .value("as-restricted", "GROUP", "the group restricted questions are asked as (default staff)"),
+        .value("details", "FILE", "also write one JSON line per question: score, answer, draft, refusal layer, passages, timings"),
         .value("parallel", "N", "questions asked at once (default 1; for a model server)"),
     ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check",
                                           "llm-url", "llm-model", "embedder-url", "embedder-model"].contains($0.name) }
-
-    struct Outcome { var q: KBQuestion; var answer: Answer; var score: KBScore; var staff: Answer?; var staffScore: KBScore?; var leaked: Int; var seconds: [Double] }
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard let file = args.value("questions") else { throw CLIError.usage("give the question set with --questions FILE", command: name) }
@@ -51,35 +51,65 @@ struct EvalKBCommand: CLICommand {
         let parallel = try args.int("parallel", default: 1)
         guard (1...64).contains(parallel) else { throw CLIError.usage("--parallel must be between 1 and 64, got \(parallel)", command: name) }
         let progress = isatty(STDERR_FILENO) == 1
+        let details = try args.value("details").map { try DetailsFile(path: $0) }
         let started = Date()
         let total = questions.count, base = options
         let outcomes = try answerAll(questions, parallel: parallel) { i, q in
             if progress { writeErr("\r[\(i + 1)/\(total)] \(q.id)\u{1B}[K") }
-            return try ask(q, qa: qa, options: base, staffGroup: staffGroup)
+            let outcome = try ask(q, qa: qa, options: base, staffGroup: staffGroup)
+            try details?.write(outcome)
+            return outcome
         }
-        let wall = Date().timeIntervalSince(started)
         if progress { writeErr("\r\u{1B}[K") }
-        var report = KBReport(outcomes: outcomes, model: qa.generator.modelID)
-        report.throughput = KBReport.Throughput(backend: qa.generator.backend, parallel: parallel, seconds: wall,
-                                                questions_per_minute: Double(outcomes.count) / max(wall, 1e-9) * 60)
+        let report = KBReport(outcomes: outcomes, model: qa.generator.modelID,
+                              throughput: .init(backend: qa.generator.backend, parallel: parallel,
+                                                seconds: Date().timeIntervalSince(started), questions: outcomes.count))
         if args.has("json") { print(try jsonString(report.json)); return 0 }
         print(report.text)
         return 0
     }
 
+    /// One question asked as the benchmark asks it: without groups, then, when restricted, as staff.
+    static func ask(_ q: KBQuestion, qa: KnowledgeQA, options: AskOptions, staffGroup: String) throws -> KBOutcome {
+        var o = options
+        o.groups = []
+        let t0 = Date()
+        let a = try qa.ask(q.question, options: o)
+        var seconds = [Date().timeIntervalSince(t0)]
+        var outcome = KBOutcome(q: q, answer: a, score: KBScoring.score(q, answer: a.text, refused: a.refused),
+                                staff: nil, staffScore: nil, leaked: 0, seconds: [])
+        if q.restricted {
+            outcome.leaked = a.refused ? 0 : q.facts.count - KBScoring.missing(q.facts, in: a.text).count
+            o.groups = [staffGroup]
+            let t1 = Date()
+            let s = try qa.ask(q.question, options: o)
+            seconds.append(Date().timeIntervalSince(t1))
+            outcome.staff = s
+            outcome.staffScore = KBScoring.score(q, answer: s.text, refused: s.refused)
+        }
+        outcome.seconds = seconds
+        return outcome
+    }
+
     /// Runs `body` over the questions, `parallel` at a time, and returns the outcomes in question
     /// order. The first error stops the others from starting and is rethrown.
     static func answerAll(_ questions: [KBQuestion], parallel: Int,
-                          _ body: @Sendable (Int, KBQuestion) throws -> Outcome) throws -> [Outcome] {
+                          _ body: @Sendable (Int, KBQuestion) throws -> KBOutcome) throws -> [KBOutcome] {
         guard parallel > 1 else { return try questions.enumerated().map { try body($0.offset, $0.element) } }
         final class Results: @unchecked Sendable {
             let lock = NSLock()
             var next = 0
-            var outcomes: [Outcome?]
+            var outcomes: [KBOutcome?]
             var error: Error?
             init(_ n: Int) { outcomes = Array(repeating: nil, count: n) }
             /// The next question to ask, or nil when all are taken or one failed.
-            func take() -> Int? { lock.withLock { error == nil && next < outcomes.count ? { next += 1; return next - 1 }() : nil } }
+            func take() -> Int? {
+                lock.withLock {
+                    guard error == nil, next < outcomes.count else { return nil }
+                    next += 1
+                    return next - 1
+                }
+            }
         }
         let results = Results(questions.count)
         // N workers each pull the next question: a slow one does not hold a whole batch back.
@@ -96,78 +126,16 @@ struct EvalKBCommand: CLICommand {
         if let e = results.error { throw e }
         return results.outcomes.map { $0! }
     }
-
-    /// One question asked as the benchmark asks it: without groups, then, when restricted, as staff.
-    static func ask(_ q: KBQuestion, qa: KnowledgeQA, options: AskOptions, staffGroup: String) throws -> Outcome {
-            var o = options
-            o.groups = []
-            let t0 = Date()
-            let a = try qa.ask(q.question, options: o)
-            var seconds = [Date().timeIntervalSince(t0)]
-            var outcome = Outcome(q: q, answer: a, score: KBScoring.score(q, answer: a.text, refused: a.refused),
-                                  staff: nil, staffScore: nil, leaked: 0, seconds: [])
-            if q.restricted {
-                outcome.leaked = a.refused ? 0 : q.facts.count - KBScoring.missing(q.facts, in: a.text).count
-                o.groups = [staffGroup]
-                let t1 = Date()
-                let s = try qa.ask(q.question, options: o)
-                seconds.append(Date().timeIntervalSince(t1))
-                outcome.staff = s
-                outcome.staffScore = KBScoring.score(q, answer: s.text, refused: s.refused)
-            }
-            outcome.seconds = seconds
-            return outcome
-    }
 }
 
-/// The figures of one `eval kb` run, as a table and as JSON.
-struct KBReport {
-    let outcomes: [EvalKBCommand.Outcome]
-    let model: String
-    /// Wall-clock figures of the run (nil in reports built from records).
-    var throughput: Throughput? = nil
-
-    struct Throughput: Encodable { var backend: String; var parallel: Int; var seconds: Double; var questions_per_minute: Double }
-
-    struct Covered: Encodable { var n = 0; var correct = 0.0; var wrong = 0.0; var refused = 0.0 }
-    struct Uncovered: Encodable { var n = 0; var refused = 0.0 }
-    struct Restricted: Encodable { var n = 0; var leaked = 0; var staff_correct = 0.0 }
-    struct Group: Encodable { var covered: Covered; var uncovered: Uncovered; var restricted: Restricted }
-    struct Seconds: Encodable { var median: Double; var p90: Double }
-    struct Wrong: Encodable { var id: String; var answer: String }
-    struct JSON: Encodable {
-        var questions: Int; var model: String
-        var covered: Covered; var uncovered: Uncovered; var restricted: Restricted
-        var by_lang: [String: Group]
-        var seconds_per_question: Seconds
-        var wrong_answers: [Wrong]
-        var throughput: Throughput?
-    }
-
-    func group(_ os: [EvalKBCommand.Outcome]) -> Group {
-        let cov = os.filter { $0.q.covered && !$0.q.restricted }, unc = os.filter { !$0.q.covered }
-        let res = os.filter { $0.q.restricted }
-        func share(_ xs: [EvalKBCommand.Outcome], _ s: KBScore) -> Double {
-            xs.isEmpty ? 0 : Double(xs.filter { $0.score == s }.count) / Double(xs.count)
-        }
-        return Group(covered: Covered(n: cov.count, correct: share(cov, .correct), wrong: share(cov, .wrong), refused: share(cov, .refused)),
-                     uncovered: Uncovered(n: unc.count, refused: share(unc, .refused)),
-                     restricted: Restricted(n: res.count, leaked: res.reduce(0) { $0 + $1.leaked },
-                                            staff_correct: res.isEmpty ? 0 : Double(res.filter { $0.staffScore == .correct }.count) / Double(res.count)))
-    }
-
-    var json: JSON {
-        let all = group(outcomes)
-        let secs = outcomes.flatMap(\.seconds).sorted()
-        func quantile(_ p: Double) -> Double { secs.isEmpty ? 0 : secs[min(secs.count - 1, Int((Double(secs.count - 1) * p).rounded()))] }
-        var byLang: [String: Group] = [:]
-        for lang in Set(outcomes.map(\.q.lang)) { byLang[lang] = group(outcomes.filter { $0.q.lang == lang }) }
-        let wrong = outcomes.filter { $0.score == .wrong && $0.q.covered && !$0.q.restricted }.map { Wrong(id: $0.q.id, answer: $0.answer.text) }
-            + outcomes.filter { !$0.q.covered && $0.score == .wrong }.map { Wrong(id: $0.q.id, answer: $0.answer.text) }
-            + outcomes.filter { $0.leaked > 0 }.map { Wrong(id: $0.q.id, answer: "LEAKED to a caller without the group: " + $0.answer.text) }
-        return JSON(questions: outcomes.count, model: model, covered: all.covered, uncovered: all.uncovered, restricted: all.restricted,
-                    by_lang: byLang, seconds_per_question: Seconds(median: quantile(0.5), p90: quantile(0.9)), wrong_answers: wrong,
-                    throughput: throughput)
+/// The `eval kb` table.
+extension KBReport {
+    /// The answer as it would have read without the subject tie: its supported sentences and the
+    /// ones dropped only because a value came from another row or sentence. Nil when the tie
+    /// changed nothing.
+    static func withoutSubjectTie(_ a: Answer) -> String? {
+        guard a.sentences.contains(where: \.untied) else { return nil }
+        return a.sentences.filter { $0.supported || $0.untied }.map(\.text).joined(separator: " ")
     }
 
     var text: String {
@@ -190,6 +158,19 @@ struct KBReport {
         if !layers.isEmpty {
             s += "covered questions refused, by layer: " + layers.keys.sorted().map { "\($0) \(layers[$0]!.count)" }.joined(separator: ", ") + "\n"
         }
+        // What the subject tie (support check) did: each answer it changed, scored as it would
+        // have been without it (its untied sentences kept).
+        var changed = 0, caught = 0, lost = 0
+        for o in outcomes {
+            guard let alt = Self.withoutSubjectTie(o.answer) else { continue }
+            changed += 1
+            let before = KBScoring.score(o.q, answer: alt, refused: false)
+            if before == .wrong && o.score != .wrong { caught += 1 }
+            if before == .correct && o.score != .correct { lost += 1 }
+        }
+        if changed > 0 {
+            s += "subject tie (support check): changed \(changed) answers — caught \(caught) wrong, dropped \(lost) right\n"
+        }
         if !j.wrong_answers.isEmpty {
             s += "\nwrong answers:\n"
             for w in j.wrong_answers {
@@ -204,5 +185,42 @@ struct KBReport {
             }
         }
         return s
+    }
+}
+
+extension EvalKBCommand {
+    /// `--details FILE`: what each question got and why, written as it is answered, so a long run
+    /// can be read (and a failure diagnosed) before it ends.
+    /// Lines are written whole, one at a time (`--parallel` answers from several threads), in the
+    /// order the questions are answered.
+    final class DetailsFile: @unchecked Sendable {
+        let handle: FileHandle
+        private let lock = NSLock()
+        init(path: String) throws {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+                throw CLIError.failed("cannot write \(TerminalText.line(path)) — check the folder exists and is writable")
+            }
+            handle = h
+        }
+        struct Passage: Encodable { var path: String; var heading: String; var score: Double }
+        struct Line: Encodable {
+            var id: String, lang: String, covered: Bool, restricted: Bool, score: String
+            var answer: String, draft: String, refusal: String?, explanation: String
+            var passages: [Passage], prompt_tokens: Int, generated_tokens: Int, seconds: Double
+            var staff_score: String?, staff_answer: String?, leaked: Int
+            var coverage: Double?, best_dense: Double?, untied: Bool
+        }
+        func write(_ o: KBOutcome) throws {
+            let a = o.answer
+            let line = Line(id: o.q.id, lang: o.q.lang, covered: o.q.covered, restricted: o.q.restricted, score: "\(o.score)",
+                            answer: a.text, draft: a.draft, refusal: a.refusalReason?.rawValue, explanation: a.explanation,
+                            passages: a.passages.map { Passage(path: URL(fileURLWithPath: $0.documentPath).lastPathComponent, heading: $0.headingPath, score: $0.score) },
+                            prompt_tokens: a.promptTokens, generated_tokens: a.generatedTokens, seconds: a.timings.total,
+                            staff_score: o.staffScore.map { "\($0)" }, staff_answer: o.staff?.text, leaked: o.leaked,
+                            coverage: a.coverage, best_dense: a.bestDense, untied: a.sentences.contains(where: \.untied))
+            let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = try e.encode(line) + Data("\n".utf8)
+            lock.withLock { handle.write(data) }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LLM
+import Runtime
 
 /// `strata eval perplexity`: llama-perplexity's measure on a text, to check a model or engine.
 struct EvalPerplexityCommand: CLICommand {
@@ -15,7 +16,7 @@ struct EvalPerplexityCommand: CLICommand {
     LoRA adapter applied (e.g. one from 'strata adapt train').
     """
     static let options: [OptionSpec] = [
-        .value("model", "PATH", "GGUF model (default: \(ModelDefaults.path))"),
+        .value("model", "PATH", "GGUF model (default: $STRATA_MODEL, else \(ModelDefaults.path))"),
         .value("text", "FILE", "a UTF-8 text file"),
         .value("jsonl", "FILE", "a JSON-lines file with a \"text\" field per line"),
         .value("ctx", "N", "window size in tokens (default 512)"),
@@ -36,21 +37,18 @@ struct EvalPerplexityCommand: CLICommand {
         }
         let maxTokens = try args.optionalInt("max-tokens")
         if let m = maxTokens, m < window { throw CLIError.usage("--max-tokens (\(m)) must be at least one window (--ctx \(window))", command: name) }
-        let model = args.value("model") ?? ModelDefaults.path
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file")
-        }
+        let model = try args.runtime.configuration.engineModel()
         let threads = try args.int("threads", default: 2)
         guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256", command: name) }
-        let engine = try Engine(path: model, context: window, threads: threads, batchSize: window)
+        let engine = try args.runtime.engine(model: model, context: window, threads: threads, batchSize: window)
         guard engine.context == window else {
             throw CLIError.failed("--ctx \(window) exceeds the model's context of \(engine.config.contextLength) tokens — use a smaller --ctx")
         }
         var tokens = engine.perplexityTokens(text)
         if let m = maxTokens { tokens = Array(tokens.prefix(m)) }
         var cache: [String: LoRAAdapter] = [:]
-        let adapters = try AdapterWiring.set(args.all("adapter").map { ($0, 1) }, engine: engine,
-                                             library: AdapterWiring.library(args), cache: &cache)
+        let adapters = try Adapters.set(args.all("adapter").map { ($0, 1) }, engine: engine,
+                                        library: args.runtime.adapterLibrary, cache: &cache)
         let t0 = Date()
         let r = try engine.withAdapters(adapters) { try engine.perplexity(tokens: tokens, window: window) }
         var cumulative = 0.0

@@ -1,12 +1,14 @@
 import Foundation
 import Tensor
 import Assistant
+import Evaluation
+import Runtime
 
 struct EvalQACommand: CLICommand {
     static let name = "eval qa"
     static let summary = "measure answers, refusals and citations on a BEIR Q&A folder"
     static let usage = """
-    Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive] [--records FILE]
+    Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive | --llm-url URL] [--records FILE]
            strata eval qa --beir DIR [...] --records FILE --also-off OFF
            strata eval qa --beir DIR [...] --records FILE --from-records [--paired OTHER]
            strata eval qa --beir DIR --gate-sweep [--limit N] [--seed S] [--holdout F]
@@ -65,23 +67,7 @@ struct EvalQACommand: CLICommand {
         .value("min-evidence", "X", "override the pack's evidence-gate score threshold (for calibration)"),
         EmbedderOption.spec,
         .flag("no-embedder", "lexical support check only (no sentence encoder)"),
-    ] + RemoteWiring.llmOptions + RemoteWiring.embedderOptions
-
-    struct Query { var id: String; var text: String; var answerable: Bool; var answers: [String]; var context: String }
-
-    static func loadQueries(_ path: String) throws -> [Query] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError.failed("cannot read \(path) — --beir DIR must hold queries.jsonl")
-        }
-        return try data.split(separator: 0x0A).enumerated().map { i, line in
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                  let id = o["_id"] as? String, let text = o["text"] as? String, let context = o["context_id"] as? String else {
-                throw CLIError.failed("\(path) line \(i + 1): expected _id, text and context_id (BEIR Q&A queries with answers)")
-            }
-            let answers = o["answers"] as? [String] ?? []
-            return Query(id: id, text: text, answerable: (o["answerable"] as? Bool) ?? !answers.isEmpty, answers: answers, context: context)
-        }
-    }
+    ] + ServerOptions.llm + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard let dir = args.value("beir") else { throw CLIError.usage("--beir DIR is required", command: name) }
@@ -90,25 +76,9 @@ struct EvalQACommand: CLICommand {
         let holdout = try args.double("holdout", default: 0)
         guard limit > 0 else { throw CLIError.usage("--limit must be positive", command: name) }
         guard (0...0.9).contains(holdout) else { throw CLIError.usage("--holdout takes a share between 0 and 0.9", command: name) }
-        let corpusPath = (dir as NSString).appendingPathComponent("corpus.jsonl")
-        var queries = try loadQueries((dir as NSString).appendingPathComponent("queries.jsonl"))
-
-        // Held-out passages: a seeded shuffle of the distinct gold contexts.
-        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
-        var contexts = Array(Set(queries.map(\.context))).sorted()
-        contexts.shuffle(using: &rng)
-        let heldOut = Set(contexts.prefix(Int(Double(contexts.count) * holdout)))
-        let (retriever, ids) = try LexicalRetriever.beirCorpus(corpusPath) { !heldOut.contains($0) }
-        queries.shuffle(using: &rng)
-        queries = Array(queries.prefix(limit))
-
-        if args.has("gate-sweep") {
-            return try gateSweep(queries: queries, heldOut: heldOut, retriever: retriever, ids: ids, args: args, dir: dir)
-        }
-        var wiringArgs = args
-        if args.value("model") == nil, ProcessInfo.processInfo.environment["STRATA_MODEL"] == nil, !RemoteWiring.isRemote(args) {
-            wiringArgs.values["model"] = ["extractive"]
-        }
+        let sample = try QASample.load(dir, limit: limit, seed: seed, holdout: holdout)
+        let queries = sample.questions
+        if args.has("gate-sweep") { return try gateSweep(sample, args: args, dir: dir) }
         var pack = try AssistantWiring.pack(args)
         if let c = try args.optionalDouble("min-coverage") {
             guard (0...1).contains(c) else { throw CLIError.usage("--min-coverage takes a share between 0 and 1", command: name) }
@@ -131,8 +101,12 @@ struct EvalQACommand: CLICommand {
             arithmetic = a
             printErr("eval qa: \(path) was recorded with the \(a.rawValue) prompt arithmetic — resuming with it")
         }
-        let qa = KnowledgeQA(pack: pack, retriever: retriever,
-                             generator: try AssistantWiring.generator(wiringArgs, threads: threads, arithmetic: arithmetic),
+        // Without a model chosen (--model, $STRATA_MODEL, the config file, or a model server),
+        // the extractive baseline.
+        let generator = args.runtime.configuration.model == nil && args.runtime.configuration.llmURL == nil
+            ? try args.runtime.generator(model: "extractive")
+            : try AssistantWiring.generator(args, threads: threads, arithmetic: arithmetic)
+        let qa = KnowledgeQA(pack: pack, retriever: sample.retriever, generator: generator,
                              embedder: try AssistantWiring.embedder(args))
         var options = AskOptions()
         options.k = try args.optionalInt("k")
@@ -144,8 +118,9 @@ struct EvalQACommand: CLICommand {
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k,
                                   layers: options.layers.description, minCoverage: qa.pack.retrieval.minCoverage,
                                   minEvidence: qa.pack.retrieval.minEvidence, pipeline: KnowledgeQA.revision,
-                                  // The extractive baseline has no prompt arithmetic; its files keep the label
-                                  // every file had before the field existed, so any of them resumes.
+                                  // The extractive baseline and a model server have no prompt arithmetic of
+                                  // ours; their files keep the label every file had before the field
+                                  // existed, so any of them resumes.
                                   arithmetic: (qa.generator is LLMGenerator ? arithmetic : .rowExact).rawValue)
         var records: RecordsFile? = nil, offRecords: RecordsFile? = nil
         var done: [String: QAMetrics.Outcome] = [:]
@@ -174,36 +149,16 @@ struct EvalQACommand: CLICommand {
         }
 
         var outcomes: [QAMetrics.Outcome] = []
-        let clock = ContinuousClock()
-        /// One question through the whole pipeline, scored, and its record line.
-        func evaluate(_ q: Query, _ o: AskOptions) throws -> (QAMetrics.Outcome, RecordsFile.Record) {
-            let answerable = q.answerable && !heldOut.contains(q.context)
-            let golds = answerable ? q.answers : []
-            let start = clock.now
-            let a = try qa.ask(q.text, options: o)
-            let elapsed = clock.now - start
-            let prediction = a.refused ? "" : TextAnalysis.stripCitations(a.text).replacingOccurrences(of: " (unsupported)", with: "")
-            let retrieved = a.passages.map { ids[Int($0.chunkID) - 1] }
-            let outcome = QAMetrics.Outcome(
-                answerable: answerable, goldRetrieved: retrieved.contains(q.context), refused: a.refused,
-                refusedBy: a.refused ? QAMetrics.Layer(a.refusalReason ?? .empty) : nil,
-                refusedWithCitation: a.refused && (!a.citations.isEmpty || TextAnalysis.stripCitations(a.text) != a.text),
-                em: QAMetrics.exactMatch(prediction, golds), f1: QAMetrics.f1(prediction, golds),
-                citesGold: a.refused || a.citations.isEmpty || !answerable ? nil : a.citations.contains { ids[Int($0.chunkID) - 1] == q.context },
-                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-            return (outcome, RecordsFile.Record(id: q.id, answer: a.text, outcome: outcome,
-                                                promptTokens: a.promptTokens, generatedTokens: a.generatedTokens))
-        }
         for (i, q) in queries.enumerated() {
             defer { if (i + 1) % 50 == 0 { printErr("eval qa: \(i + 1)/\(queries.count)") } }
             if let d = done[q.id] { outcomes.append(d) }
             else if !fromRecords {
-                let (outcome, record) = try evaluate(q, options)
+                let (outcome, record) = try sample.evaluate(q, with: qa, options: options)
                 outcomes.append(outcome)
                 try records?.append(record)
             }
             if let offRecords, offRecords.done[q.id] == nil {
-                try offRecords.append(try evaluate(q, offOptions).1)
+                try offRecords.append(try sample.evaluate(q, with: qa, options: offOptions).1)
             }
         }
         if fromRecords {
@@ -218,7 +173,7 @@ struct EvalQACommand: CLICommand {
             ("refusal_recall", s.refusalRecall), ("refusal_f1", s.refusalF1), ("citation_accuracy", s.citationAccuracy),
             ("seconds_per_question", s.secondsPerQuestion),
         ]
-        let paired = try args.value("paired").map { try pairedFigures(queries.map(\.id), done, otherPath: $0, run: run) }
+        let paired = try args.value("paired").map { try QASample.pairedFigures(queries.map(\.id), done, otherPath: $0, run: run) }
         if args.has("json") {
             var obj: [String: Any] = Dictionary(uniqueKeysWithValues: figures.map { ($0.0, $0.1) })
             if let paired {
@@ -253,67 +208,22 @@ struct EvalQACommand: CLICommand {
         return 0
     }
 
-    /// This run minus another run of the same sample (another layer set), question by question:
-    /// the difference of overall EM/F1 and of answerable F1, each with a paired-bootstrap interval.
-    static func pairedFigures(_ sample: [String], _ mine: [String: QAMetrics.Outcome], otherPath: String,
-                              run: RecordsFile.Run) throws -> (path: String, layers: String, figures: [(String, QAMetrics.PairedDifference)]) {
-        let other = try RecordsFile.read(otherPath)
-        var comparable = other.run
-        comparable.layers = run.layers
-        guard comparable == run else {
-            throw CLIError.failed("--paired \(otherPath) is not the same sample (\(RecordsFile.differences(comparable, run))) — pair runs that differ in refusal layers only")
-        }
-        let both = sample.compactMap { id in mine[id].flatMap { a in other.done[id].map { (a, $0) } } }
-        guard !both.isEmpty else { throw CLIError.failed("--paired \(otherPath) holds none of the questions recorded here yet") }
-        let answerable = both.filter { $0.0.answerable }
-        var figures: [(String, QAMetrics.PairedDifference)] = []
-        for (name, pairs, score) in [("overall_f1", both, \QAMetrics.Outcome.f1), ("overall_em", both, \QAMetrics.Outcome.em),
-                                     ("answerable_f1", answerable, \QAMetrics.Outcome.f1)] {
-            if let d = QAMetrics.pairedDifference(pairs.map { $0.0[keyPath: score] }, pairs.map { $0.1[keyPath: score] }) {
-                figures.append((name, d))
-            }
-        }
-        return (otherPath, other.run.layers, figures)
-    }
-
-    /// Refusal layer 1 alone, at every coverage threshold: what it lets through and what it refuses.
-    static func gateSweep(queries: [Query], heldOut: Set<String>, retriever: LexicalRetriever, ids: [String],
-                          args: ParsedArguments, dir: String) throws -> Int32 {
+    /// Refusal layer 1 alone, at every coverage threshold (`GateSweep`), printed.
+    static func gateSweep(_ sample: QASample, args: ParsedArguments, dir: String) throws -> Int32 {
         let pack = try AssistantWiring.pack(args)
         let k = try args.optionalInt("k") ?? pack.retrieval.k
-        // Per question: should it be refused, and the gate's statistic (nil: nothing retrieved → always refused).
-        var rows: [(refuse: Bool, cover: Double?, goldRetrieved: Bool)] = []
-        for q in queries {
-            let passages = try retriever.retrieve(q.text, groups: [], k: k)
-            let cover = passages.isEmpty ? nil : (EvidenceGate.coverage(query: q.text, passages: passages) ?? 1)
-            rows.append((!(q.answerable && !heldOut.contains(q.context)), cover,
-                         passages.contains { ids[Int($0.chunkID) - 1] == q.context }))
-        }
-        let toRefuse = rows.filter(\.refuse).count, answerable = rows.count - toRefuse
-        print("gate sweep on \(dir): \(rows.count) questions (\(answerable) answerable, \(toRefuse) to refuse), k=\(k), pack \(pack.name) (now min_coverage \(pack.retrieval.minCoverage))")
+        let sweep = try GateSweep(sample, k: k)
+        print("gate sweep on \(dir): \(sweep.questions) questions (\(sweep.answerable) answerable, \(sweep.toRefuse) to refuse), k=\(k), pack \(pack.name) (now min_coverage \(pack.retrieval.minCoverage))")
         print("  threshold  answerable passed  (gold retrieved, passed)  refusal P     R     F1    J")
-        var best: (t: Double, j: Double) = (0, -2)
-        var json: [[String: Double]] = []
-        for step in 0...18 {
-            let t = Double(step) * 0.05
-            var tp = 0, fp = 0, passedGold = 0
-            for r in rows {
-                let refused = r.cover.map { $0 < t } ?? true
-                if refused { if r.refuse { tp += 1 } else { fp += 1 } } else if !r.refuse && r.goldRetrieved { passedGold += 1 }
-            }
-            let p = tp + fp == 0 ? 0 : Double(tp) / Double(tp + fp)
-            let r = toRefuse == 0 ? 0 : Double(tp) / Double(toRefuse)
-            let f1 = p + r == 0 ? 0 : 2 * p * r / (p + r)
-            let passed = answerable == 0 ? 0 : Double(answerable - fp) / Double(answerable)
-            let j = r - (answerable == 0 ? 0 : Double(fp) / Double(answerable))
-            if j > best.j + 1e-9 { best = (t, j) }
-            json.append(["threshold": t, "answerable_passed": passed, "refusal_precision": p, "refusal_recall": r, "refusal_f1": f1, "youden_j": j])
-            print(String(format: "  %9.2f  %17.3f  %24.3f  %9.3f %5.3f %5.3f %5.3f", t, passed,
-                         answerable == 0 ? 0 : Double(passedGold) / Double(answerable), p, r, f1, j))
+        for p in sweep.points {
+            print(String(format: "  %9.2f  %17.3f  %24.3f  %9.3f %5.3f %5.3f %5.3f", p.threshold, p.answerablePassed,
+                         p.goldPassed, p.precision, p.recall, p.f1, p.youdenJ))
         }
-        print(String(format: "  best balance: min_coverage %.2f (J %.3f)", best.t, best.j))
+        print(String(format: "  best balance: min_coverage %.2f (J %.3f)", sweep.best.threshold, sweep.best.j))
         if args.has("json") {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: ["sweep": json, "best_threshold": best.t], options: [.sortedKeys]), as: UTF8.self))
+            let json = sweep.points.map { ["threshold": $0.threshold, "answerable_passed": $0.answerablePassed, "refusal_precision": $0.precision,
+                                           "refusal_recall": $0.recall, "refusal_f1": $0.f1, "youden_j": $0.youdenJ] }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: ["sweep": json, "best_threshold": sweep.best.threshold], options: [.sortedKeys]), as: UTF8.self))
         }
         return 0
     }

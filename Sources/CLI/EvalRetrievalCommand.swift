@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import Embeddings
+import Evaluation
 
 /// `strata eval retrieval --beir DIR`: nDCG@10, Recall@1/5/10/100 and MRR@10 of keyword, dense
 /// and hybrid retrieval on a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/test.tsv).
@@ -21,7 +22,7 @@ struct EvalRetrievalCommand: CLICommand {
         .value("max-queries", "N", "evaluate only the first N judged queries"),
         .value("index", "PATH", "keep the built index in this SQLite file and reuse it"),
         .flag("json", "print the metrics as JSON"),
-    ] + RemoteWiring.embedderOptions
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard let dir = args.value("beir") else {
@@ -95,47 +96,5 @@ struct EvalRetrievalCommand: CLICommand {
 
     private static func progress(_ s: String) {
         FileHandle.standardError.write(Data(("\r" + s + "\u{1B}[K").utf8))
-    }
-}
-
-/// A BEIR dataset folder, read strictly: a malformed line is an error naming file and line.
-struct BEIRData {
-    struct Doc { let id: String, title: String, text: String }
-    let corpus: [Doc]
-    let queries: [String: String]
-    /// query id → (document id → grade)
-    let qrels: [String: [String: Int]]
-
-    static func load(_ dir: String) throws -> BEIRData {
-        func lines(_ rel: String) throws -> [Substring] {
-            let path = dir + "/" + rel
-            guard let d = FileManager.default.contents(atPath: path) else {
-                throw CLIError.failed("\(path) is missing — --beir needs a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
-            }
-            return String(decoding: d, as: UTF8.self).split(whereSeparator: \.isNewline)
-        }
-        func objects(_ rel: String) throws -> [[String: Any]] {
-            try lines(rel).enumerated().map { i, l in
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(l.utf8))) as? [String: Any], o["_id"] != nil else {
-                    throw CLIError.failed("\(dir)/\(rel) line \(i + 1) is not a JSON object with _id — the file is damaged")
-                }
-                return o
-            }
-        }
-        func id(_ o: [String: Any]) -> String { (o["_id"] as? String) ?? "\(o["_id"]!)" }
-        let corpus = try objects("corpus.jsonl").map { Doc(id: id($0), title: $0["title"] as? String ?? "", text: $0["text"] as? String ?? "") }
-        var queries: [String: String] = [:]
-        for o in try objects("queries.jsonl") { queries[id(o)] = o["text"] as? String ?? "" }
-        var qrels: [String: [String: Int]] = [:]
-        for (i, l) in try lines("qrels/test.tsv").enumerated() {
-            let f = l.split(separator: "\t")
-            if i == 0 && f.first == "query-id" { continue }
-            guard f.count >= 3, let g = Int(f[2].trimmingCharacters(in: .whitespaces)) else {
-                throw CLIError.failed("\(dir)/qrels/test.tsv line \(i + 1): expected 'query-id<TAB>corpus-id<TAB>score'")
-            }
-            qrels[String(f[0]), default: [:]][String(f[1])] = g
-        }
-        guard !corpus.isEmpty else { throw CLIError.failed("\(dir)/corpus.jsonl is empty") }
-        return BEIRData(corpus: corpus, queries: queries, qrels: qrels)
     }
 }

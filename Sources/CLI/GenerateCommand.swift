@@ -2,21 +2,25 @@ import Foundation
 import Assistant
 import LLM
 import Remote
+import Runtime
 
 /// `strata generate`: runs the L1 model on a prompt and streams the reply to standard output.
 struct GenerateCommand: CLICommand {
     static let name = "generate"
-    static let summary = "continue a prompt (or answer it with --chat) with the local model"
+    static let summary = "continue a prompt (or answer it with --chat) with the local model or a model server"
     static let usage = """
-    Usage: strata generate [--model PATH] [--adapter NAME[:SCALE]]... [sampling options] [--chat [--system TEXT]] "prompt"
+    Usage: strata generate [--model PATH | --llm-url URL] [--adapter NAME[:SCALE]]... [sampling options] [--chat [--system TEXT]] "prompt"
 
     Streams the generated text to standard output as it is produced. With --chat the prompt is
     sent as a user message in the model's chat format. --temp 0 is greedy (deterministic).
     --verbose prints prompt and generation speed to standard error. --adapter applies a LoRA
     adapter from the adapter folder (or a path) to this run; repeat it to combine adapters.
+    With a model server (--llm-url, $STRATA_LLM_URL) the prompt goes to its /completions (with
+    --chat, /chat/completions), an adapter to the model it is served as, and a reply that breaks
+    off is printed as far as it came, followed by an error (exit status 1).
     """
     static let options: [OptionSpec] = [
-        .value("model", "PATH", "GGUF model (default: \(ModelDefaults.path))"),
+        .value("model", "PATH", "GGUF model (default: $STRATA_MODEL, else \(ModelDefaults.path))"),
         .value("temp", "T", "temperature, 0 = greedy (default 0.8)"),
         .value("top-k", "K", "keep the K most likely tokens, 0 = off (default 40)"),
         .value("top-p", "P", "nucleus: keep tokens up to probability mass P (default 0.95)"),
@@ -32,7 +36,7 @@ struct GenerateCommand: CLICommand {
         .flag("verbose", "print token counts and tokens/s to standard error"),
         .value("adapter", "NAME[:S]", "apply LoRA adapter NAME scaled by S (default 1; repeatable)"),
         adaptersOption,
-    ] + RemoteWiring.llmOptions
+    ] + ServerOptions.llm
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else {
@@ -49,17 +53,19 @@ struct GenerateCommand: CLICommand {
         let specs = try args.all("adapter").map { spec in
             do { return try AdapterLibrary.parseSpec(spec) } catch { throw CLIError.usage(error.localizedDescription, command: name) }
         }
-        if let remote = try RemoteWiring.generator(args) { return try runRemote(remote, prompt: prompt, parameters: p, adapters: specs, args) }
+        if let server = try args.runtime.modelServer() {
+            return try runRemote(server, prompt: prompt, parameters: p, adapters: specs, args)
+        }
         let engine = try ModelDefaults.engine(args)
         var cache: [String: LoRAAdapter] = [:]
-        let adapters = try AdapterWiring.set(specs, engine: engine, library: AdapterWiring.library(args), cache: &cache)
+        let adapters = try Adapters.set(specs, engine: engine, library: args.runtime.adapterLibrary, cache: &cache)
         if let adapters, args.has("verbose") { printErr("adapters: \(adapters.summary)") }
         let out: (String) -> Bool = { piece in writeOut(piece); return true }
         let result: TextGenerationResult = try engine.withAdapters(adapters) {
             if args.has("chat") {
-                var messages: [LLM.ChatMessage] = []
-                if let s = args.value("system") { messages.append(LLM.ChatMessage(.system, s)) }
-                messages.append(LLM.ChatMessage(.user, prompt))
+                var messages: [ChatMessage] = []
+                if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
+                messages.append(ChatMessage(.user, prompt))
                 return try engine.generate(messages: messages, parameters: p, onPiece: out)
             }
             return try engine.generate(prompt: prompt, parameters: p, onPiece: out)
@@ -77,19 +83,20 @@ struct GenerateCommand: CLICommand {
     /// the stream breaks, what was printed is followed by an error saying it is incomplete, and
     /// the exit status is non-zero (answers — ask, chat, support, report — print nothing until
     /// the whole reply has come and passed the checks, so they never show half of one).
-    static func runRemote(_ remote: RemoteGenerator, prompt: String, parameters p: GenerationParameters,
+    static func runRemote(_ server: RemoteGenerator, prompt: String, parameters p: GenerationParameters,
                           adapters: [(name: String, scale: Float)], _ args: ParsedArguments) throws -> Int32 {
-        var messages: [Assistant.ChatMessage] = []
-        if let s = args.value("system") { messages.append(.init(.system, s)) }
-        messages.append(.init(.user, prompt))
-        let request = GenerationRequest(messages: messages, maxTokens: p.maxTokens, temperature: Double(p.sampling.temperature),
-                                        topK: p.sampling.topK, topP: Double(p.sampling.topP), seed: p.sampling.seed, stop: p.stop,
-                                        repeatPenalty: Double(p.sampling.repeatPenalty), adapters: adapters)
+        var messages: [ChatMessage] = []
+        if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
+        messages.append(ChatMessage(.user, prompt))
+        let s = p.sampling
+        let request = GenerationRequest(messages: messages, maxTokens: p.maxTokens, temperature: Double(s.temperature),
+                                        topK: s.topK, topP: Double(s.topP), minP: Double(s.minP), seed: s.seed, stop: p.stop,
+                                        repeatPenalty: Double(s.repeatPenalty), adapters: adapters)
         var printed = false
         let out: (String) -> Bool = { piece in printed = true; writeOut(piece); return true }
         let r: GenerationResult
         do {
-            r = args.has("chat") ? try remote.generate(request, onPiece: out) : try remote.complete(prompt, request, onPiece: out)
+            r = args.has("chat") ? try server.generate(request, onPiece: out) : try server.complete(prompt, request, onPiece: out)
         } catch {
             if printed { writeOut("\n") }
             throw CLIError.failed((printed ? "the text above is incomplete: " : "") + error.localizedDescription)
@@ -97,49 +104,35 @@ struct GenerateCommand: CLICommand {
         writeOut("\n")
         if args.has("verbose") {
             printErr(String(format: "prompt: %d tokens; generation: %d tokens, %.1f tokens/s; stop: ", r.promptTokens, r.generatedTokens,
-                            Double(r.generatedTokens) / max(r.generationSeconds, 1e-9)) + r.stopReason.rawValue + "; backend: \(remote.backend), model \(remote.model)")
+                            Double(r.generatedTokens) / max(r.generationSeconds, 1e-9))
+                     + r.stopReason.rawValue + "; backend: \(server.backend), model \(server.model)")
         }
         return 0
     }
 }
 
-/// Model options shared by the commands that run the engine.
+/// Model options shared by the commands that run the engine; the model itself is resolved by
+/// the runtime (`RuntimeConfiguration`): --model, $STRATA_MODEL, the config file, the default.
 enum ModelDefaults {
     /// The small, fast, English-only model: the default of `generate`, `eval perplexity` and
     /// `adapt train`, and what the tests run.
-    static let path = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    /// The model that answers (`ask`, `chat`, `support`, `report`, `eval kb`): SmolLM2-135M cannot
-    /// read Chinese and copies the nearest number from its sources (README: which model when).
-    static let answering = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    static let path = RuntimeConfiguration.smallModel
+    /// The model that answers (`ask`, `chat`, `support`, `report`, `eval kb`).
+    static let answering = RuntimeConfiguration.answeringModel
 
-    /// The model an answering command uses: --model, then $STRATA_MODEL, then `answering`;
-    /// `noModel` is the command's word for answering without one ("extractive", "none"), returned
-    /// as is. Any other choice must be a file: one check here for every answering command.
-    /// A set but empty $STRATA_MODEL is an error, not the default.
+    /// The model an answering command uses; `noModel` is the command's word for answering
+    /// without one ("extractive", "none"), returned as is.
     static func answeringModel(_ args: ParsedArguments, noModel: (word: String, meaning: String)) throws -> String {
-        var model = answering
-        if let m = args.value("model") { model = m } else if let m = ProcessInfo.processInfo.environment["STRATA_MODEL"] {
-            guard !m.isEmpty else { throw CLIError.failed("$STRATA_MODEL is set but empty — unset it for the default model (\(answering)) or set it to a .gguf file") }
-            model = m
-        } else if !FileManager.default.fileExists(atPath: answering) {
-            throw CLIError.failed("the default answering model \(answering) is not here — run 'make setup' (it fetches it), or pass --model PATH.gguf")
-        }
-        guard model == noModel.word || FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("no model file at '\(model)' (not found) — pass --model PATH.gguf (or set $STRATA_MODEL), or --model \(noModel.word) for \(noModel.meaning)")
-        }
-        return model
+        try args.runtime.configuration.answeringModel(noModel: noModel)
     }
 
     static func engine(_ args: ParsedArguments) throws -> Engine {
-        let model = args.value("model") ?? path
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError.failed("model file \(model) not found — pass --model PATH to a .gguf file (the default is fetched by the set-up script)")
-        }
+        let model = try args.runtime.configuration.engineModel(missingHint: "pass --model PATH to a .gguf file (the default is fetched by the set-up script)")
         let ctx = try args.int("ctx", default: 4096)
         guard ctx >= 16 else { throw CLIError.usage("--ctx must be at least 16 (got \(ctx))", command: args.command) }
         let threads = try args.int("threads", default: 2)
         guard (1...256).contains(threads) else { throw CLIError.usage("--threads must be between 1 and 256 (got \(threads))", command: args.command) }
-        return try Engine(path: model, context: ctx, threads: threads)
+        return try args.runtime.engine(model: model, context: ctx, threads: threads)
     }
 
     static func parameters(_ args: ParsedArguments) throws -> GenerationParameters {

@@ -1,9 +1,6 @@
 import Foundation
 import Knowledge
-import Synchronization
-
-/// Set by Ctrl-C: the run stops after the current document (which commits or rolls back whole).
-private let stopRequested = Atomic<Bool>(false)
+import Runtime
 
 /// `strata ingest PATH...`: stores documents, chunks and the keyword index.
 struct IngestCommand: CLICommand {
@@ -48,7 +45,7 @@ struct IngestCommand: CLICommand {
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
         .flag("embed", "also embed new and changed chunks, in the document's transaction"),
         EmbedderOption.spec,
-    ] + RemoteWiring.embedderOptions
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else {
@@ -57,7 +54,7 @@ struct IngestCommand: CLICommand {
         try args.checkDatabasePath()   // before loading an encoder for nothing
         var options = IngestOptions()
         if !args.all("groups").isEmpty {
-            let groups = AccessGroups.normalize(args.all("groups").flatMap { $0.split(separator: ",").map(String.init) })
+            let groups = args.documentGroups
             guard !groups.isEmpty else {
                 throw CLIError.usage("--groups needs at least one group name; to make documents public, use --make-public", command: name)
             }
@@ -82,17 +79,16 @@ struct IngestCommand: CLICommand {
             throw CLIError.usage("--chunk-tokens must be between 16 and 8192, got \(target)", command: name)
         }
         options.chunking = ChunkingOptions(targetTokens: target, overlapTokens: target * 15 / 100)
-        options.shouldStop = { stopRequested.load(ordering: .relaxed) }
+        // Ctrl-C: the run stops after the current document (which commits or rolls back whole).
+        options.shouldStop = { Interruption.requested }
         let encoder = args.has("embed") ? try EmbedderOption.load(args) : nil
         if let encoder { options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed) }
 
         let store = try args.openStore(.create)
-        if let encoder { try EmbedderOption.refuseMixing(store, encoder) }
-        signal(SIGINT) { _ in
-            // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
-            if stopRequested.exchange(true, ordering: .relaxed) { _exit(130) }
-        }
-        defer { signal(SIGINT, SIG_DFL) }
+        if let encoder { try args.runtime.refuseMixing(store, encoder) }
+        // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
+        Interruption.begin(secondPressExits: true)
+        defer { Interruption.end() }
 
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         let report = Ingestor(store: store).ingest(paths: args.positionals, options: options) { bar?.update($0) }

@@ -1,11 +1,12 @@
 import Foundation
 import Prompts
+import Runtime
 
 /// `--packs DIR`, shared by every command that reads prompt packs.
 let packsOption = OptionSpec.value("packs", "DIR", "also look for prompt packs in DIR (repeatable; searched first)")
 
 extension ParsedArguments {
-    var packLibrary: PackLibrary { PackLibrary.standard(extra: all("packs")) }
+    var packLibrary: PackLibrary { runtime.packLibrary }
 }
 
 struct PacksListCommand: CLICommand {

@@ -1,11 +1,8 @@
 import Foundation
 import Assistant
 import Knowledge
-import LLM
 import Prompts
-
-/// Set by the SIGINT handler; polled between sections and while the model writes.
-nonisolated(unsafe) private var reportInterrupted: sig_atomic_t = 0
+import Runtime
 
 struct ReportCommand: CLICommand {
     static let name = "report"
@@ -36,7 +33,7 @@ struct ReportCommand: CLICommand {
         .flag("extractive-summary", "make the executive summary from each section's best finding instead of having the model write it"),
         .flag("json", "print the structured report (sections, references, quality) as JSON"),
         .flag("no-audit", "do not record this report in the audit log (public documents only: not with --as)"),
-    ] + RemoteWiring.llmOptions
+    ] + ServerOptions.llm
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let topic = args.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -79,13 +76,13 @@ struct ReportCommand: CLICommand {
                 throw CLIError.failed("cannot write '\(out)': the folder '\(dir)' does not exist — create it or choose another path")
             }
         }
-        var pack = try args.packLibrary.pack(named: args.value("pack") ?? "research-report")
-        AdapterWiring.settlePackDefault(&pack, args)
-        let writer = try ReportWriter(pack: pack, retriever: try AssistantWiring.retriever(args), generator: try generator(args),
+        let pack = try args.runtime.answeringPack(args.value("pack") ?? "research-report", adapter: args.value("adapter"))
+        let writer = try ReportWriter(pack: pack, retriever: try args.runtime.retriever(for: pack, AssistantWiring.settings(args)),
+                                      generator: try args.runtime.answeringGenerator(extractive: ExtractiveGenerator(minCoverage: 0.1)),
                                       audit: audit)
 
-        signal(SIGINT) { _ in reportInterrupted = 1 }
-        defer { signal(SIGINT, SIG_DFL) }
+        Interruption.begin()
+        defer { Interruption.end() }
         let report = try writer.write(topic: topic, options: options, progress: { event in
             switch event {
             case .sectionStarted(let i, let n, let title): printErr("[\(i)/\(n)] \(title)")
@@ -94,7 +91,7 @@ struct ReportCommand: CLICommand {
                 if tokens > 0 { printErr(String(format: "      model: %d tokens, %.1f tokens/s", tokens, seconds > 0 ? Double(tokens) / seconds : 0)) }
             case .summary: printErr("summary and references")
             }
-        }, shouldContinue: { reportInterrupted == 0 })
+        }, shouldContinue: { !Interruption.requested })
 
         let markdown = report.markdown
         if let out = args.value("output") {
@@ -114,49 +111,28 @@ struct ReportCommand: CLICommand {
         return report.complete ? 0 : 130
     }
 
-    static func generator(_ args: ParsedArguments) throws -> any TextGenerator {
-        if let remote = try RemoteWiring.generator(args) { return remote }
-        let model = try ModelDefaults.answeringModel(args, noModel: ("extractive", "the no-model baseline"))
-        if model == "extractive" { return ExtractiveGenerator(minCoverage: 0.1) }
-        return try LLMGenerator(modelPath: model)
-    }
-
-    /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path.
+    /// A business table as a Markdown passage: by registered name (its CSV source) or a CSV path,
+    /// read with Knowledge's CSV parser (the one `data import` uses).
     static func tableEvidence(_ name: String, store: KnowledgeStore) throws -> RetrievedPassage {
-        var path = name
         // Registered names are lower case (business table names ignore case).
-        let registered = try store.database.query("SELECT source_file FROM business_tables WHERE name = ?", [.text(name.lowercased())]) { $0.text(0) }
-        if let p = registered.first { path = p }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        let registered = try BusinessTables.list(store.database).first { $0.name == name.lowercased() }
+        let path = registered?.sourceFile ?? name
+        guard let table = try? CSVParser.parse(file: path) else {
             throw CLIError.failed("no business table '\(name)': it is not registered in the database and is not a readable CSV file — give a table name or a CSV path")
         }
-        let rows = text.components(separatedBy: .newlines).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(csvFields)
-        guard let header = rows.first, header.count >= 2, rows.count >= 2 else {
+        let header = table.header.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard header.count >= 2, !table.records.isEmpty else {
             throw CLIError.failed("'\(path)' is not a CSV table with a header and at least one row — check the file")
         }
-        let shown = rows.dropFirst().prefix(30)
+        let shown = table.records.prefix(30).map { $0.fields.map { $0.trimmingCharacters(in: .whitespaces) } }
         func line(_ r: [String]) -> String {
             "| " + header.indices.map { $0 < r.count ? r[$0].replacingOccurrences(of: "|", with: "/") : "" }.joined(separator: " | ") + " |"
         }
         var md = line(header) + "\n|" + String(repeating: " --- |", count: header.count) + "\n"
         md += shown.map(line).joined(separator: "\n")
         let title = (path as NSString).lastPathComponent
+        let characters = (try? String(contentsOfFile: path, encoding: .utf8))?.count ?? 0
         return RetrievedPassage(chunkID: 0, documentPath: path, headingPath: "table \(title)", text: md, startLine: 1,
-                                endLine: shown.count + 1, charStart: 0, charEnd: text.count, score: 1)
-    }
-
-    /// One CSV line split into fields (double-quoted fields may hold commas and "" quotes).
-    static func csvFields(_ line: String) -> [String] {
-        var out: [String] = [], cur = "", quoted = false
-        var chars = line.makeIterator()
-        while let c = chars.next() {
-            if quoted {
-                if c == "\"" { quoted = false } else { cur.append(c) }
-            } else if c == "\"" { if cur.last == "\"" { cur.append(c) } ; quoted = true }
-            else if c == "," { out.append(cur.trimmingCharacters(in: .whitespaces)); cur = "" }
-            else { cur.append(c) }
-        }
-        out.append(cur.trimmingCharacters(in: .whitespaces))
-        return out
+                                endLine: shown.count + 1, charStart: 0, charEnd: characters, score: 1)
     }
 }

@@ -2,8 +2,8 @@ import Assistant
 import Embeddings
 import Foundation
 import Knowledge
-import LLM
 import Prompts
+import Runtime
 
 /// `strata support`: a customer-service conversation that remembers slots across turns.
 struct SupportCommand: CLICommand {
@@ -56,7 +56,7 @@ struct SupportCommand: CLICommand {
     }
 
     static func banner(_ assistant: ServiceAssistant, _ args: ParsedArguments) -> String {
-        let model = args.value("model") ?? ProcessInfo.processInfo.environment["STRATA_MODEL"] ?? ModelDefaults.path
+        let model = args.runtime.configuration.answeringModelName
         let writer = assistant.generator.map { $0.backend == "local" ? URL(fileURLWithPath: model).lastPathComponent : "\($0.modelID) at \($0.backend)" } ?? "templates"
         return """
         Strata customer service — pack \(assistant.pack.pack.name), replies by \(writer)
@@ -88,56 +88,16 @@ enum ServiceWiring {
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
         .flag("json", "print everything as JSON"),
         .flag("no-audit", "do not record the conversation in the audit log"),
-    ] + RemoteWiring.llmOptions + RemoteWiring.embedderOptions
+    ] + ServerOptions.llm + ServerOptions.embedder
 
-    /// - Parameter audit: false for benchmarks, whose turns are not customers'.
+    /// - Parameter audit: false for benchmarks, whose turns are not customers' and are not recorded.
     static func assistant(_ args: ParsedArguments, audit: Bool = true) throws -> ServiceAssistant {
-        var pack = try ServicePack(pack: try args.packLibrary.pack(named: args.value("pack") ?? "customer-service"))
-        AdapterWiring.settlePackDefault(&pack.pack, args)
-        guard pack.pack.scenario == .customerService else {
-            throw CLIError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
-        }
-        let encoder = try EmbedderOption.load(args)
-        let today = args.value("today") ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        guard today.count == 10, today.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
-            throw CLIError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'", command: args.command)
-        }
-        // The L1 model writes the reply by default; `--model none` keeps to the templates.
-        var generator: (any TextGenerator)? = try RemoteWiring.generator(args)
-        let model = generator != nil ? "remote" : try ModelDefaults.answeringModel(args, noModel: ("none", "template replies"))
-        if generator == nil, model != "none" {
-            do { generator = try LLMGenerator(modelPath: model, context: 2048) } catch {
-                throw CLIError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
-            }
-        }
-        // Checked before the assistant opens its own read-only lookup connection.
-        let store = try args.openStore(.read, missing: "import the business tables first ('strata data import Knowledge/business/*.csv')")
-        // Benchmark turns (audit: false) are not customers' and are not recorded.
-        let auditLog: AuditStore? = try (audit && args.auditRequired())
-            ? try args.openAuditLog(recording: "every turn", withoutAudit: "pass --no-audit to answer without recording")
-            : nil
-        do {
-            return try ServiceAssistant(pack: pack, embedder: encoder, generator: generator,
-                                        databasePath: args.databasePath, today: today,
-                                        knowledge: try knowledge(store, args, encoder: encoder, generator: generator),
-                                        audit: auditLog)
-        } catch let e as CLIError {
-            throw e
-        } catch {
-            throw CLIError.failed(error.localizedDescription)
-        }
-    }
-
-    /// The kb-qa pipeline behind `answer` intents: the same database, read-only, the same model
-    /// (the extractive baseline with --model none, so those intents still cite their documents).
-    /// nil when the database holds business tables only (made by an older 'data import'): those
-    /// intents then refuse and offer a colleague.
-    static func knowledge(_ store: KnowledgeStore, _ args: ParsedArguments, encoder: any TextEmbedder, generator: (any TextGenerator)?) throws -> KnowledgeQA? {
-        let pack = try args.packLibrary.pack(named: "kb-qa")
-        let retriever = try StoreRetriever(store: store,
-                                           mode: StoreRetriever.Mode(rawValue: pack.retrieval.mode.rawValue) ?? .hybrid,
-                                           embedder: encoder, displayRoot: FileManager.default.currentDirectoryPath)
-        return KnowledgeQA(pack: pack, retriever: retriever, generator: generator ?? ExtractiveGenerator(), embedder: encoder)
+        try args.runtime.serviceAssistant(pack: args.value("pack") ?? "customer-service", adapter: args.value("adapter"),
+                                          today: args.value("today"), audit: {
+            try (audit && args.auditRequired())
+                ? try args.openAuditLog(recording: "every turn", withoutAudit: "pass --no-audit to answer without recording")
+                : nil
+        })
     }
 
     /// One question, for `strata ask --pack customer-service`.

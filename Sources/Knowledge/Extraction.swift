@@ -159,6 +159,7 @@ enum CSVExtractor {
         let rows = try records(b)
         guard let header = rows.first else { return [] }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        let labels = rowLabels(names: names, rows: rows.dropFirst().map(\.fields))
         var units: [ExtractedUnit] = []
         for (n, row) in rows.dropFirst().enumerated() {
             var lines: [String] = []
@@ -170,9 +171,34 @@ enum CSVExtractor {
             }
             if lines.isEmpty { continue }
             units.append(ExtractedUnit(text: Array(lines.joined(separator: "\n").utf8), mapping: .span(row.start, row.end),
-                                       markdown: false, headingPrefix: ["Row \(n + 1)"]))
+                                       markdown: false, headingPrefix: [labels[n].isEmpty ? "Row \(n + 1)" : labels[n]]))
         }
         return units
+    }
+
+    /// What a citation calls each row: its first cell (a table's key), with the row's names
+    /// (`name`, `name_en`, `name_zh`, … columns) so "branches.csv › BJ-002 · Zhongguancun Branch ·
+    /// 北京中关村支行" says which branch; where the first cell repeats (one service, several
+    /// channels) the first column that tells those rows apart is added in parentheses.
+    static func rowLabels(names: [String], rows: [[String]]) -> [String] {
+        func cell(_ r: [String], _ i: Int) -> String { i < r.count ? r[i].trimmingCharacters(in: .whitespacesAndNewlines) : "" }
+        let nameColumns = names.indices.filter { i in
+            let n = names[i].lowercased()
+            return i > 0 && (n == "name" || n.hasPrefix("name_") || n.hasSuffix("_name") || n.contains("_name_"))
+        }
+        var byFirst: [String: [Int]] = [:]
+        for (i, r) in rows.enumerated() { byFirst[cell(r, 0), default: []].append(i) }
+        return rows.enumerated().map { i, r in
+            let first = cell(r, 0)
+            var parts = [first] + nameColumns.map { cell(r, $0) }
+            parts = parts.filter { !$0.isEmpty }
+            var label = parts.joined(separator: " · ")
+            if let same = byFirst[first], same.count > 1,
+               let c = (1..<max(1, names.count)).first(where: { c in Set(same.map { cell(rows[$0], c) }).count == same.count }) {
+                label += " (\(cell(r, c)))"
+            }
+            return label.count > 120 ? String(label.prefix(120)) + "…" : label
+        }
     }
 
     struct Record { var fields: [String]; var start: Int; var end: Int }
@@ -256,12 +282,43 @@ enum JSONExtractor {
                     + detail(error) + " — fix it or remove the record")
             }
             var lines: [String] = []
-            collect(value, path: "", into: &lines)
+            var heading = spans.count > 1 ? "Record \(n + 1)" : ""
+            if let qa = questionAndAnswer(value) {
+                lines = qa.lines
+                heading = qa.question.count > 80 ? String(qa.question.prefix(80)) + "…" : qa.question
+            } else {
+                collect(value, path: "", into: &lines)
+            }
             if lines.isEmpty { continue }
             units.append(ExtractedUnit(text: Array(lines.joined(separator: "\n").utf8), mapping: .span(span.0, span.1),
-                                       markdown: false, headingPrefix: spans.count > 1 ? ["Record \(n + 1)"] : []))
+                                       markdown: false, headingPrefix: heading.isEmpty ? [] : [heading]))
         }
         return units
+    }
+
+    /// An FAQ record (`question`/`answer`, `q`/`a`, `问`/`答`, …) reads as the question, then the
+    /// answer, then its other prose fields, without field names: "id: cs-002 lang: zh" is
+    /// bookkeeping a model would copy into its answer. Short fields (ids, language codes, tags,
+    /// topics) are left out; nested values are not an FAQ record.
+    static func questionAndAnswer(_ v: Any) -> (question: String, lines: [String])? {
+        guard let d = v as? [String: Any] else { return nil }
+        func field(_ names: [String]) -> (key: String, text: String)? {
+            for k in d.keys.sorted() where names.contains(k.lowercased()) {
+                if let s = (d[k] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty { return (k, s) }
+            }
+            return nil
+        }
+        guard let q = field(["question", "q", "query", "title", "问题", "问"]),
+              let a = field(["answer", "a", "response", "reply", "回答", "答案", "答"]) else { return nil }
+        var lines = [q.text, a.text]
+        for k in d.keys.sorted() where k != q.key && k != a.key {
+            guard let s = (d[k] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) else { continue }
+            // Prose, not a code: several words, or a CJK sentence.
+            let words = s.split(whereSeparator: { $0 == " " }).count
+            let cjk = s.unicodeScalars.filter { $0.value >= 0x4E00 && $0.value <= 0x9FFF }.count
+            if words >= 6 || cjk >= 12 { lines.append(s) }
+        }
+        return (q.text, lines)
     }
 
     /// Foundation's own words for a parse error, when it gives some.

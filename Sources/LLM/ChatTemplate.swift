@@ -1,14 +1,8 @@
 import Foundation
 import GGUF
 import Tokenizers
-
-/// One turn of a conversation.
-public struct ChatMessage: Sendable, Equatable {
-    public enum Role: String, Sendable { case system, user, assistant }
-    public var role: Role
-    public var content: String
-    public init(_ role: Role, _ content: String) { self.role = role; self.content = content }
-}
+// `ChatMessage` and `StopReason` are shared with the scenarios (`StrataCore`).
+@_exported import StrataCore
 
 /// Formats conversations the way a model was trained to read them, recognised from the model's
 /// `tokenizer.chat_template` (a Jinja template we do not execute: we recognise its family).

@@ -1,10 +1,11 @@
 import Foundation
 import Tensor
 import Tokenizers
+import StrataCore
 
 /// Token-level statistics of one generation.
 public struct TokenGeneration: Sendable {
-    public enum Stop: String, Sendable { case endOfSequence, stopString, maxTokens, cancelled }
+    public typealias Stop = StopReason
     public var tokens: [Int32]
     public var promptTokens: Int
     /// Leading prompt tokens whose keys and values were still cached from the previous call.
@@ -35,6 +36,8 @@ public final class Engine: @unchecked Sendable {
     public let batchSize: Int
     /// How prompt batches are multiplied; results depend on it, speed on the thread count.
     public let arithmetic: PromptArithmetic
+    /// How the KV cache stores keys and values (f16 by default, as llama.cpp; f32 for parity checks).
+    public let kvCache: KVCacheType
     private var state: DecoderState?
     /// The tokens whose keys and values `state` holds, when `generate` left it (empty once anyone
     /// else touched the state), and the adapter set they were computed under. A prompt that
@@ -47,7 +50,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Loads `path`, validating architecture, hyper-parameters, tensor shapes and types.
     public init(path: String, context requested: Int = 4096, threads: Int = 2, batchSize: Int = 512,
-                arithmetic: PromptArithmetic = .standard) throws {
+                arithmetic: PromptArithmetic = .standard, kvCache: KVCacheType = .f16) throws {
         guard requested > 0 else { throw EngineError.invalidParameter("context size must be positive (got \(requested)) — pass e.g. --ctx 2048") }
         guard threads > 0 else { throw EngineError.invalidParameter("thread count must be positive (got \(threads))") }
         self.path = path
@@ -58,6 +61,7 @@ public final class Engine: @unchecked Sendable {
         self.batchSize = max(1, min(batchSize, context))
         pool = ThreadPool.shared(threads: threads)
         self.arithmetic = arithmetic
+        self.kvCache = kvCache
         // Our pool parallelises the BLAS strips (WeightMatrix.matmulBLAS, batch attention);
         // OpenBLAS threads on top would fight it for the cores.
         BLAS.setThreads(1)
@@ -72,7 +76,7 @@ public final class Engine: @unchecked Sendable {
 
     private func sharedState() -> DecoderState {
         if let s = state { return s }
-        let s = DecoderState(config: config, context: context, maxBatch: batchSize, pool: pool, arithmetic: arithmetic)
+        let s = DecoderState(config: config, context: context, maxBatch: batchSize, pool: pool, arithmetic: arithmetic, kvCache: kvCache)
         state = s
         return s
     }

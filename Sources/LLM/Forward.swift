@@ -1,6 +1,18 @@
 import Foundation
 import Tensor
 
+/// How the KV cache stores keys and values.
+public enum KVCacheType: String, CaseIterable, Sendable {
+    /// IEEE half, llama.cpp's default: a long context's decode step is bound by reading the
+    /// cache, and this halves the bytes. Keys and values round to 11 significant bits.
+    case f16
+    /// The projections' floats unchanged: the reference the parity tests hold f16 to.
+    case f32
+
+    /// Bytes per stored element.
+    public var elementBytes: Int { self == .f16 ? 2 : 4 }
+}
+
 /// The KV cache and every activation buffer of one sequence, allocated once so that the decode
 /// loop allocates nothing. Buffers hold up to `maxBatch` token rows.
 public final class DecoderState: @unchecked Sendable {
@@ -11,7 +23,10 @@ public final class DecoderState: @unchecked Sendable {
     let pool: ThreadPool
     /// How prompt batches are multiplied (`PromptArithmetic`); one token always takes the matvec.
     public let arithmetic: PromptArithmetic
-    let kCache, vCache: UnsafeMutablePointer<Float>   // (layer, context, kv_dim) each
+    /// How keys and values are stored (`kCache`, `vCache` hold `kvType` elements).
+    public let kvType: KVCacheType
+    let kCache, vCache: UnsafeMutableRawPointer       // (layer, context, kv_dim) each, kvType elements
+    private let kvDim: Int
     let x, xb: UnsafeMutablePointer<Float>             // (batch, dim) residual stream, normed copy
     let q, att: UnsafeMutablePointer<Float>            // (batch, q_dim) queries, attention output
     let k, v: UnsafeMutablePointer<Float>              // (batch, kv_dim)
@@ -30,13 +45,15 @@ public final class DecoderState: @unchecked Sendable {
     let buffers: [UnsafeMutablePointer<Float>]
 
     public init(config c: DecoderConfig, context: Int, maxBatch: Int, pool: ThreadPool,
-                arithmetic: PromptArithmetic = .standard) {
+                arithmetic: PromptArithmetic = .standard, kvCache: KVCacheType = .f16) {
         self.context = context; self.maxBatch = maxBatch; self.pool = pool; self.arithmetic = arithmetic
+        self.kvType = kvCache; kvDim = c.kvDim
         func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
             // calloc: pages of the KV cache are only resident once written.
             calloc(max(n, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
         }
-        kCache = alloc(c.layerCount * context * c.kvDim); vCache = alloc(c.layerCount * context * c.kvDim)
+        kCache = calloc(max(c.layerCount * context * c.kvDim, 1), kvCache.elementBytes)!
+        vCache = calloc(max(c.layerCount * context * c.kvDim, 1), kvCache.elementBytes)!
         x = alloc(maxBatch * c.embeddingLength); xb = alloc(maxBatch * c.embeddingLength)
         q = alloc(maxBatch * c.qDim); att = alloc(maxBatch * c.qDim)
         k = alloc(maxBatch * c.kvDim); v = alloc(maxBatch * c.kvDim)
@@ -48,8 +65,41 @@ public final class DecoderState: @unchecked Sendable {
         matScratch = MatVecScratch(maxCols: max(c.embeddingLength, c.qDim, c.feedForwardLength))
         logitRows = 1
         logits = alloc(c.vocabularySize)
-        buffers = [kCache, vCache, x, xb, q, att, k, v, hb, hb2, scores, decodeScores, decodeParts, ropeCos, ropeSin]
+        buffers = [x, xb, q, att, k, v, hb, hb2, scores, decodeScores, decodeParts, ropeCos, ropeSin]
     }
+
+    /// Appends k, v (rows, kv_dim) of `layer` at positions pos0... to the cache, rounded to half
+    /// when the cache is f16 (to nearest, as llama.cpp's f32 → f16 copy).
+    func storeKV(layer: Int, pos0: Int, rows: Int) {
+        let offset = (layer * context + pos0) * kvDim, n = rows * kvDim
+        switch kvType {
+        case .f32:
+            (kCache.assumingMemoryBound(to: Float.self) + offset).update(from: k, count: n)
+            (vCache.assumingMemoryBound(to: Float.self) + offset).update(from: v, count: n)
+        case .f16:
+            let kh = kCache.assumingMemoryBound(to: Float16.self) + offset, vh = vCache.assumingMemoryBound(to: Float16.self) + offset
+            for i in 0..<n { kh[i] = Float16(k[i]); vh[i] = Float16(v[i]) }
+        }
+    }
+
+    /// Keys and values of `layer` at positions 0..<n as floats (n, kv_dim) each: the cache itself
+    /// when it is f32, else a copy widened from half into a buffer kept for it (the sgemm of batch
+    /// attention and the plain reference read floats; converting once per layer costs n·kv_dim
+    /// conversions against the products' rows·n·q_dim multiply-adds).
+    func floatKV(layer: Int, upTo n: Int) -> (k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+        let offset = layer * context * kvDim
+        if kvType == .f32 {
+            return (UnsafePointer(kCache.assumingMemoryBound(to: Float.self) + offset),
+                    UnsafePointer(vCache.assumingMemoryBound(to: Float.self) + offset))
+        }
+        if widened == nil { widened = calloc(max(2 * context * kvDim, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self) }
+        let kf = widened!, vf = widened! + context * kvDim
+        let kh = kCache.assumingMemoryBound(to: Float16.self) + offset, vh = vCache.assumingMemoryBound(to: Float16.self) + offset
+        for i in 0..<(n * kvDim) { kf[i] = Float(kh[i]); vf[i] = Float(vh[i]) }
+        return (UnsafePointer(kf), UnsafePointer(vf))
+    }
+    /// (2, context, kv_dim) floats: one layer's keys and values widened from the f16 cache.
+    private var widened: UnsafeMutablePointer<Float>?
 
     /// Scores for `rows` tokens of a batch per thread; grows once to the largest batch seen.
     func batchScoreBuffer(rows: Int) -> UnsafeMutablePointer<Float> {
@@ -63,6 +113,7 @@ public final class DecoderState: @unchecked Sendable {
 
     deinit {
         for b in buffers { free(b) }
+        free(kCache); free(vCache); free(widened)
         free(logits)
         free(batchScores)
     }
@@ -99,22 +150,33 @@ extension DecoderModel {
         for (l, L) in layers.enumerated() {
             // ---- attention ----
             Ops.rmsNorm(s.x, L.attentionNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)   // xb (T, dim)
-            project(L.wq, .q, l, s.xb, s.q, T, s, bias: L.bq)                               // q (T, q_dim)
-            project(L.wk, .k, l, s.xb, s.k, T, s, bias: L.bk)                               // k (T, kv_dim)
-            project(L.wv, .v, l, s.xb, s.v, T, s, bias: L.bv)                               // v (T, kv_dim)
+            if T == 1 {                                                                     // one pool call for q, k, v
+                WeightMatrix.matvec(L.wq, s.q, L.wk, s.k, L.wv, s.v, x: s.xb, scratch: s.matScratch, pool: s.pool)
+                finish(L.wq, .q, l, s.xb, s.q, T, bias: L.bq)
+                finish(L.wk, .k, l, s.xb, s.k, T, bias: L.bk)
+                finish(L.wv, .v, l, s.xb, s.v, T, bias: L.bv)
+            } else {
+                project(L.wq, .q, l, s.xb, s.q, T, s, bias: L.bq)                           // q (T, q_dim)
+                project(L.wk, .k, l, s.xb, s.k, T, s, bias: L.bk)                           // k (T, kv_dim)
+                project(L.wv, .v, l, s.xb, s.v, T, s, bias: L.bv)                           // v (T, kv_dim)
+            }
             Ops.rope(s.q, rows: T, heads: c.headCount, c, cos: s.ropeCos, sin: s.ropeSin)
             Ops.rope(s.k, rows: T, heads: c.kvHeadCount, c, cos: s.ropeCos, sin: s.ropeSin)
-            let cacheOffset = (l * s.context + pos0) * c.kvDim                             // cache (layer, ctx, kv_dim)
-            (s.kCache + cacheOffset).update(from: s.k, count: T * c.kvDim)
-            (s.vCache + cacheOffset).update(from: s.v, count: T * c.kvDim)
+            s.storeKV(layer: l, pos0: pos0, rows: T)                                       // cache (layer, ctx, kv_dim)
             if T == 1 { Ops.attentionDecode(c, layer: l, state: s, pos0: pos0) }             // att (T, q_dim)
             else { Ops.attentionBatch(c, layer: l, state: s, rows: T, pos0: pos0) }
             project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
             Ops.add(s.x, s.xb, T * dim)
             // ---- feed-forward (SwiGLU) ----
             Ops.rmsNorm(s.x, L.ffnNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)
-            project(L.gate, .gate, l, s.xb, s.hb, T, s, bias: nil)                         // hb (T, ffn)
-            project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                            // hb2 (T, ffn)
+            if T == 1 {                                                                     // one pool call for gate, up
+                WeightMatrix.matvec(L.gate, s.hb, L.up, s.hb2, x: s.xb, scratch: s.matScratch, pool: s.pool)
+                finish(L.gate, .gate, l, s.xb, s.hb, T, bias: nil)
+                finish(L.up, .up, l, s.xb, s.hb2, T, bias: nil)
+            } else {
+                project(L.gate, .gate, l, s.xb, s.hb, T, s, bias: nil)                     // hb (T, ffn)
+                project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                        // hb2 (T, ffn)
+            }
             Ops.swiglu(s.hb, s.hb2, T * c.feedForwardLength)                               // hb = silu(hb) ⊙ hb2
             project(L.down, .down, l, s.hb, s.xb, T, s, bias: nil)                         // xb (T, dim)
             Ops.add(s.x, s.xb, T * dim)
@@ -135,6 +197,13 @@ extension DecoderModel {
         // One token: the integer matvec; a batch: integer kernels or dequantized strips + sgemm,
         // as the state's arithmetic says for the batch size and type (WeightMatrix.blasMinTokens).
         w.matmul(x, tokens: T, y, scratch: s.matScratch, pool: s.pool, arithmetic: s.arithmetic)
+        finish(w, p, layer, x, y, T, bias: bias)
+    }
+
+    /// What follows a projection's product: its bias, then the adapter hook.
+    @inline(__always)
+    private func finish(_ w: WeightMatrix, _ p: Projection, _ layer: Int, _ x: UnsafeMutablePointer<Float>,
+                        _ y: UnsafeMutablePointer<Float>, _ T: Int, bias: UnsafePointer<Float>?) {
         if let bias { for t in 0..<T { Ops.add(y + t * w.rows, bias, w.rows) } }
         hook?.apply(layer: layer, projection: p, x: x, inDim: w.cols, y: y, outDim: w.rows, tokens: T)
     }

@@ -72,7 +72,8 @@ enum Ops {
         let hd = c.headDim, heads = c.headCount, group = heads / c.kvHeadCount, kvDim = c.kvDim
         let scale = 1 / Float(hd).squareRoot(), ctx = s.context
         nonisolated(unsafe) let q = s.q, att = s.att, scoresAll = s.scores
-        nonisolated(unsafe) let kBase = s.kCache + layer * ctx * kvDim, vBase = s.vCache + layer * ctx * kvDim
+        let kv = s.floatKV(layer: layer, upTo: pos0 + rows)
+        nonisolated(unsafe) let kBase = kv.k, vBase = kv.v
         s.pool.parallelFor(rows * heads) { jobs, slot in
           for job in jobs {
             let t = job / heads, h = job % heads, kvh = h / group
@@ -114,16 +115,26 @@ enum Ops {
     static let decodePart = 256
 
     static func attentionDecode(_ c: DecoderConfig, layer: Int, state s: DecoderState, pos0: Int) {
+        guard c.headDim % 32 == 0 else { return attentionPlain(c, layer: layer, state: s, rows: 1, pos0: pos0) }
+        switch s.kvType {
+        case .f32: attentionDecode(c, layer: layer, state: s, pos0: pos0, Float.self)
+        case .f16: attentionDecode(c, layer: layer, state: s, pos0: pos0, Float16.self)
+        }
+    }
+
+    /// The decode step on a cache of `E` elements (each read eight at a time as floats).
+    private static func attentionDecode<E: KVElement>(_ c: DecoderConfig, layer: Int, state s: DecoderState, pos0: Int, _: E.Type) {
         let hd = c.headDim, heads = c.headCount, group = heads / c.kvHeadCount, kvDim = c.kvDim
-        guard hd % 32 == 0 else { return attentionPlain(c, layer: layer, state: s, rows: 1, pos0: pos0) }
         let scale = 1 / Float(hd).squareRoot(), n = pos0 + 1, part = decodePart
         let parts = (n + part - 1) / part
         let q = UnsafePointer(s.q), att = s.att, scoresAll = s.decodeScores
         let outs = s.decodeParts, stats = s.decodeParts + parts * heads * hd   // stats: (part, head) max, sum
-        let keys = UnsafePointer(s.kCache + layer * s.context * kvDim), values = UnsafePointer(s.vCache + layer * s.context * kvDim)
+        let keys = UnsafePointer(s.kCache.assumingMemoryBound(to: E.self) + layer * s.context * kvDim)
+        let values = UnsafePointer(s.vCache.assumingMemoryBound(to: E.self) + layer * s.context * kvDim)
         @inline(__always) func x8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
             UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
         }
+        @inline(__always) func e8(_ p: UnsafePointer<E>, _ i: Int) -> SIMD8<Float> { E.load8(p + i) }   // a cache row
         s.pool.parallelFor(parts, chunk: 1) { jobs, slot in
             let sc = scoresAll + slot * heads * part   // (head, position in part)
             for p in jobs {
@@ -132,9 +143,9 @@ enum Ops {
                     let k = keys + (j0 + j) * kvDim
                     for h in 0..<heads {
                         let qh = q + h * hd, kh = k + (h / group) * hd
-                        var a0 = x8(qh, 0) * x8(kh, 0), a1 = x8(qh, 8) * x8(kh, 8)
+                        var a0 = x8(qh, 0) * e8(kh, 0), a1 = x8(qh, 8) * e8(kh, 8)
                         var i = 16
-                        while i < hd { a0.addProduct(x8(qh, i), x8(kh, i)); a1.addProduct(x8(qh, i + 8), x8(kh, i + 8)); i += 16 }
+                        while i < hd { a0.addProduct(x8(qh, i), e8(kh, i)); a1.addProduct(x8(qh, i + 8), e8(kh, i + 8)); i += 16 }
                         sc[h * part + j] = (a0 + a1).sum() * scale
                     }
                 }
@@ -159,14 +170,14 @@ enum Ops {
                             let row = values + (j0 + j) * kvDim
                             var v = row + c0
                             var w = SIMD8<Float>(repeating: w0[j])
-                            o00.addProduct(w, x8(v, 0)); o01.addProduct(w, x8(v, 8)); o02.addProduct(w, x8(v, 16)); o03.addProduct(w, x8(v, 24))
+                            o00.addProduct(w, e8(v, 0)); o01.addProduct(w, e8(v, 8)); o02.addProduct(w, e8(v, 16)); o03.addProduct(w, e8(v, 24))
                             if m > 1 {
                                 v = row + c1; w = SIMD8<Float>(repeating: w1[j])
-                                o10.addProduct(w, x8(v, 0)); o11.addProduct(w, x8(v, 8)); o12.addProduct(w, x8(v, 16)); o13.addProduct(w, x8(v, 24))
+                                o10.addProduct(w, e8(v, 0)); o11.addProduct(w, e8(v, 8)); o12.addProduct(w, e8(v, 16)); o13.addProduct(w, e8(v, 24))
                             }
                             if m > 2 {
                                 v = row + c2; w = SIMD8<Float>(repeating: w2[j])
-                                o20.addProduct(w, x8(v, 0)); o21.addProduct(w, x8(v, 8)); o22.addProduct(w, x8(v, 16)); o23.addProduct(w, x8(v, 24))
+                                o20.addProduct(w, e8(v, 0)); o21.addProduct(w, e8(v, 8)); o22.addProduct(w, e8(v, 16)); o23.addProduct(w, e8(v, 24))
                             }
                         }
                         @inline(__always) func store(_ h: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) {
@@ -212,7 +223,7 @@ enum Ops {
     static func attentionBatch(_ c: DecoderConfig, layer: Int, state s: DecoderState, rows: Int, pos0: Int) {
         let hd = c.headDim, heads = c.headCount, group = heads / c.kvHeadCount, kvDim = c.kvDim, qDim = c.qDim
         let scale = 1 / Float(hd).squareRoot(), n = pos0 + rows
-        let kBase = s.kCache + layer * s.context * kvDim, vBase = s.vCache + layer * s.context * kvDim
+        let (kBase, vBase) = s.floatKV(layer: layer, upTo: n)
         let block = min(rows, attentionBlock), blocks = (rows + block - 1) / block
         let scoresAll = s.batchScoreBuffer(rows: block)
         let q = s.q, att = s.att
@@ -233,5 +244,27 @@ enum Ops {
                           transB: false, c: att + r0 * qDim + h * hd, ldc: qDim)
             }
         }
+    }
+}
+
+/// An element type the KV cache can hold, read eight at a time as floats.
+protocol KVElement {
+    static func load8(_ p: UnsafePointer<Self>) -> SIMD8<Float>
+}
+
+extension Float: KVElement {
+    @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+}
+
+extension Float16: KVElement {
+    /// A per-lane loop (one vcvtph2ps with F16C): the stdlib SIMD conversion is not inlined and
+    /// spills (SWIFT-NOTES), and scalar conversions create false dependencies.
+    @inline(__always) static func load8(_ p: UnsafePointer<Float16>) -> SIMD8<Float> {
+        let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self)
+        var r = SIMD8<Float>()
+        for i in 0..<8 { r[i] = Float(h[i]) }
+        return r
     }
 }

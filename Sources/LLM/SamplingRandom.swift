@@ -1,3 +1,5 @@
+import StrataCore
+
 /// xoshiro256** seeded through SplitMix64: our own generator so a seed gives the same tokens on
 /// every platform and Swift version (the stdlib's SystemRandomNumberGenerator cannot be seeded).
 public struct Xoshiro256: RandomNumberGenerator, Sendable {
@@ -36,11 +38,11 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
 /// The usual sampling settings, checked, turned into a chain in llama.cpp's default order:
 /// penalties, top-k, top-p, min-p, temperature, then greedy (temperature 0) or a seeded draw.
 public struct SamplingParameters: Sendable, Equatable {
-    public var temperature: Float = 0.8
-    public var topK: Int = 40
-    public var topP: Float = 0.95
-    public var minP: Float = 0.05
-    public var repeatPenalty: Float = 1
+    public var temperature = Float(SamplingDefaults.temperature)
+    public var topK = SamplingDefaults.topK
+    public var topP = Float(SamplingDefaults.topP)
+    public var minP = Float(SamplingDefaults.minP)
+    public var repeatPenalty = Float(SamplingDefaults.repeatPenalty)
     public var frequencyPenalty: Float = 0
     public var presencePenalty: Float = 0
     public var penaltyLastN: Int = 64

@@ -22,6 +22,16 @@ public struct RetrievalSettings: Sendable, Equatable {
     /// The gate refuses when the best passage contains less than this share of the question's
     /// key terms (0 disables the coverage test). Scores differ between retrievers; coverage does not.
     public var minCoverage: Double
+    /// Each passage longer than this many estimated tokens is cut to the sentences, list items
+    /// and table rows that bear on the question before the model reads it (0: whole passages).
+    public var focusTokens: Int = 0
+    /// The gate also passes when a passage's cosine to the question reaches this (0: off).
+    public var minDense: Double = 0
+
+    public init(k: Int, mode: RetrievalMode, minEvidence: Double, minCoverage: Double, focusTokens: Int = 0, minDense: Double = 0) {
+        self.k = k; self.mode = mode; self.minEvidence = minEvidence; self.minCoverage = minCoverage
+        self.focusTokens = focusTokens; self.minDense = minDense
+    }
 }
 
 /// Sampling settings of a pack.
@@ -149,8 +159,16 @@ extension PromptPack {
         guard (0...1).contains(minCoverage) else {
             throw PackError.invalidValue(pack: pack, file: file, key: "retrieval.min_coverage", detail: "\(minCoverage) is outside 0…1")
         }
+        let focus = try r.optionalInt("focus_tokens") ?? 0
+        guard focus == 0 || (32...4096).contains(focus) else {
+            throw PackError.invalidValue(pack: pack, file: file, key: "retrieval.focus_tokens", detail: "\(focus) is outside 32…4096 (0 keeps passages whole)")
+        }
+        let minDense = try r.optionalDouble("min_dense") ?? 0
+        guard (0...1).contains(minDense) else {
+            throw PackError.invalidValue(pack: pack, file: file, key: "retrieval.min_dense", detail: "\(minDense) is outside 0…1")
+        }
         try r.finish()
-        return RetrievalSettings(k: k, mode: mode, minEvidence: minEvidence, minCoverage: minCoverage)
+        return RetrievalSettings(k: k, mode: mode, minEvidence: minEvidence, minCoverage: minCoverage, focusTokens: focus, minDense: minDense)
     }
 
     private static func decodeGeneration(_ o: inout StrictObject, pack: String, file: String) throws -> GenerationSettings {

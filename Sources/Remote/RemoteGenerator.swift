@@ -81,6 +81,7 @@ public final class RemoteGenerator: TextGenerator, @unchecked Sendable {
             "max_tokens": request.maxTokens,
             "temperature": request.temperature,
             "top_p": request.topP,
+            "min_p": request.minP,
             "seed": Int(truncatingIfNeeded: request.seed & 0x7fff_ffff),
             // Not in OpenAI's API but read by llama.cpp-based servers and vLLM; sent so that the
             // server decodes as the engine does (llama-cpp-python's default repeat penalty is 1.1).

@@ -7,6 +7,10 @@ public enum BLAS {
     /// Sets the number of OpenBLAS threads (process-wide).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
+    /// The kernel family OpenBLAS picked for this CPU ("Zen", "Haswell", "SkylakeX", …, or what
+    /// OPENBLAS_CORETYPE forced): float results and tolerances built on them depend on it.
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
     /// C[m×n] = alpha · A[m×k] · B[k×n]ᵀ? — `transB` selects B stored as [n×k] (PyTorch's
     /// Linear weight layout), which is what every projection in the models uses.
     @inlinable

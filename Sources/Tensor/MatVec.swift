@@ -31,6 +31,55 @@ extension WeightMatrix {
         }
     }
 
+    /// y_a = A·x, y_b = B·x and, when given, y_c = C·x: the matrices of one decode step that read
+    /// the same input (q, k, v; gate, up). When they share a column count and an activation
+    /// format, x is quantized once and the rows of all of them are split in one `parallelFor`:
+    /// one wake-up of the pool and one barrier instead of two or three, which is what SmolLM2's
+    /// decode step spends its time on (30 layers of small matrices). Each row gets exactly what
+    /// `matvec` gives it (same kernel, same 8-bit activations); otherwise this is separate matvecs.
+    public static func matvec(_ a: WeightMatrix, _ ya: UnsafeMutablePointer<Float>,
+                              _ b: WeightMatrix, _ yb: UnsafeMutablePointer<Float>,
+                              _ c: WeightMatrix? = nil, _ yc: UnsafeMutablePointer<Float>? = nil,
+                              x: UnsafePointer<Float>, scratch: MatVecScratch, pool: ThreadPool) {
+        let n = a.cols
+        guard fusesMatvecs, let ka = a.rowsKernel, let kb = b.rowsKernel, let format = a.activationFormat, b.cols == n, b.activationFormat == format,
+              c == nil || (c!.rowsKernel != nil && c!.cols == n && c!.activationFormat == format) else {
+            a.matvec(x, ya, scratch: scratch, pool: pool)
+            b.matvec(x, yb, scratch: scratch, pool: pool)
+            if let c, let yc { c.matvec(x, yc, scratch: scratch, pool: pool) }
+            return
+        }
+        precondition(n <= scratch.maxCols, TensorError.scratchTooSmall(needed: n, capacity: scratch.maxCols).description)
+        scratch.quantize(x, count: n, format: format, token: 0)
+        var act = scratch.activations(token: 0)
+        let kc = c?.rowsKernel, rowsA = a.rows, rowsAB = a.rows + b.rows, total = rowsAB + (c?.rows ?? 0)
+        withUnsafePointer(to: &act) { act in
+            pool.parallelFor(total, grain: rowGrain) { range in
+                // A range may straddle two matrices: each part goes to its own kernel.
+                var lo = range.lowerBound
+                while lo < range.upperBound {
+                    if lo < rowsA {
+                        let hi = min(range.upperBound, rowsA)
+                        ka(Int32(n), a.data + lo * a.rowBytes, a.rowBytes, Int32(hi - lo), act, ya + lo)
+                        lo = hi
+                    } else if lo < rowsAB {
+                        let hi = min(range.upperBound, rowsAB), r = lo - rowsA
+                        kb(Int32(n), b.data + r * b.rowBytes, b.rowBytes, Int32(hi - lo), act, yb + r)
+                        lo = hi
+                    } else {
+                        let hi = range.upperBound, r = lo - rowsAB, m = c!
+                        kc!(Int32(n), m.data + r * m.rowBytes, m.rowBytes, Int32(hi - lo), act, yc! + r)
+                        lo = hi
+                    }
+                }
+            }
+        }
+    }
+
+    /// Off: `matvec(_:_:_:_:_:_:x:scratch:pool:)` runs one matvec per matrix (for `bench-llm
+    /// --no-fuse`, which compares the two in one run).
+    nonisolated(unsafe) public static var fusesMatvecs = true
+
     /// Y[t] = W · X[t] for `tokens` rows of X ([tokens × cols] → [tokens × rows], row-major):
     /// the prompt (prefill) path.
     ///

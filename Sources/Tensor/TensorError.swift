@@ -12,6 +12,10 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     case scratchTooSmall(needed: Int, capacity: Int)
     /// The CPU lacks AVX2/FMA/F16C, which this build of the kernels requires.
     case unsupportedCPU
+    /// `STRATA_KERNELS` names no kernel path.
+    case unknownKernelPath(String, available: [String])
+    /// `STRATA_KERNELS` forces a kernel path this CPU lacks.
+    case kernelPathUnavailable(String, cpu: String, available: [String])
 
     public var description: String {
         switch self {
@@ -26,6 +30,10 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
             return "scratch holds \(capacity) columns but the matrix has \(needed) — create MatVecScratch(maxCols:) with the widest matrix's column count"
         case .unsupportedCPU:
             return "this CPU lacks AVX2, FMA or F16C, which this build requires — run on an x86-64 CPU from 2013 or later (Haswell / Zen), or rebuild without -target-cpu haswell"
+        case .unknownKernelPath(let name, let available):
+            return "STRATA_KERNELS=\(name) is not a kernel path — use one of avx2, avx512, vnni (this CPU has \(available.joined(separator: ", ")))"
+        case .kernelPathUnavailable(let name, let cpu, let available):
+            return "STRATA_KERNELS=\(name): this CPU (\(cpu)) lacks the instructions of that path — it has \(available.joined(separator: ", ")); unset STRATA_KERNELS for the best of them"
         }
     }
 }

@@ -85,14 +85,30 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The prefill kernel of `arithmetic`: interleaved runs Q4_K, Q6_K and Q4_1 eight rows at a time
     /// (Q4_K 1.3-1.5x the tile kernel, `bench-kernels --matmul-only`), equal to the row kernels
     /// up to float rounding; row-exact keeps the tile kernels, bit for bit the row kernels.
-    /// With AVX-512BW both go sixteen rows at a time, bit for bit the eight-row kernels.
+    /// Which interleaved kernel runs is `CPUFeatures.kernelPath`'s choice; every path is bit for
+    /// bit the eight-row AVX2 kernel.
     func tileKernel(_ arithmetic: PromptArithmetic) -> TileKernel? {
-        if arithmetic == .interleaved && CPUFeatures.hasAVX2 {
-            if type == .q4_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_K_avx512 : strata_gemm8_q4_K_avx2 }
-            if type == .q4_1 { return CPUFeatures.hasAVX512BW ? strata_gemm16_q4_1_avx512 : strata_gemm8_q4_1_avx2 }
-            if type == .q6_K { return CPUFeatures.hasAVX512BW ? strata_gemm16_q6_K_avx512 : strata_gemm8_q6_K_avx2 }
+        if arithmetic == .interleaved && CPUFeatures.hasAVX2, let k = Self.interleavedKernel(type, CPUFeatures.kernelPath) {
+            return k
         }
         return tileKernel
+    }
+
+    /// The interleaved prompt kernel for `type` on `path` (nil: the type has none).
+    static func interleavedKernel(_ type: GGMLType, _ path: CPUFeatures.KernelPath) -> TileKernel? {
+        typealias Family = (avx2: TileKernel, avx512: TileKernel, avx512vnni: TileKernel, avxvnni: TileKernel)
+        let family: Family
+        switch type {
+        case .q4_K: family = (strata_gemm8_q4_K_avx2, strata_gemm16_q4_K_avx512, strata_gemm16_q4_K_avx512vnni, strata_gemm8_q4_K_avxvnni)
+        case .q4_1: family = (strata_gemm8_q4_1_avx2, strata_gemm16_q4_1_avx512, strata_gemm16_q4_1_avx512vnni, strata_gemm8_q4_1_avxvnni)
+        case .q6_K: family = (strata_gemm8_q6_K_avx2, strata_gemm16_q6_K_avx512, strata_gemm16_q6_K_avx512vnni, strata_gemm8_q6_K_avxvnni)
+        default: return nil
+        }
+        switch path {
+        case .avx2: return family.avx2
+        case .avx512: return family.avx512
+        case .vnni: return CPUFeatures.hasAVX512VNNI ? family.avx512vnni : family.avxvnni
+        }
     }
 
     /// The prefill kernel that unpacks each row once for many tokens (nil: no such kernel).

@@ -213,7 +213,7 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertFalse(a.refused, a.explanation)
         XCTAssertEqual(a.citations.map(\.chunkID), [31])
         XCTAssertTrue(gen.lastPrompt.contains("问题：信用卡退款需要多久？"), gen.lastPrompt)
-        XCTAssertTrue(gen.requests[0].messages.last!.content.contains("如果资料中没有答案，只回复：知识库中没有找到相关信息。"))
+        XCTAssertTrue(gen.requests[0].messages.last!.content.contains("如果没有任何资料涉及所问的内容，只回复：知识库中没有找到相关信息。"))
         let r = try qa.ask("火星基地的停车政策是什么？")
         XCTAssertTrue(r.refused)
         XCTAssertEqual(r.text, "知识库中没有找到相关信息。")

@@ -23,10 +23,16 @@ final class AskRealModelTests: XCTestCase {
         }
         let answered = try ask("How long does a card refund take?")
         XCTAssertEqual(answered["refused"] as? Bool, false, "\(answered)")
-        let cited = (answered["citations"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        // The refund policy, or the customer-service FAQ record about refunds (FAQ JSONL reads as
+        // question and answer since #19, and that record answers this question word for word).
+        let citations = answered["citations"] as? [[String: Any]] ?? []
+        let cited = citations.map { c in "\(c["path"] as? String ?? "") › \(c["heading"] as? String ?? "")" }
         XCTAssertFalse(cited.isEmpty, "\(answered)")
-        XCTAssertTrue(cited.allSatisfy { $0.contains("refunds") || $0.contains("credit-cards") || $0.contains("debit-cards") || $0.contains("disputes") }, "\(cited)")
-        XCTAssertTrue(cited.contains { $0.contains("refunds") }, "\(cited)")
+        func aboutRefunds(_ c: String) -> Bool {
+            c.contains("refunds") || (c.contains("customer-service.jsonl") && c.lowercased().contains("refund"))
+        }
+        XCTAssertTrue(cited.allSatisfy { aboutRefunds($0) || $0.contains("credit-cards") || $0.contains("debit-cards") || $0.contains("disputes") }, "\(cited)")
+        XCTAssertTrue(cited.contains(where: aboutRefunds), "\(cited)")
 
         let refused = try ask("What is the gold price forecast for 2027?")
         XCTAssertEqual(refused["refused"] as? Bool, true, "\(refused)")

@@ -122,8 +122,32 @@ final class ChunkerTests: XCTestCase {
         let cs = DocumentChunker.chunks(of: doc, source: Array(csv.utf8), options: .default)
         XCTAssertEqual(cs.map(\.startLine), [2, 3])
         XCTAssertEqual(cs.map(\.endLine), [2, 4])
-        XCTAssertEqual(cs.map(\.headingPath), ["Row 1", "Row 2"])
+        XCTAssertEqual(cs.map(\.headingPath), ["Widget, large", "Gadget"])
         XCTAssertThrowsError(try CSVExtractor.units(Array("a,b\n\"open,1\n".utf8)))
+    }
+
+    /// A citation names the row: its key with the row's names, and where the key repeats the
+    /// column that tells the rows apart.
+    func testCSVRowLabels() throws {
+        let csv = "branch_id,name_en,name_zh,hours\nBJ-002,Zhongguancun Branch,北京中关村支行,09:00-17:00\n,,,closed\n"
+        let doc = try Extractor.extract(Array(csv.utf8), type: .csv, fileName: "b.csv")
+        XCTAssertEqual(DocumentChunker.chunks(of: doc, source: Array(csv.utf8), options: .default).map(\.headingPath),
+                       ["BJ-002 · Zhongguancun Branch · 北京中关村支行", "Row 2"])
+        let fees = "service_en,channel,fee\nRemittance,branch,50\nRemittance,mobile,0\nATM,all,2\n"
+        let f = try Extractor.extract(Array(fees.utf8), type: .csv, fileName: "f.csv")
+        XCTAssertEqual(DocumentChunker.chunks(of: f, source: Array(fees.utf8), options: .default).map(\.headingPath),
+                       ["Remittance (branch)", "Remittance (mobile)", "ATM"])
+    }
+
+    /// FAQ records read as question and answer: field names and bookkeeping fields would end up
+    /// in answers ("id: cs-002 lang: zh").
+    func testFAQRecordsReadAsQuestionAndAnswer() throws {
+        let jsonl = #"{"id": "cs-002", "lang": "zh", "question": "退款需要几天到账？", "answer": "一般3–7个工作日。", "topic": "refunds"}"# + "\n"
+            + #"{"q": "How long is a refund?", "a": "3-7 business days.", "note": "Overseas purchases can take up to 15 business days."}"# + "\n"
+        let units = try JSONExtractor.units(Array(jsonl.utf8), lines: true)
+        XCTAssertEqual(units.map { String(decoding: $0.text, as: UTF8.self) },
+                       ["退款需要几天到账？\n一般3–7个工作日。", "How long is a refund?\n3-7 business days.\nOverseas purchases can take up to 15 business days."])
+        XCTAssertEqual(units.map(\.headingPrefix), [["退款需要几天到账？"], ["How long is a refund?"]])
     }
 
     func testJSONAndJSONLStringFields() throws {

@@ -182,7 +182,11 @@ final class AdapterParityTests: XCTestCase {
         // then move by up to the engine's own noise floor (BatchConsistencyTests: 1.5). The
         // adapter itself moves them by ~4, so a wrong sum would still fail here.
         XCTAssertLessThan(Self.maxAbs(full, halves), 1.0, "two halves of one adapter add up to the whole")
-        XCTAssertEqual(full.indices.max { full[$0] < full[$1] }, halves.indices.max { halves[$0] < halves[$1] })
+        // The greedy pick may differ only between tokens whose logits are closer than twice that
+        // measured distance (a near-tie the rounding can flip: seen with the f16 KV cache).
+        let drift = Self.maxAbs(full, halves)
+        let pick = halves.indices.max { halves[$0] < halves[$1] }!
+        XCTAssertGreaterThanOrEqual(full[pick], full.max()! - 2 * drift, "the halves' greedy token is a near-tie of the whole's, not another answer")
         let both = try run([(x, 1), (y, 1)]), onlyY = try run([(y, 1)])
         XCTAssertGreaterThan(Self.maxAbs(both, full), 0.01); XCTAssertGreaterThan(Self.maxAbs(both, onlyY), 0.01)
         XCTAssertEqual(try e.logits(for: Self.prompt), base, "the next request without adapters sees the base model")

@@ -15,13 +15,10 @@ final class AttentionBlockTests: XCTestCase {
         var g = SystemRandomNumberGenerator()
         for threads in [1, 2] {
             let s = DecoderState(config: c, context: context, maxBatch: rows, pool: ThreadPool(threads: threads),
-                                 arithmetic: .standard)
-            let layer = 1, cache = layer * context * c.kvDim
+                                 arithmetic: .standard, kvCache: .f32)
+            let layer = 1
             for i in 0..<(rows * c.qDim) { s.q[i] = Float.random(in: -3...3, using: &g) }
-            for i in 0..<(context * c.kvDim) {
-                s.kCache[cache + i] = Float.random(in: -3...3, using: &g)
-                s.vCache[cache + i] = Float.random(in: -1...1, using: &g)
-            }
+            fillCache(s, layer: layer, positions: context, kvDim: c.kvDim, using: &g)
             Ops.attentionBatch(c, layer: layer, state: s, rows: rows, pos0: pos0)
             let blocked = Array(UnsafeBufferPointer(start: s.att, count: rows * c.qDim))
             Ops.attentionPlain(c, layer: layer, state: s, rows: rows, pos0: pos0)
@@ -38,12 +35,10 @@ final class AttentionBlockTests: XCTestCase {
         let context = 3000
         var g = SystemRandomNumberGenerator()
         for threads in [1, 2] {
-            let s = DecoderState(config: c, context: context, maxBatch: 1, pool: ThreadPool(threads: threads), arithmetic: .standard)
-            let layer = 2, cache = layer * context * c.kvDim
-            for i in 0..<(context * c.kvDim) {
-                s.kCache[cache + i] = Float.random(in: -3...3, using: &g)
-                s.vCache[cache + i] = Float.random(in: -1...1, using: &g)
-            }
+          for kv in KVCacheType.allCases {   // f16: the decode step reads half; the plain loop, the same values widened
+            let s = DecoderState(config: c, context: context, maxBatch: 1, pool: ThreadPool(threads: threads), arithmetic: .standard, kvCache: kv)
+            let layer = 2
+            fillCache(s, layer: layer, positions: context, kvDim: c.kvDim, using: &g)
             for pos0 in [0, 1, 130, context - 1] {   // the first token sees only itself; the last, the whole cache
                 for i in 0..<c.qDim { s.q[i] = Float.random(in: -3...3, using: &g) }
                 Ops.attentionDecode(c, layer: layer, state: s, pos0: pos0)
@@ -51,7 +46,24 @@ final class AttentionBlockTests: XCTestCase {
                 for i in 0..<c.qDim { s.att[i] = .nan }
                 Ops.attentionPlain(c, layer: layer, state: s, rows: 1, pos0: pos0)
                 let maxDiff = zip(fast, UnsafeBufferPointer(start: s.att, count: c.qDim)).map { abs($0 - $1) }.max()!
-                XCTAssertLessThan(maxDiff, 1e-5, "position \(pos0), \(threads) threads")
+                XCTAssertLessThan(maxDiff, 1e-5, "position \(pos0), \(threads) threads, \(kv) cache")
+            }
+          }
+        }
+    }
+
+    /// Random keys in [-3, 3] and values in [-1, 1] for `positions` of `layer`, in the cache's type.
+    private func fillCache(_ s: DecoderState, layer: Int, positions: Int, kvDim: Int, using g: inout SystemRandomNumberGenerator) {
+        let cache = layer * s.context * kvDim
+        for i in 0..<(positions * kvDim) {
+            let k = Float.random(in: -3...3, using: &g), v = Float.random(in: -1...1, using: &g)
+            switch s.kvType {
+            case .f32:
+                s.kCache.assumingMemoryBound(to: Float.self)[cache + i] = k
+                s.vCache.assumingMemoryBound(to: Float.self)[cache + i] = v
+            case .f16:
+                s.kCache.assumingMemoryBound(to: Float16.self)[cache + i] = Float16(k)
+                s.vCache.assumingMemoryBound(to: Float16.self)[cache + i] = Float16(v)
             }
         }
     }

@@ -40,10 +40,12 @@ enum RoundingFloor {
     }
 
     /// The logits of every position of `tokens`, `hook` (adapters) applied, with `arithmetic`.
+    /// The KV cache is f32 unless asked: the floor is 8-bit rounding alone (the f16 cache's own
+    /// distance is measured apart, `KVCacheDistance`).
     static func allLogits(_ model: DecoderModel, _ tokens: [Int32], hook: AdapterSet? = nil,
-                          arithmetic: PromptArithmetic) throws -> [Float] {
+                          arithmetic: PromptArithmetic, kvCache: KVCacheType = .f32) throws -> [Float] {
         let s = DecoderState(config: model.config, context: tokens.count, maxBatch: tokens.count,
-                             pool: ThreadPool.shared(threads: 2), arithmetic: arithmetic)
+                             pool: ThreadPool.shared(threads: 2), arithmetic: arithmetic, kvCache: kvCache)
         model.hook = hook
         defer { model.hook = nil }
         let p = try tokens.withUnsafeBufferPointer { try model.forward($0, state: s, logitsFrom: 0) }

@@ -131,6 +131,94 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    typealias GemmKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, Int32, UnsafePointer<strata_q8_act>?,
+                                           UnsafeMutablePointer<Float>?, Int, UnsafeMutableRawPointer?) -> Void
+    static let avx2Gemm: [GGMLType: GemmKernel] = [.q4_K: strata_gemm8_q4_K_avx2, .q6_K: strata_gemm8_q6_K_avx2, .q4_1: strata_gemm8_q4_1_avx2]
+
+    /// The VNNI kernels' code (vpdpbusd sums in int32 where maddubs sums in int16) with vpdpbusd
+    /// emulated exactly in AVX2, against the maddubs kernels, on random operands and on the
+    /// extremes (every weight at its largest, activations at ±127): bit for bit, because no
+    /// maddubs pair saturates and no int16 sum wraps for these types (dot_vnni.c has the bounds).
+    /// This runs on any AVX2 host; the real instructions are checked by the next test.
+    func testVNNIEmulatedKernelsEqualAVX2BitForBit() throws {
+        guard CPUFeatures.hasAVX2 else { throw XCTSkip("no AVX2 on this CPU") }
+        let emulated: [GGMLType: GemmKernel] = [.q4_K: strata_gemm8_q4_K_vnni_emulated, .q6_K: strata_gemm8_q6_K_vnni_emulated,
+                                                .q4_1: strata_gemm8_q4_1_vnni_emulated]
+        try assertGemmKernelsEqualAVX2(emulated, label: "emulated VNNI")
+    }
+
+    /// The AVX-VNNI (8 rows) and AVX-512 VNNI (16 rows) kernels equal the AVX2 maddubs kernels bit
+    /// for bit, so a prompt rounds the same on every kernel path (`STRATA_KERNELS`).
+    func testVNNIKernelsEqualAVX2BitForBit() throws {
+        var ran = false
+        if strata_cpu_supports_avxvnni() != 0 {
+            try assertGemmKernelsEqualAVX2([.q4_K: strata_gemm8_q4_K_avxvnni, .q6_K: strata_gemm8_q6_K_avxvnni, .q4_1: strata_gemm8_q4_1_avxvnni],
+                                           label: "AVX-VNNI")
+            ran = true
+        }
+        if strata_cpu_supports_avx512vnni() != 0 {
+            try assertGemmKernelsEqualAVX2([.q4_K: strata_gemm16_q4_K_avx512vnni, .q6_K: strata_gemm16_q6_K_avx512vnni,
+                                            .q4_1: strata_gemm16_q4_1_avx512vnni], label: "AVX-512 VNNI")
+            ran = true
+        }
+        if !ran {
+            throw XCTSkip("this CPU (\(CPUFeatures.cpuModel)) has neither AVX-512 VNNI nor AVX-VNNI: the VNNI kernels cannot run here "
+                          + "(their arithmetic is checked by testVNNIEmulatedKernelsEqualAVX2BitForBit)")
+        }
+    }
+
+    /// `kernels` against the eight-row AVX2 kernels, bit for bit, on random and extreme operands.
+    private func assertGemmKernelsEqualAVX2(_ kernels: [GGMLType: GemmKernel], label: String) throws {
+        let rows = 61, tokens = 7   // 3×16 + 8 + 5: every path of the 8- and 16-row kernels
+        for extreme in [false, true] {
+            for (type, cols) in [(GGMLType.q4_K, 256), (.q4_K, 1536), (.q6_K, 256), (.q6_K, 1536), (.q4_1, 96), (.q4_1, 576)] {
+                let w = try RandomWeights(type, rows: rows, cols: cols, seed: 13 &+ UInt64(cols))
+                if extreme { saturate(w) }
+                let scratch = extreme ? extremeTokens(tokens, cols: cols, for: w.matrix) : quantizedTokens(tokens, cols: cols, for: w.matrix, seed: 45)
+                let unpack = UnsafeMutableRawPointer.allocate(byteCount: strata_tile_scratch_bytes(Int32(cols)), alignment: 64)
+                defer { unpack.deallocate() }
+                var got = [Float](repeating: .nan, count: tokens * rows), want = got
+                let (fast, avx2) = (kernels[type]!, Self.avx2Gemm[type]!)
+                got.withUnsafeMutableBufferPointer { fast(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack) }
+                want.withUnsafeMutableBufferPointer { avx2(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), Int32(tokens), scratch.views, $0.baseAddress!, rows, unpack) }
+                XCTAssertFalse(got.contains { $0.isNaN }, "\(label) \(type) \(cols) cols: a result was never written")
+                XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "\(label) \(type) \(cols) cols\(extreme ? ", extreme operands" : "")")
+            }
+        }
+    }
+
+    /// Sets every quantized weight of `w` to its largest value (nibbles 15, Q6_K 63) and every
+    /// K-quant scale to its largest magnitude (Q4_K 63, Q6_K −128), leaving the f16 factors.
+    private func saturate(_ w: RandomWeights) {
+        let m = w.matrix, blocks = m.rows * m.cols / m.type.blockSize, size = m.type.typeSize
+        for b in 0..<blocks {
+            let block = w.bytes + b * size
+            switch m.type {
+            case .q4_1: (block + 4).initializeMemory(as: UInt8.self, repeating: 0xFF, count: 16)
+            case .q4_K: (block + 4).initializeMemory(as: UInt8.self, repeating: 0xFF, count: 140)
+            case .q6_K:
+                block.initializeMemory(as: UInt8.self, repeating: 0xFF, count: 192)
+                (block + 192).initializeMemory(as: UInt8.self, repeating: 0x80, count: 16)
+            default: fatalError("no extreme blocks for \(m.type)")
+            }
+        }
+    }
+
+    /// Activations at the ends of their range: token 0 all +127, token 1 all −127, the rest
+    /// alternating in sign (so the pairs maddubs sums have equal and opposite signs too).
+    private func extremeTokens(_ tokens: Int, cols: Int, for m: WeightMatrix) -> MatVecScratch {
+        var x = [Float](repeating: 0, count: tokens * cols)
+        for t in 0..<tokens {
+            for i in 0..<cols { x[t * cols + i] = t == 0 ? 1 : t == 1 ? -1 : ((i / (t - 1)) % 2 == 0 ? 1 : -1) }
+        }
+        let scratch = MatVecScratch(maxCols: cols)
+        scratch.reserve(tokens: tokens)
+        x.withUnsafeBufferPointer { xp in
+            for t in 0..<tokens { scratch.quantize(xp.baseAddress! + t * cols, count: cols, format: m.activationFormat!, token: t) }
+        }
+        return scratch
+    }
+
     /// `tokens` random activation rows quantized for `m`'s kernels, one view per token.
     private func quantizedTokens(_ tokens: Int, cols: Int, for m: WeightMatrix, seed: UInt64) -> MatVecScratch {
         let x = randomVector(tokens * cols, seed: seed, scale: 3)

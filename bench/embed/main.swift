@@ -17,6 +17,7 @@ checkArguments("bench-embed", usage: "usage: bench-embed [MODEL_DIR] [--quick] [
 
 let args = CommandLine.arguments.dropFirst()
 let python = referencePython(Array(args))
+print(hostLine())
 let quick = args.contains("--quick")
 let latencyOnly = args.contains("--latency-only")
 let modelDir = args.first { !$0.hasPrefix("--") && $0 != python } ?? "models/all-MiniLM-L6-v2"

@@ -110,6 +110,7 @@ if let i = arguments.firstIndex(of: "--shape"), arguments.index(after: i) < argu
 }
 
 if !arguments.contains("--matmul-only") {
+print(hostLine())
 print("matvec, GB/s of weight bytes (median of rounds; shared machine: expect ±10-20%)")
 print("(cpu: 1 thread, GB per CPU-second of the thread — robust to other processes; wall: elapsed time)")
 print("(ratio 2 thr: 2-thread wall / reference; ratio cpu: 2 × the 1-thread CPU-time figure / reference,")

@@ -6,9 +6,14 @@ import BenchSupport
 // Prompt processing (pp) and generation (tg) speed of the engine beside llama-bench's figures
 // on this machine (../shared/reference/llama.cpp/bench_llama_bench.json), with the ratio.
 // Usage: swift run -c release bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads 1|2] [--pp 64,256]
-//        [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N]
+//        [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N[,N…]] [--kv f16|f32] [--no-limits] [--no-fuse]
+// --no-fuse: the decode step runs q, k, v and gate, up as separate matvecs, each its own pool call
+// (as before), to compare the two in one run. --profile: where a decode step's time goes (below).
 // --depth N: the generation test starts after an N-token prompt (llama-bench -d N), which is what
 // answering from retrieved passages looks like; the cache read per token grows with it.
+// The last column puts each figure against this host's ceiling measured at the start of the run:
+// tg against read-only bandwidth ÷ (weight bytes + KV bytes) per token, pp against the int8
+// multiply-add rate of the kernel path's instruction ÷ multiply-adds per token.
 //
 // The recorded figures were taken on the host the VM had then; a VM can land on a slower host
 // (the same sgemm has measured 2.8x slower), so with --llama-bench (or $LLAMA_BENCH) pointing
@@ -53,9 +58,9 @@ func peakRSSMiB() -> Double {
 
 // Unbuffered writes, so figures survive a timeout when the output is piped.
 func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
-let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N]"
-checkArguments("bench-llm", usage: usage, flags: ["--quick"],
-               valued: ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic", "--depth"])
+let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N[,N…]] [--kv f16|f32] [--no-limits] [--no-fuse] [--profile]"
+checkArguments("bench-llm", usage: usage, flags: ["--quick", "--no-limits", "--no-fuse", "--profile"],
+               valued: ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic", "--depth", "--kv"])
 let quick = CommandLine.arguments.contains("--quick")
 // --arithmetic: how prompts are multiplied (PromptArithmetic; default the engine's).
 let arithmetic: PromptArithmetic = {
@@ -72,10 +77,18 @@ if let i = CommandLine.arguments.firstIndex(of: "--blas-min-tokens"), i + 1 < Co
     WeightMatrix.blasMinTokensOverride = n
 }
 // --pp 64,256: prompt lengths to time on both thread counts (default: pp128 on 2, pp512 on both).
-let depth: Int = {
-    guard let i = CommandLine.arguments.firstIndex(of: "--depth") else { return 0 }
-    guard let n = Int(CommandLine.arguments[i + 1]), n >= 0 else { print("--depth wants a token count ≥ 0"); exit(2) }
-    return n
+// --depth 2048,4096: the generation test runs after each of these prompt lengths instead of
+// after one token (llama-bench -d N); --kv f16|f32: how the KV cache stores keys and values.
+let depths: [Int] = {
+    guard let i = CommandLine.arguments.firstIndex(of: "--depth") else { return [0] }
+    let list = CommandLine.arguments[i + 1].split(separator: ",").map { Int($0) }
+    guard !list.isEmpty, list.allSatisfy({ ($0 ?? -1) >= 0 }) else { print("--depth wants token counts ≥ 0, e.g. 2048,4096"); exit(2) }
+    return list.map { $0! }
+}()
+let kvCache: KVCacheType = {
+    guard let i = CommandLine.arguments.firstIndex(of: "--kv") else { return .f16 }
+    guard let k = KVCacheType(rawValue: CommandLine.arguments[i + 1]) else { print("--kv takes f16 or f32"); exit(2) }
+    return k
 }()
 let ppList = CommandLine.arguments.firstIndex(of: "--pp").flatMap { i in
     i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1].split(separator: ",").compactMap { Int($0) } : nil }
@@ -94,15 +107,88 @@ let llamaBench: String? = {
 if let b = llamaBench, !FileManager.default.isExecutableFile(atPath: b) {
     print("--llama-bench \(b): not an executable — build llama.cpp's llama-bench or drop the option"); exit(2)
 }
-emit("prompt arithmetic: \(arithmetic.rawValue)")
-emit("model                                test    thr   ours t/s   llama.cpp (recorded)  ratio   llama.cpp (this run)  ratio")
+if CommandLine.arguments.contains("--no-fuse") { WeightMatrix.fusesMatvecs = false }
+emit(hostLine())
+emit("prompt arithmetic: \(arithmetic.rawValue); KV cache: \(kvCache.rawValue); decode matvecs \(WeightMatrix.fusesMatvecs ? "fused" : "separate")")
+// The ceilings, measured now (they move with the host and with what else runs): decode can go no
+// faster than bandwidth ÷ bytes read per token, prompts no faster than the int8 multiply-add rate
+// ÷ multiply-adds per token.
+var bandwidth: [Int: Double] = [:], int8Rate: [Int: Double] = [:]
+if !CommandLine.arguments.contains("--no-limits") {
+    for t in threadList {
+        bandwidth[t] = readBandwidthGBs(threads: t)
+        int8Rate[t] = int8MultiplyAddsPerSecond(threads: t)
+        emit(String(format: "limits, %d thread%@: read-only bandwidth %.1f GB/s; int8 multiply-adds (%@) %.0f G/s", t, (t == 1 ? "" : "s") as NSString,
+                    bandwidth[t]!, CPUFeatures.kernelPath.rawValue as NSString, int8Rate[t]! / 1e9))
+    }
+}
+emit("model                                test         thr   ours t/s   llama.cpp (recorded)  ratio   llama.cpp (this run)  ratio   share of the limit")
+
+/// Weight bytes a decode step streams (every projection and the output matrix) and the int8
+/// multiply-adds a prompt token costs (every projection; the output only for the last token).
+func perToken(_ m: DecoderModel) -> (bytes: Double, macs: Double) {
+    var bytes = m.output.byteCount, macs = 0
+    for L in m.layers {
+        for w in [L.wq, L.wk, L.wv, L.wo, L.gate, L.up, L.down] { bytes += w.byteCount; macs += w.rows * w.cols }
+    }
+    return (Double(bytes), Double(macs))
+}
+
+/// Where a decode step's time goes, by taking it apart: the whole step (one token at a short
+/// context); only its matrix products, as the step issues them (one pool call per matrix, or
+/// q/k/v and gate/up fused); the same products with no pool (one thread, kernels back to back,
+/// so what is left over is wake-ups and barriers); and one empty pool call (the cost of a barrier).
+func profileDecode(_ engine: Engine, threads: Int) {
+    let m = engine.model, c = m.config, pool = engine.pool, scratch = MatVecScratch(maxCols: max(c.embeddingLength, c.qDim, c.feedForwardLength))
+    let widest = max(c.embeddingLength, c.qDim, c.feedForwardLength, c.vocabularySize)
+    let x = UnsafeMutablePointer<Float>.allocate(capacity: widest), y = UnsafeMutablePointer<Float>.allocate(capacity: 4 * widest)
+    defer { x.deallocate(); y.deallocate() }
+    for i in 0..<widest { x[i] = Float(i % 7) * 0.1 - 0.3 }
+    let serial = ThreadPool(threads: 1)
+    func step(fused: Bool, pool: ThreadPool) {
+        for L in m.layers {
+            if fused {
+                WeightMatrix.matvec(L.wq, y, L.wk, y + widest, L.wv, y + 2 * widest, x: x, scratch: scratch, pool: pool)
+            } else {
+                for w in [L.wq, L.wk, L.wv] { w.matvec(x, y, scratch: scratch, pool: pool) }
+            }
+            L.wo.matvec(x, y, scratch: scratch, pool: pool)
+            if fused { WeightMatrix.matvec(L.gate, y, L.up, y + widest, x: x, scratch: scratch, pool: pool) }
+            else { for w in [L.gate, L.up] { w.matvec(x, y, scratch: scratch, pool: pool) } }
+            L.down.matvec(x, y, scratch: scratch, pool: pool)
+        }
+        m.output.matvec(x, y, scratch: scratch, pool: pool)
+    }
+    func ms(_ body: () -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<15 { let t0 = now(); body(); times.append((now() - t0) * 1000) }
+        return median(times)
+    }
+    let saved = WeightMatrix.fusesMatvecs
+    WeightMatrix.fusesMatvecs = true
+    let whole = ms { _ = try? engine.generate(prompt: [1], maxTokens: 8, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true }) } / 8
+    let separate = ms { step(fused: false, pool: pool) }, fused = ms { step(fused: true, pool: pool) }
+    let alone = ms { step(fused: true, pool: serial) }
+    let barrier = ms { for _ in 0..<1000 { pool.parallelFor(2 * threads, chunk: 1) { _ in } } }   // µs per call
+    WeightMatrix.fusesMatvecs = saved
+    emit(String(format: "profile, %d thread%@: decode step %.3f ms (incl. 1/8 of a 1-token prompt); its matvecs %.3f ms as 7 pool calls a layer, %.3f ms as 4 (fused); on one thread without the pool %.3f ms; an empty pool call %.1f µs (%d a step: %.3f ms)",
+                threads, (threads == 1 ? "" : "s") as NSString, whole, separate, fused, alone, barrier, 4 * c.layerCount + 1, barrier * Double(4 * c.layerCount + 1) / 1000))
+}
+
+func share(_ ours: Double, limit: Double?) -> String {
+    guard let limit, limit > 0 else { return "" }
+    return String(format: "%3.0f%% of %.0f", 100 * ours / limit, limit)
+}
+
 for (path, name) in models {
     guard FileManager.default.fileExists(atPath: path) else { print("\(name): absent, skipped"); continue }
     if quick && name.hasPrefix("qwen") { continue }
     if let only, !name.hasPrefix(only) { continue }
     for threads in threadList {
-        let engine = try Engine(path: path, context: max(640, (ppList?.max() ?? 0) + 16, depth + 160), threads: threads, batchSize: 512, arithmetic: arithmetic)
-        let vocab = Int32(engine.config.vocabularySize)
+        let engine = try Engine(path: path, context: max(640, (ppList?.max() ?? 0) + 16, (depths.max() ?? 0) + 160), threads: threads,
+                                batchSize: 512, arithmetic: arithmetic, kvCache: kvCache)
+        let c = engine.config, cost = perToken(engine.model)
+        let vocab = Int32(c.vocabularySize)
         var rng = SystemRandomNumberGenerator()
         for pp in ppList ?? [128, 512] where ppList != nil || !(threads == 1 && pp == 128) {
             let prompt = (0..<pp).map { _ in Int32.random(in: 0..<vocab, using: &rng) }
@@ -115,22 +201,29 @@ for (path, name) in models {
             }
             let ref = reference(refs, model: name, test: "pp\(pp)", threads: threads)
             let now = llamaBenchNow(llamaBench, model: path, pp: pp, tg: 0, threads: threads)
-            emit(String(format: "%-36@ pp%-4d  %d   %8.1f   %@        %@", name as NSString, pp, threads, best,
-                         column(ref, best) as NSString, column(now, best) as NSString))
+            let limit = int8Rate[threads].map { $0 / cost.macs }
+            emit(String(format: "%-36@ pp%-9d  %d   %8.1f   %@        %@   %@", name as NSString, pp, threads, best,
+                         column(ref, best) as NSString, column(now, best) as NSString, share(best, limit: limit) as NSString))
         }
+        if CommandLine.arguments.contains("--profile") { profileDecode(engine, threads: threads) }
         let n = threads == 2 ? 128 : 64
-        // The second run reuses the first's cached prompt: only generation is timed.
-        let prompt = depth > 0 ? (0..<depth).map { _ in Int32.random(in: 0..<vocab, using: &rng) } : [1]
-        var best = 0.0
-        for _ in 0..<2 {
-            let g = try engine.generate(prompt: prompt, maxTokens: n, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
-            best = max(best, g.generationTokensPerSecond)
+        for depth in depths {
+            // The second run reuses the first's cached prompt: only generation is timed.
+            let prompt = depth > 0 ? (0..<depth).map { _ in Int32.random(in: 0..<vocab, using: &rng) } : [1]
+            var best = 0.0
+            for _ in 0..<2 {
+                let g = try engine.generate(prompt: prompt, maxTokens: n, stopTokens: [], next: { l, _ in Engine.argmax(l) }, onToken: { _ in true })
+                best = max(best, g.generationTokensPerSecond)
+            }
+            let ref = depth > 0 ? nil : reference(refs, model: name, test: "tg\(n)", threads: threads)
+            let now = llamaBenchNow(llamaBench, model: path, pp: 0, tg: n, threads: threads, depth: depth)
+            // Bytes per token: the weights plus the keys and values read at the mean depth of the run.
+            let kvBytes = Double(2 * c.layerCount * c.kvDim * kvCache.elementBytes) * (Double(depth) + Double(n) / 2)
+            let limit = bandwidth[threads].map { $0 * 1e9 / (cost.bytes + kvBytes) }
+            let test = (depth > 0 ? "tg\(n)@d\(depth)" : "tg\(n)").padding(toLength: 12, withPad: " ", startingAt: 0)
+            emit(String(format: "%-36@ %-12@ %d   %8.1f   %@        %@   %@", name as NSString, test as NSString, threads, best,
+                         column(ref, best) as NSString, column(now, best) as NSString, share(best, limit: limit) as NSString))
         }
-        let ref = depth > 0 ? nil : reference(refs, model: name, test: "tg\(n)", threads: threads)
-        let now = llamaBenchNow(llamaBench, model: path, pp: 0, tg: n, threads: threads, depth: depth)
-        let test = depth > 0 ? "tg\(n)@d\(depth)" : "tg\(n)"
-        emit(String(format: "%-36@ %-7@ %d   %8.1f   %@        %@", name as NSString, test as NSString, threads, best,
-                     column(ref, best) as NSString, column(now, best) as NSString))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     emit(String(format: "%@: peak RSS so far %.0f MiB (file %.0f MiB)", name, peakRSSMiB(), Double(size) / 1048576))

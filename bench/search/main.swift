@@ -4,6 +4,7 @@
 // with --reference-python PY (numpy, faiss-cpu), against numpy and faiss timed in the same run.
 //
 // Usage: swift run -c release bench-search [--quick] [--candidates N] [--reference-python PY]
+//        swift run -c release bench-search --real [--quick] [--candidates 128,256,…] [--noise 0.3]   (RealVectors.swift)
 // Data: uniform random directions (normalised Gaussian-like vectors from a fixed LCG; the
 // reference used numpy normal vectors, the same distribution of directions). Each call searches
 // one query for k = 10; medians over the queries. Targets in thresholds.json.
@@ -12,8 +13,13 @@ import Foundation
 import CKernels
 import Tensor
 
-checkArguments("bench-search", usage: "usage: bench-search [--quick] [--candidates N] [--reference-python PY]",
-               flags: ["--quick"], valued: ["--candidates", "--reference-python"])
+checkArguments("bench-search", usage: "usage: bench-search [--quick] [--candidates N] [--reference-python PY] | --real [--quick] [--candidates N,N…] [--noise X]",
+               flags: ["--quick", "--real"], valued: ["--candidates", "--reference-python", "--noise"])
+if CommandLine.arguments.contains("--real") {
+    print(hostLine())
+    try runRealVectorBench(args: Array(CommandLine.arguments.dropFirst()), quick: CommandLine.arguments.contains("--quick"))
+    exit(0)
+}
 
 func rssMiB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -57,6 +63,7 @@ var gen = Gen(s: 42)
 var queries: [[Float]] = []
 for _ in 0..<nQueries { var q = [Float](repeating: 0, count: d); q.withUnsafeMutableBufferPointer { gen.fill($0.baseAddress!, rows: 1, d: d) }; queries.append(q) }
 
+print(hostLine())
 let python = referencePython(args)
 let rss0 = rssMiB()
 let index = VectorIndex(dimension: d, reserve: 1_000_000)

@@ -7,6 +7,10 @@
 int strata_cpu_supports_avx2_fma(void);
 /// 1 when it also has AVX-512F and AVX-512BW, with the OS saving 512-bit registers.
 int strata_cpu_supports_avx512bw(void);
+/// 1 when it also has AVX-512 VNNI (`vpdpbusd` on 512-bit vectors) besides AVX-512BW.
+int strata_cpu_supports_avx512vnni(void);
+/// 1 when it has AVX-VNNI (the VEX-encoded 256-bit `vpdpbusd`, e.g. Intel Alder Lake, AMD Zen 5).
+int strata_cpu_supports_avxvnni(void);
 
 /// A spin-wait hint (x86 `pause`), so a spinning thread yields its core's pipeline.
 static inline void strata_cpu_relax(void) {
@@ -76,6 +80,27 @@ void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, in
 void strata_gemm16_q6_K_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
 /// Q4_1 sixteen rows at a time on AVX-512BW, bit for bit strata_gemm8_q4_1_avx2.
 void strata_gemm16_q4_1_avx512(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+
+/// The interleaved kernels with `vpdpbusd` in place of maddubs + madd (dot_vnni.c): bit for bit
+/// the eight-row AVX2 kernels of their type (see dot_vnni.c for why nothing saturates).
+/// `_avxvnni`: eight rows, AVX-VNNI — call only when strata_cpu_supports_avxvnni().
+/// `_avx512vnni`: sixteen rows, AVX-512 VNNI — only when strata_cpu_supports_avx512vnni().
+/// `_vnni_emulated`: the eight-row VNNI code with vpdpbusd done exactly in AVX2, so a host without
+/// VNNI tests what the VNNI kernels compute (not their speed).
+#define STRATA_DECLARE_VNNI(T) \
+    void strata_gemm8_##T##_avxvnni(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch); \
+    void strata_gemm8_##T##_vnni_emulated(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch); \
+    void strata_gemm16_##T##_avx512vnni(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a, float *y, size_t ldy, void *scratch);
+
+STRATA_DECLARE_VNNI(q4_K)
+STRATA_DECLARE_VNNI(q6_K)
+STRATA_DECLARE_VNNI(q4_1)
+
+/// Runs `iterations` steps of register-only int8 multiply-adds with one path's instruction and
+/// returns how many u8·s8 products they made (0 when the CPU lacks it): 0 maddubs (AVX2),
+/// 1 maddubs on 512 bits (AVX-512BW), 2 vpdpbusd (AVX-512 VNNI), 3 vpdpbusd (AVX-VNNI). Divided
+/// by the time it took, the compute ceiling of the prompt kernels (bench-llm).
+long long strata_int8_peak(int path, long long iterations);
 
 /// Bytes of scratch the tile kernels need for rows of n elements.
 size_t strata_tile_scratch_bytes(int n);

@@ -7,65 +7,49 @@ import LLM
 ///
 /// The engine runs one generation at a time (it reuses its KV cache and buffers), so calls are
 /// serialised here; a server wanting parallel answers loads one generator per worker.
-final class LLMGenerator: TextGenerator, @unchecked Sendable {
-    let engine: Engine
-    let modelID: String
+public final class LLMGenerator: TextGenerator, @unchecked Sendable {
+    public let engine: Engine
+    public let modelID: String
     /// Where adapters named in requests are found; each is read once and kept.
-    let adapters: AdapterLibrary
+    public let adapters: AdapterLibrary
     private var loaded: [String: LoRAAdapter] = [:]
     private let lock = NSLock()
 
-    init(engine: Engine, adapters: AdapterLibrary = AdapterWiring.library()) {
+    public init(engine: Engine, adapters: AdapterLibrary) {
         self.engine = engine
         self.adapters = adapters
         let name = URL(fileURLWithPath: engine.path).lastPathComponent
         modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
     }
 
-    convenience init(modelPath: String, context: Int = 4096, threads: Int = 2, arithmetic: PromptArithmetic = .standard) throws {
-        try self.init(engine: Engine(path: modelPath, context: context, threads: threads, arithmetic: arithmetic))
-    }
-
-    func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
-        guard !request.messages.isEmpty else { throw CLIError.failed("nothing to answer — the request has no messages") }
+    public func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+        guard !request.messages.isEmpty else { throw RuntimeError.failed("nothing to answer — the request has no messages") }
         var p = GenerationParameters()
         p.maxTokens = request.maxTokens
         p.sampling.temperature = Float(request.temperature)
         p.sampling.topK = request.topK
         p.sampling.topP = Float(request.topP)
+        p.sampling.minP = Float(request.minP)
         p.sampling.seed = request.seed
         p.sampling.repeatPenalty = Float(request.repeatPenalty)
         p.stop = request.stop
-        let messages = request.messages.map { m -> LLM.ChatMessage in
-            switch m.role {
-            case .system: LLM.ChatMessage(.system, m.content)
-            case .user: LLM.ChatMessage(.user, m.content)
-            case .assistant: LLM.ChatMessage(.assistant, m.content)
-            }
-        }
         lock.lock(); defer { lock.unlock() }
         // The adapters apply to this request only: the same loaded model serves the next one bare.
-        let set = try AdapterWiring.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
+        let set = try Adapters.set(request.adapters, engine: engine, library: adapters, cache: &loaded)
         let r: TextGenerationResult
         do {
-            r = try engine.withAdapters(set) { try engine.generate(messages: messages, parameters: p, onPiece: onPiece) }
+            r = try engine.withAdapters(set) { try engine.generate(messages: request.messages, parameters: p, onPiece: onPiece) }
         } catch EngineError.contextOverflow(let n, let c) {
             throw GenerationError.contextExceeded(needed: n, context: c)   // a scenario may retry with less
         }
-        let reason: GenerationResult.StopReason = switch r.stats.stop {
-        case .endOfSequence: .endOfSequence
-        case .stopString: .stopString
-        case .maxTokens: .maxTokens
-        case .cancelled: .cancelled
-        }
         return GenerationResult(text: r.text, promptTokens: r.stats.promptTokens, generatedTokens: r.stats.tokens.count,
                                 promptSeconds: r.stats.promptSeconds, generationSeconds: r.stats.generationSeconds,
-                                stopReason: reason)
+                                stopReason: r.stats.stop)
     }
 
     /// First 12 hex digits of an FNV-1a hash over the file's size and first and last MiB: cheap
     /// on a 1 GB model, and different for any two model files we ship.
-    static func hashPrefix(path: String) -> String {
+    public static func hashPrefix(path: String) -> String {
         guard let h = FileHandle(forReadingAtPath: path) else { return "unknown" }
         defer { try? h.close() }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

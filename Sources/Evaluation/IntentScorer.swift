@@ -3,40 +3,43 @@ import Foundation
 
 /// Accumulates predictions and turns them into accuracy, macro-F1, confusions and, when some
 /// intents are held out, out-of-scope precision and recall. `nil` means out of scope.
-struct IntentScorer {
-    let labels: [String]
+package struct IntentScorer {
+    package let labels: [String]
     private var pairs: [(truth: String?, predicted: String?)] = []
 
-    init(labels: [String]) { self.labels = labels }
+    package init(labels: [String]) { self.labels = labels }
 
-    mutating func add(truth: String?, predicted: String?) { pairs.append((truth, predicted)) }
+    package mutating func add(truth: String?, predicted: String?) { pairs.append((truth, predicted)) }
 
-    struct Report: Encodable {
-        var testUtterances: Int
-        var inScopeUtterances: Int
-        var examples: Int
-        var heldOutIntents: Int
-        var accuracy: Double
-        var macroF1: Double
-        var outOfScopePrecision: Double?
-        var outOfScopeRecall: Double?
-        var confused: [Confusion]
-        var trainSeconds: Double
-        var classifyMilliseconds: Double
-        var embedMilliseconds: Double?
+    package struct Report: Encodable {
+        package var testUtterances: Int
+        package var inScopeUtterances: Int
+        package var examples: Int
+        package var heldOutIntents: Int
+        package var accuracy: Double
+        package var macroF1: Double
+        package var outOfScopePrecision: Double?
+        package var outOfScopeRecall: Double?
+        package var confused: [Confusion]
+        package var trainSeconds: Double
+        package var classifyMilliseconds: Double
+        package var embedMilliseconds: Double?
         /// both, embedding or ngrams.
-        var features = "both"
+        package var features = "both"
         /// The weight of the n-gram model, and its cross-validated accuracy per weight tried.
-        var sparseWeight: Double?
-        var sparseWeightCrossValidation: [WeightAccuracy] = []
+        package var sparseWeight: Double?
+        package var sparseWeightCrossValidation: [WeightAccuracy] = []
         /// The out-of-scope rule applied, and its figures in the cross-validation it was chosen by.
-        var outOfScopeRule: OutOfScopeRule?
-        var calibration: OutOfScopeCalibration.Point?
+        package var outOfScopeRule: OutOfScopeRule?
+        package var calibration: OutOfScopeCalibration.Point?
 
-        struct Confusion: Encodable { var truth: String; var predicted: String; var count: Int }
-        struct WeightAccuracy: Encodable { var weight: Double; var accuracy: Double }
+        package struct Confusion: Encodable { package var truth: String; package var predicted: String; package var count: Int }
+        package struct WeightAccuracy: Encodable {
+            package var weight: Double; package var accuracy: Double
+            package init(weight: Double, accuracy: Double) { self.weight = weight; self.accuracy = accuracy }
+        }
 
-        func text() -> String {
+        package func text() -> String {
             var s = "test utterances      \(testUtterances) (\(inScopeUtterances) in scope)\n"
             s += "training examples    \(examples)\(heldOutIntents > 0 ? ", \(heldOutIntents) intents held out" : "")\n"
             s += "accuracy (in scope)  \(String(format: "%.4f", accuracy))\n"
@@ -67,13 +70,13 @@ struct IntentScorer {
             return s
         }
 
-        func json() -> String {
+        package func json() -> String {
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
             return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
         }
     }
 
-    func report(examples: Int, heldOutIntents: Int, trainSeconds: Double, classifyMilliseconds: Double,
+    package func report(examples: Int, heldOutIntents: Int, trainSeconds: Double, classifyMilliseconds: Double,
                 embedMilliseconds: Double?) -> Report {
         let inScope = pairs.filter { $0.truth != nil }
         let correct = inScope.filter { $0.truth == $0.predicted }.count
