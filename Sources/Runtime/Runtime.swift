@@ -32,7 +32,8 @@ public final class Runtime: @unchecked Sendable {
     /// The resource under `key`, made by `make` the first time.
     func cached<T>(_ key: String, _ make: () throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
-        if let r = resources[key] as? T { return r }
+        // Unwrapped before the cast: an absent entry cast to an optional T would succeed, as nil.
+        if let stored = resources[key], let r = stored as? T { return r }
         let r = try make()
         resources[key] = r
         return r
