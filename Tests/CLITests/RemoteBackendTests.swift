@@ -114,6 +114,20 @@ final class RemoteBackendTests: XCTestCase {
         XCTAssertEqual(kb.status, 0, kb.stderr)
         XCTAssertTrue(kb.stdout.contains("throughput:") && kb.stdout.contains("2 at once"), kb.stdout)
         XCTAssertTrue(kb.stdout.contains("model smollm2"), kb.stdout)
+
+        // eval qa answers with the server too (without one configured it takes the extractive baseline).
+        let beir = try Self.folder().appendingPathComponent("beir-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: beir, withIntermediateDirectories: true)
+        try """
+        {"_id": "p1", "title": "Card refunds", "text": "Card refunds are paid back to the card within 5 working days."}
+        """.write(to: beir.appendingPathComponent("corpus.jsonl"), atomically: true, encoding: .utf8)
+        try """
+        {"_id": "q1", "text": "How long do card refunds take?", "answerable": true, "answers": ["within 5 working days"], "context_id": "p1"}
+        """.write(to: beir.appendingPathComponent("queries.jsonl"), atomically: true, encoding: .utf8)
+        let qa = try StrataBinary.run(["eval", "qa", "--beir", beir.path, "--json"], env: env, unsetEnv: unset)
+        XCTAssertEqual(qa.status, 0, qa.stderr)
+        let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(qa.stdout.utf8)) as? [String: Any], qa.stdout)
+        XCTAssertEqual(figures["model"] as? String, "smollm2", qa.stdout)
     }
 
     /// Greedy decoding through the server reproduces the in-process engine. The bound: llama.cpp's
