@@ -50,11 +50,12 @@ extension Runtime {
         }
     }
 
-    /// The answering model's generator; the word "extractive" picks `extractive`, the no-model baseline.
+    /// The answering model's generator; the word "extractive" picks `extractive`, the no-model
+    /// baseline. The model file is looked for only when no model server answers.
     public func answeringGenerator(threads: Int = 2, arithmetic: PromptArithmetic = .standard,
                                    extractive: @autoclosure () -> any TextGenerator = ExtractiveGenerator()) throws -> any TextGenerator {
-        let model = try configuration.answeringModel(noModel: ("extractive", "the no-model baseline"))
-        return try generator(model: model, threads: threads, arithmetic: arithmetic, extractive: extractive())
+        try generator(model: try configuration.answeringModel(noModel: ("extractive", "the no-model baseline")),
+                      threads: threads, arithmetic: arithmetic, extractive: extractive())
     }
 
     /// The grounded Q&A pipeline. `audit` is opened last, after everything that may fail for

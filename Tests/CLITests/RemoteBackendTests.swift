@@ -96,6 +96,13 @@ final class RemoteBackendTests: XCTestCase {
         let dump = try StrataBinary.run(["--db", db, "log", "--json", "--last", "50"], unsetEnv: unset)
         XCTAssertFalse(dump.stdout.contains(Self.key), "the API key must never reach the audit log")
 
+        // A host that answers through a server needs no model file: from a folder without models/.
+        let bare = try Self.folder().appendingPathComponent("no-models-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        let remoteOnly = try StrataBinary.run(["--db", db, "ask", "How long does a card refund take?"], cwd: bare, env: env, unsetEnv: unset)
+        XCTAssertEqual(remoteOnly.status, 0, remoteOnly.stderr)
+        XCTAssertFalse(remoteOnly.stderr.contains("answering model"), remoteOnly.stderr)
+
         let chat = try StrataBinary.run(["--db", db, "chat"], stdin: "How long does a card refund take?\n", env: env, unsetEnv: unset)
         XCTAssertEqual(chat.status, 0, chat.stderr)
         XCTAssertFalse(chat.stdout.isEmpty)
