@@ -21,11 +21,18 @@ final class HTTPExchange: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     private var session: URLSession!
     private var task: URLSessionDataTask!
 
+    /// `request.timeoutInterval` is our idle clock's (`next(timeout:)`), the one that reports.
     init(request: URLRequest) {
         super.init()
+        // URLSession's own idle timer is only a backstop, at twice ours. It must be set on the
+        // request: swift-corelibs-foundation takes the request's interval over the session's.
+        // At the same interval the two timers raced, and on a loaded host URLSession's won: a
+        // slow server was reported as unreachable "(timed out)", on the path that retries.
+        var request = request
+        let backstop = max(request.timeoutInterval, 1) * 2
+        request.timeoutInterval = backstop
         let config = URLSessionConfiguration.ephemeral
-        // Our own idle clock (`next(timeout:)`) is the one that reports; these are a backstop.
-        config.timeoutIntervalForRequest = max(request.timeoutInterval, 1) * 2
+        config.timeoutIntervalForRequest = backstop
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
         session = URLSession(configuration: config, delegate: self, delegateQueue: nil)
         task = session.dataTask(with: request)
