@@ -54,9 +54,9 @@ struct EvalKBCommand: CLICommand {
         let details = try args.value("details").map { try DetailsFile(path: $0) }
         let started = Date()
         let total = questions.count, base = options
-        let outcomes = try answerAll(questions, parallel: parallel) { i, q in
+        let outcomes = try KBRun.answerAll(questions, parallel: parallel) { i, q in
             if progress { writeErr("\r[\(i + 1)/\(total)] \(q.id)\u{1B}[K") }
-            let outcome = try ask(q, qa: qa, options: base, staffGroup: staffGroup)
+            let outcome = try KBRun.ask(q, qa: qa, options: base, staffGroup: staffGroup)
             try details?.write(outcome)
             return outcome
         }
@@ -67,64 +67,6 @@ struct EvalKBCommand: CLICommand {
         if args.has("json") { print(try jsonString(report.json)); return 0 }
         print(report.text)
         return 0
-    }
-
-    /// One question asked as the benchmark asks it: without groups, then, when restricted, as staff.
-    static func ask(_ q: KBQuestion, qa: KnowledgeQA, options: AskOptions, staffGroup: String) throws -> KBOutcome {
-        var o = options
-        o.groups = []
-        let t0 = Date()
-        let a = try qa.ask(q.question, options: o)
-        var seconds = [Date().timeIntervalSince(t0)]
-        var outcome = KBOutcome(q: q, answer: a, score: KBScoring.score(q, answer: a.text, refused: a.refused),
-                                staff: nil, staffScore: nil, leaked: 0, seconds: [])
-        if q.restricted {
-            outcome.leaked = a.refused ? 0 : q.facts.count - KBScoring.missing(q.facts, in: a.text).count
-            o.groups = [staffGroup]
-            let t1 = Date()
-            let s = try qa.ask(q.question, options: o)
-            seconds.append(Date().timeIntervalSince(t1))
-            outcome.staff = s
-            outcome.staffScore = KBScoring.score(q, answer: s.text, refused: s.refused)
-        }
-        outcome.seconds = seconds
-        return outcome
-    }
-
-    /// Runs `body` over the questions, `parallel` at a time, and returns the outcomes in question
-    /// order. The first error stops the others from starting and is rethrown.
-    static func answerAll(_ questions: [KBQuestion], parallel: Int,
-                          _ body: @Sendable (Int, KBQuestion) throws -> KBOutcome) throws -> [KBOutcome] {
-        guard parallel > 1 else { return try questions.enumerated().map { try body($0.offset, $0.element) } }
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var outcomes: [KBOutcome?]
-            var error: Error?
-            init(_ n: Int) { outcomes = Array(repeating: nil, count: n) }
-            /// The next question to ask, or nil when all are taken or one failed.
-            func take() -> Int? {
-                lock.withLock {
-                    guard error == nil, next < outcomes.count else { return nil }
-                    next += 1
-                    return next - 1
-                }
-            }
-        }
-        let results = Results(questions.count)
-        // N workers each pull the next question: a slow one does not hold a whole batch back.
-        DispatchQueue.concurrentPerform(iterations: min(parallel, questions.count)) { _ in
-            while let i = results.take() {
-                do {
-                    let o = try body(i, questions[i])
-                    results.lock.withLock { results.outcomes[i] = o }
-                } catch {
-                    results.lock.withLock { if results.error == nil { results.error = error } }
-                }
-            }
-        }
-        if let e = results.error { throw e }
-        return results.outcomes.map { $0! }
     }
 }
 
