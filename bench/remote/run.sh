@@ -10,6 +10,9 @@
 # hybrid retrieval a deployment runs, and the same on both sides.
 # Needs: a release build (swift build -c release) and the venv (scripts/llama-server-venv.sh).
 # STRATA_BENCH_DB=FILE keeps the built database there and reuses it on the next run.
+# STRATA_BENCH_SERVER_THREADS=N gives the server N threads (default 2, the engine's count):
+# llama.cpp's threads spin at each barrier, which a host busier than its cores punishes, so on a
+# shared machine 1 can be the faster setting.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-12}
@@ -34,9 +37,10 @@ if [ ! -f "$db" ]; then
   "$STRATA" --db "$db" data import Knowledge/business/cases.csv >/dev/null
 fi
 
+threads=${STRATA_BENCH_SERVER_THREADS:-2}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias smollm2 --host 127.0.0.1 --port "$port" \
-  --n_ctx 4096 --n_threads 2 >"$work/server.log" 2>&1 &
+  --n_ctx 4096 --n_threads "$threads" --n_threads_batch "$threads" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 240); do python3 - "$port" <<'PY' 2>/dev/null && break || sleep 0.5
 import sys, urllib.request; urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/models", timeout=1)
@@ -55,7 +59,7 @@ qpm() {  # prints the questions per minute of one eval kb run, or "failed" with 
 ratio() { python3 -c "import sys; a, b = sys.argv[1:]; print(f'{float(b)/float(a):.2f}' if a.replace('.','',1).isdigit() and b.replace('.','',1).isdigit() else '-')" "$1" "$2"; }
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "host: $cpu, $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "host: $cpu, $(nproc) cores; server threads: $threads; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %14s %14s %8s\n' parallel in-process server ratio
 for p in 1 2 4; do
   local_qpm=$(STRATA_MODEL=$MODEL qpm --parallel "$p")
