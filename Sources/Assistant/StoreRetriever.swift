@@ -18,11 +18,18 @@ public final class StoreRetriever: Retriever, @unchecked Sendable {
     private let displayRoot: String?
 
     /// `mode` is the pack's wish; without an embedder or stored vectors it becomes keyword.
+    /// Vectors of another encoder only are refused (`DenseSearchError.modelMismatch`, naming
+    /// reindex): falling back to keyword there would hide that the encoder changed, e.g. when a
+    /// server's encoder (--embedder-url) meets an index built with MiniLM.
     public init(store: KnowledgeStore, mode: Mode = .hybrid, embedder: (any TextEmbedder)? = nil,
                 displayRoot: String? = nil) throws {
         self.store = store
         self.displayRoot = displayRoot.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
-        if mode != .keyword, let embedder, try store.embeddingModels().contains(embedder.modelID) {
+        let indexed = mode == .keyword || embedder == nil ? [] : try store.embeddingModels()
+        if let embedder, !indexed.isEmpty, !indexed.contains(embedder.modelID) {
+            throw DenseSearchError.modelMismatch(query: embedder.modelID, indexed: indexed)
+        }
+        if mode != .keyword, let embedder, indexed.contains(embedder.modelID) {
             self.embedder = embedder
             dense = try DenseIndex(store: store, modelID: embedder.modelID)
             self.mode = mode

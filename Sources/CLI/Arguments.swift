@@ -66,7 +66,9 @@ struct ParsedArguments: Sendable {
     /// The options the runtime resolves (with the environment and the config file).
     var runtimeFlags: RuntimeConfiguration.Flags {
         RuntimeConfiguration.Flags(database: value("db"), model: value("model"), embedder: value("embedder"),
-                                   adapters: value("adapters"), packs: all("packs"), config: value("config"))
+                                   adapters: value("adapters"), packs: all("packs"), config: value("config"),
+                                   llmURL: value("llm-url"), llmModel: value("llm-model"),
+                                   embedderURL: value("embedder-url"), embedderModel: value("embedder-model"))
     }
 
     /// Access groups given with --as (comma separated, repeatable).

@@ -25,7 +25,7 @@ enum AssistantWiring {
         EmbedderOption.spec,
         .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
         .flag("explain", "say why an answer was refused or a sentence dropped"),
-    ]
+    ] + ServerOptions.llm + ServerOptions.embedder
 
     static func pack(_ args: ParsedArguments) throws -> PromptPack {
         try args.runtime.pack(named: args.value("pack") ?? "kb-qa")

@@ -34,7 +34,7 @@ struct DataImportCommand: CLICommand {
         .value("groups", "G1,G2", "with --searchable: access groups of the indexed rows (default: public)"),
         .flag("embed", "with --searchable: embed the rows for dense search"),
         EmbedderOption.spec,
-    ]
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else { throw CLIError.usage("give one or more CSV files to import", command: name) }
@@ -46,19 +46,23 @@ struct DataImportCommand: CLICommand {
             throw CLIError.usage("--embed and --groups are for the indexed rows: add --searchable", command: name)
         }
         var index = IngestOptions()
+        var encoder: (any TextEmbedder)?
         if searchable {
             if !args.all("groups").isEmpty {
                 index.groups = args.documentGroups
                 guard !index.groups!.isEmpty else { throw CLIError.usage("--groups needs at least one group name", command: name) }
             }
             if args.has("embed") {
-                let encoder = try EmbedderOption.load(args)
-                index.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed)
+                let e = try EmbedderOption.load(args)
+                index.embedding = EmbeddingHook(modelID: e.modelID, embed: e.embed)
+                encoder = e
             }
         }
         // Business tables live in the knowledge database: a new file becomes one, so 'ingest' and
         // 'support' can open the same file later.
         let db = try args.openDatabase(.create)
+        // Before the table is replaced: a refused encoder leaves everything as it was.
+        if let encoder { try args.runtime.refuseMixing(KnowledgeStore(database: db), encoder) }
         var infos: [BusinessTableInfo] = []
         for file in args.positionals {
             do {

@@ -8,7 +8,7 @@ struct EvalKBCommand: CLICommand {
     static let name = "eval kb"
     static let summary = "measure right, wrong and refused answers on a knowledge-base question set"
     static let usage = """
-    Usage: strata eval kb --questions FILE [--model PATH] [--limit N] [--json] [--as-restricted GROUP]
+    Usage: strata eval kb --questions FILE [--model PATH | --llm-url URL] [--parallel N] [--limit N] [--json] [--as-restricted GROUP]
 
     FILE holds one question per line (bench/kbqa/dev.jsonl; see bench/kbqa/README.md): id, lang,
     question, covered, restricted, facts, wrong, source, note. Each question is asked through the
@@ -18,7 +18,10 @@ struct EvalKBCommand: CLICommand {
     thousands separators removed: correct = every fact has one of its forms in the answer and no
     wrong form is there; refused = the refusal; wrong = anything else. Covered counts the public
     covered questions; uncovered questions should be refused. Answers are audited as 'ask' audits
-    them. Prints a table per language and overall, then every wrong answer.
+    them. Prints a table per language and overall, then every wrong answer, and the throughput.
+    --parallel N asks N questions at once: a model server answers them in one batch; the
+    in-process engine still answers one at a time (it owns one KV cache), so there it only
+    overlaps retrieval and checking.
     """
     static let options: [OptionSpec] = [
         .value("questions", "FILE", "the question set (JSON lines)"),
@@ -26,7 +29,9 @@ struct EvalKBCommand: CLICommand {
         .flag("json", "print the figures as JSON"),
         .value("as-restricted", "GROUP", "the group restricted questions are asked as (default staff)"),
         .value("details", "FILE", "also write one JSON line per question: score, answer, draft, refusal layer, passages, timings"),
-    ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check"].contains($0.name) }
+        .value("parallel", "N", "questions asked at once (default 1; for a model server)"),
+    ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check",
+                                          "llm-url", "llm-model", "embedder-url", "embedder-model"].contains($0.name) }
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard let file = args.value("questions") else { throw CLIError.usage("give the question set with --questions FILE", command: name) }
@@ -43,33 +48,22 @@ struct EvalKBCommand: CLICommand {
         options.layers = AssistantWiring.layers(args)
         options.adapter = args.value("adapter")
         options.k = try args.optionalInt("k")
+        let parallel = try args.int("parallel", default: 1)
+        guard (1...64).contains(parallel) else { throw CLIError.usage("--parallel must be between 1 and 64, got \(parallel)", command: name) }
         let progress = isatty(STDERR_FILENO) == 1
         let details = try args.value("details").map { try DetailsFile(path: $0) }
-        var outcomes: [KBOutcome] = []
-        for (i, q) in questions.enumerated() {
-            if progress { writeErr("\r[\(i + 1)/\(questions.count)] \(q.id)\u{1B}[K") }
-            var o = options
-            o.groups = []
-            let t0 = Date()
-            let a = try qa.ask(q.question, options: o)
-            var seconds = [Date().timeIntervalSince(t0)]
-            var outcome = KBOutcome(q: q, answer: a, score: KBScoring.score(q, answer: a.text, refused: a.refused),
-                                  staff: nil, staffScore: nil, leaked: 0, seconds: [])
-            if q.restricted {
-                outcome.leaked = a.refused ? 0 : q.facts.count - KBScoring.missing(q.facts, in: a.text).count
-                o.groups = [staffGroup]
-                let t1 = Date()
-                let s = try qa.ask(q.question, options: o)
-                seconds.append(Date().timeIntervalSince(t1))
-                outcome.staff = s
-                outcome.staffScore = KBScoring.score(q, answer: s.text, refused: s.refused)
-            }
-            outcome.seconds = seconds
-            outcomes.append(outcome)
-            if let details { try details.write(outcome) }
+        let started = Date()
+        let total = questions.count, base = options
+        let outcomes = try KBRun.answerAll(questions, parallel: parallel) { i, q in
+            if progress { writeErr("\r[\(i + 1)/\(total)] \(q.id)\u{1B}[K") }
+            let outcome = try KBRun.ask(q, qa: qa, options: base, staffGroup: staffGroup)
+            try details?.write(outcome)
+            return outcome
         }
         if progress { writeErr("\r\u{1B}[K") }
-        let report = KBReport(outcomes: outcomes, model: qa.generator.modelID)
+        let report = KBReport(outcomes: outcomes, model: qa.generator.modelID,
+                              throughput: .init(backend: qa.generator.backend, parallel: parallel,
+                                                seconds: Date().timeIntervalSince(started), questions: outcomes.count))
         if args.has("json") { print(try jsonString(report.json)); return 0 }
         print(report.text)
         return 0
@@ -98,6 +92,10 @@ extension KBReport {
         var s = "model \(model), \(j.questions) questions\n"
         s += TextTable.render(header: ["lang", "covered", "correct", "wrong", "refused", "uncovered", "refused", "restricted", "leaked", "staff correct"], rows: rows)
         s += String(format: "\nseconds per question: median %.1f, p90 %.1f\n", j.seconds_per_question.median, j.seconds_per_question.p90)
+        if let t = throughput {
+            s += String(format: "throughput: %.1f questions per minute (%d at once, %.1f s in all", t.questions_per_minute, t.parallel, t.seconds)
+                + ", backend \(t.backend))\n"
+        }
         let layers = Dictionary(grouping: outcomes.filter { $0.score == .refused && $0.q.covered && !$0.q.restricted }, by: { $0.answer.refusalReason?.rawValue ?? "?" })
         if !layers.isEmpty {
             s += "covered questions refused, by layer: " + layers.keys.sorted().map { "\($0) \(layers[$0]!.count)" }.joined(separator: ", ") + "\n"
@@ -135,8 +133,11 @@ extension KBReport {
 extension EvalKBCommand {
     /// `--details FILE`: what each question got and why, written as it is answered, so a long run
     /// can be read (and a failure diagnosed) before it ends.
-    final class DetailsFile {
+    /// Lines are written whole, one at a time (`--parallel` answers from several threads), in the
+    /// order the questions are answered.
+    final class DetailsFile: @unchecked Sendable {
         let handle: FileHandle
+        private let lock = NSLock()
         init(path: String) throws {
             guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
                 throw CLIError.failed("cannot write \(TerminalText.line(path)) — check the folder exists and is writable")
@@ -160,7 +161,8 @@ extension EvalKBCommand {
                             staff_score: o.staffScore.map { "\($0)" }, staff_answer: o.staff?.text, leaked: o.leaked,
                             coverage: a.coverage, best_dense: a.bestDense, untied: a.sentences.contains(where: \.untied), selection: a.selection)
             let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            handle.write(try e.encode(line) + Data("\n".utf8))
+            let data = try e.encode(line) + Data("\n".utf8)
+            lock.withLock { handle.write(data) }
         }
     }
 }

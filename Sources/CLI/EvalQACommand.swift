@@ -8,7 +8,7 @@ struct EvalQACommand: CLICommand {
     static let name = "eval qa"
     static let summary = "measure answers, refusals and citations on a BEIR Q&A folder"
     static let usage = """
-    Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive] [--records FILE]
+    Usage: strata eval qa --beir DIR [--limit N] [--seed S] [--holdout F] [--no-refusal] [--model PATH|extractive | --llm-url URL] [--records FILE]
            strata eval qa --beir DIR [...] --records FILE --also-off OFF
            strata eval qa --beir DIR [...] --records FILE --from-records [--paired OTHER]
            strata eval qa --beir DIR --gate-sweep [--limit N] [--seed S] [--holdout F]
@@ -67,7 +67,7 @@ struct EvalQACommand: CLICommand {
         .value("min-evidence", "X", "override the pack's evidence-gate score threshold (for calibration)"),
         EmbedderOption.spec,
         .flag("no-embedder", "lexical support check only (no sentence encoder)"),
-    ]
+    ] + ServerOptions.llm + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard let dir = args.value("beir") else { throw CLIError.usage("--beir DIR is required", command: name) }
@@ -101,8 +101,9 @@ struct EvalQACommand: CLICommand {
             arithmetic = a
             printErr("eval qa: \(path) was recorded with the \(a.rawValue) prompt arithmetic — resuming with it")
         }
-        // Without a model chosen (--model, $STRATA_MODEL, the config file), the extractive baseline.
-        let generator = args.runtime.configuration.model == nil
+        // Without a model chosen (--model, $STRATA_MODEL, the config file, or a model server),
+        // the extractive baseline.
+        let generator = args.runtime.configuration.model == nil && args.runtime.configuration.llmURL == nil
             ? try args.runtime.generator(model: "extractive")
             : try AssistantWiring.generator(args, threads: threads, arithmetic: arithmetic)
         let qa = KnowledgeQA(pack: pack, retriever: sample.retriever, generator: generator,
@@ -117,8 +118,9 @@ struct EvalQACommand: CLICommand {
                                   pack: qa.pack.name, packDigest: RecordsFile.digest(of: qa.pack), k: options.k ?? qa.pack.retrieval.k,
                                   layers: options.layers.description, minCoverage: qa.pack.retrieval.minCoverage,
                                   minEvidence: qa.pack.retrieval.minEvidence, pipeline: KnowledgeQA.revision,
-                                  // The extractive baseline has no prompt arithmetic; its files keep the label
-                                  // every file had before the field existed, so any of them resumes.
+                                  // The extractive baseline and a model server have no prompt arithmetic of
+                                  // ours; their files keep the label every file had before the field
+                                  // existed, so any of them resumes.
                                   arithmetic: (qa.generator is LLMGenerator ? arithmetic : .rowExact).rawValue)
         var records: RecordsFile? = nil, offRecords: RecordsFile? = nil
         var done: [String: QAMetrics.Outcome] = [:]

@@ -22,7 +22,7 @@ struct EvalRetrievalCommand: CLICommand {
         .value("max-queries", "N", "evaluate only the first N judged queries"),
         .value("index", "PATH", "keep the built index in this SQLite file and reuse it"),
         .flag("json", "print the metrics as JSON"),
-    ]
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard let dir = args.value("beir") else {

@@ -1,18 +1,23 @@
 import Foundation
+import Assistant
 import LLM
+import Remote
 import Runtime
 
 /// `strata generate`: runs the L1 model on a prompt and streams the reply to standard output.
 struct GenerateCommand: CLICommand {
     static let name = "generate"
-    static let summary = "continue a prompt (or answer it with --chat) with the local model"
+    static let summary = "continue a prompt (or answer it with --chat) with the local model or a model server"
     static let usage = """
-    Usage: strata generate [--model PATH] [--adapter NAME[:SCALE]]... [sampling options] [--chat [--system TEXT]] "prompt"
+    Usage: strata generate [--model PATH | --llm-url URL] [--adapter NAME[:SCALE]]... [sampling options] [--chat [--system TEXT]] "prompt"
 
     Streams the generated text to standard output as it is produced. With --chat the prompt is
     sent as a user message in the model's chat format. --temp 0 is greedy (deterministic).
     --verbose prints prompt and generation speed to standard error. --adapter applies a LoRA
     adapter from the adapter folder (or a path) to this run; repeat it to combine adapters.
+    With a model server (--llm-url, $STRATA_LLM_URL) the prompt goes to its /completions (with
+    --chat, /chat/completions), an adapter to the model it is served as, and a reply that breaks
+    off is printed as far as it came, followed by an error (exit status 1).
     """
     static let options: [OptionSpec] = [
         .value("model", "PATH", "GGUF model (default: $STRATA_MODEL, else \(ModelDefaults.path))"),
@@ -31,7 +36,7 @@ struct GenerateCommand: CLICommand {
         .flag("verbose", "print token counts and tokens/s to standard error"),
         .value("adapter", "NAME[:S]", "apply LoRA adapter NAME scaled by S (default 1; repeatable)"),
         adaptersOption,
-    ]
+    ] + ServerOptions.llm
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else {
@@ -47,6 +52,9 @@ struct GenerateCommand: CLICommand {
         let p = try ModelDefaults.parameters(args)
         let specs = try args.all("adapter").map { spec in
             do { return try AdapterLibrary.parseSpec(spec) } catch { throw CLIError.usage(error.localizedDescription, command: name) }
+        }
+        if let server = try args.runtime.modelServer() {
+            return try runRemote(server, prompt: prompt, parameters: p, adapters: specs, args)
         }
         let engine = try ModelDefaults.engine(args)
         var cache: [String: LoRAAdapter] = [:]
@@ -67,6 +75,37 @@ struct GenerateCommand: CLICommand {
             let s = result.stats
             printErr(String(format: "prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s; stop: %@",
                             s.promptTokens, s.promptTokensPerSecond, s.tokens.count, s.generationTokensPerSecond, s.stop.rawValue))
+        }
+        return 0
+    }
+
+    /// The same run on a model server. The text is streamed as it comes, like the engine's; if
+    /// the stream breaks, what was printed is followed by an error saying it is incomplete, and
+    /// the exit status is non-zero (answers — ask, chat, support, report — print nothing until
+    /// the whole reply has come and passed the checks, so they never show half of one).
+    static func runRemote(_ server: RemoteGenerator, prompt: String, parameters p: GenerationParameters,
+                          adapters: [(name: String, scale: Float)], _ args: ParsedArguments) throws -> Int32 {
+        var messages: [ChatMessage] = []
+        if let s = args.value("system") { messages.append(ChatMessage(.system, s)) }
+        messages.append(ChatMessage(.user, prompt))
+        let s = p.sampling
+        let request = GenerationRequest(messages: messages, maxTokens: p.maxTokens, temperature: Double(s.temperature),
+                                        topK: s.topK, topP: Double(s.topP), minP: Double(s.minP), seed: s.seed, stop: p.stop,
+                                        repeatPenalty: Double(s.repeatPenalty), adapters: adapters)
+        var printed = false
+        let out: (String) -> Bool = { piece in printed = true; writeOut(piece); return true }
+        let r: GenerationResult
+        do {
+            r = args.has("chat") ? try server.generate(request, onPiece: out) : try server.complete(prompt, request, onPiece: out)
+        } catch {
+            if printed { writeOut("\n") }
+            throw CLIError.failed((printed ? "the text above is incomplete: " : "") + error.localizedDescription)
+        }
+        writeOut("\n")
+        if args.has("verbose") {
+            printErr(String(format: "prompt: %d tokens; generation: %d tokens, %.1f tokens/s; stop: ", r.promptTokens, r.generatedTokens,
+                            Double(r.generatedTokens) / max(r.generationSeconds, 1e-9))
+                     + r.stopReason.rawValue + "; backend: \(server.backend), model \(server.model)")
         }
         return 0
     }

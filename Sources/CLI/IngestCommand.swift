@@ -45,7 +45,7 @@ struct IngestCommand: CLICommand {
         .value("chunk-tokens", "N", "target chunk size in estimated tokens (default 300, overlap 15%)"),
         .flag("embed", "also embed new and changed chunks, in the document's transaction"),
         EmbedderOption.spec,
-    ]
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard !args.positionals.isEmpty else {
@@ -81,12 +81,11 @@ struct IngestCommand: CLICommand {
         options.chunking = ChunkingOptions(targetTokens: target, overlapTokens: target * 15 / 100)
         // Ctrl-C: the run stops after the current document (which commits or rolls back whole).
         options.shouldStop = { Interruption.requested }
-        if args.has("embed") {
-            let encoder = try EmbedderOption.load(args)
-            options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed)
-        }
+        let encoder = args.has("embed") ? try EmbedderOption.load(args) : nil
+        if let encoder { options.embedding = EmbeddingHook(modelID: encoder.modelID, embed: encoder.embed) }
 
         let store = try args.openStore(.create)
+        if let encoder { try args.runtime.refuseMixing(store, encoder) }
         // A second Ctrl-C quits at once; SQLite rolls the open transaction back on next open.
         Interruption.begin(secondPressExits: true)
         defer { Interruption.end() }

@@ -47,6 +47,11 @@ struct LogCommand: CLICommand {
             print("  A: \(e.refused ? "[refused: \(e.refusalReason ?? "?")] " : "")\(TerminalText.line(e.answer.replacingOccurrences(of: "\n", with: " ")))")
             print("  chunks: \(e.chunkIDs.map(String.init).joined(separator: ","))  cited: \(e.citedChunkIDs.map(String.init).joined(separator: ","))")
             if let d = e.detail { print("  detail: \(TerminalText.line(d))") }
+            // Only for model servers and failures: a local answer's row reads as it always did.
+            if let b = e.backend, b != "local" {
+                print("  backend: \(TerminalText.line(b))  tokens: \(e.promptTokens.map(String.init) ?? "?") in, \(e.completionTokens.map(String.init) ?? "?") out")
+            }
+            if let f = e.failure { print("  FAILED: \(TerminalText.line(f))") }
         }
         return 0
     }

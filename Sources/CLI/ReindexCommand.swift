@@ -7,19 +7,20 @@ struct ReindexCommand: CLICommand {
     static let name = "reindex"
     static let summary = "compute missing vectors for the knowledge index"
     static let usage = """
-        Usage: strata reindex --embeddings [--embedder DIR] [--batch 64] [--replace]
+        Usage: strata reindex --embeddings [--embedder DIR | --embedder-url URL] [--batch 64] [--replace]
 
         Encodes, in batches, every chunk that has no vector for the encoder (identified by its
-        folder name and weight hash), committing each batch, so an interrupted run resumes where it
-        stopped. --replace first deletes the vectors of every other encoder, so dense search uses
-        only this one. Progress goes to stderr.
+        folder name and weight hash, or remote: and its name on the server), committing each
+        batch, so an interrupted run resumes where it stopped. One index holds one encoder's
+        vectors: an index with another encoder's is refused unless --replace, which first deletes
+        them and then re-encodes every chunk with this one. Progress goes to stderr.
         """
     static let options: [OptionSpec] = [
         .flag("embeddings", "compute missing chunk vectors (the only reindex target for now)"),
         EmbedderOption.spec,
         .value("batch", "N", "chunks per batch (default 64)"),
         .flag("replace", "delete vectors made by other encoders first"),
-    ]
+    ] + ServerOptions.embedder
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.has("embeddings") else {
@@ -31,6 +32,8 @@ struct ReindexCommand: CLICommand {
         let store = try args.openStore(.write)
         if args.has("replace") {
             for m in try store.embeddingModels() where m != encoder.modelID { try store.deleteEmbeddings(modelID: m) }
+        } else {
+            try args.runtime.refuseMixing(store, encoder)
         }
         let total = try store.chunksMissingEmbeddings(modelID: encoder.modelID).count
         var done = 0

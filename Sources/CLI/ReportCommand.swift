@@ -33,7 +33,7 @@ struct ReportCommand: CLICommand {
         .flag("extractive-summary", "make the executive summary from each section's best finding instead of having the model write it"),
         .flag("json", "print the structured report (sections, references, quality) as JSON"),
         .flag("no-audit", "do not record this report in the audit log (public documents only: not with --as)"),
-    ]
+    ] + ServerOptions.llm
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let topic = args.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)

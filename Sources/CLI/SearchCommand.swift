@@ -26,7 +26,7 @@ struct SearchCommand: CLICommand {
         .value("as", "GROUPS", "search as a member of these access groups"),
         .value("mode", "MODE", "retrieval mode: hybrid (default), keyword or dense"),
         EmbedderOption.spec,
-    ]
+    ] + ServerOptions.embedder
 
     /// Retrieval modes; each maps to one retrieval function below.
     enum Mode: String, CaseIterable { case hybrid, keyword, dense }

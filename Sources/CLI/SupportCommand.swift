@@ -57,8 +57,9 @@ struct SupportCommand: CLICommand {
 
     static func banner(_ assistant: ServiceAssistant, _ args: ParsedArguments) -> String {
         let model = args.runtime.configuration.answeringModelName
+        let writer = assistant.generator.map { $0.backend == "local" ? URL(fileURLWithPath: model).lastPathComponent : "\($0.modelID) at \($0.backend)" } ?? "templates"
         return """
-        Strata customer service — pack \(assistant.pack.pack.name), replies by \(model == "none" ? "templates" : URL(fileURLWithPath: model).lastPathComponent)
+        Strata customer service — pack \(assistant.pack.pack.name), replies by \(writer)
         Ask in Chinese or English, one message per line. /help lists what I can do; /quit or Ctrl-D ends.
         """
     }
@@ -87,7 +88,7 @@ enum ServiceWiring {
         .flag("explain", "print intent, confidence, slots, lookup, rows and the reply path"),
         .flag("json", "print everything as JSON"),
         .flag("no-audit", "do not record the conversation in the audit log"),
-    ]
+    ] + ServerOptions.llm + ServerOptions.embedder
 
     /// - Parameter audit: false for benchmarks, whose turns are not customers' and are not recorded.
     static func assistant(_ args: ParsedArguments, audit: Bool = true) throws -> ServiceAssistant {

@@ -21,7 +21,21 @@ package struct KBOutcome {
 package struct KBReport {
     package let outcomes: [KBOutcome]
     package let model: String
-    package init(outcomes: [KBOutcome], model: String) { self.outcomes = outcomes; self.model = model }
+    /// Wall-clock figures of the run (nil in reports built from records).
+    package var throughput: Throughput?
+    package init(outcomes: [KBOutcome], model: String, throughput: Throughput? = nil) {
+        self.outcomes = outcomes; self.model = model; self.throughput = throughput
+    }
+
+    /// Questions answered per minute of wall clock, with how many were asked at once and where
+    /// the model ran ("local" or the server's URL): what `eval kb --parallel N` measures.
+    package struct Throughput: Encodable {
+        package var backend: String; package var parallel: Int; package var seconds: Double; package var questions_per_minute: Double
+        package init(backend: String, parallel: Int, seconds: Double, questions: Int) {
+            self.backend = backend; self.parallel = parallel; self.seconds = seconds
+            questions_per_minute = Double(questions) / max(seconds, 1e-9) * 60
+        }
+    }
 
     package struct Covered: Encodable { package var n = 0; package var correct = 0.0; package var wrong = 0.0; package var refused = 0.0 }
     package struct Uncovered: Encodable { package var n = 0; package var refused = 0.0 }
@@ -40,6 +54,7 @@ package struct KBReport {
         package var by_lang: [String: Group]
         package var seconds_per_question: Seconds
         package var wrong_answers: [Wrong]
+        package var throughput: Throughput?
     }
 
     package func group(_ os: [KBOutcome]) -> Group {
@@ -64,6 +79,7 @@ package struct KBReport {
             + outcomes.filter { !$0.q.covered && $0.score == .wrong }.map { Wrong(id: $0.q.id, answer: $0.answer.text) }
             + outcomes.filter { $0.leaked > 0 }.map { Wrong(id: $0.q.id, answer: "LEAKED to a caller without the group: " + $0.answer.text) }
         return JSON(questions: outcomes.count, model: model, covered: all.covered, uncovered: all.uncovered, restricted: all.restricted,
-                    by_lang: byLang, seconds_per_question: Seconds(median: quantile(0.5), p90: quantile(0.9)), wrong_answers: wrong)
+                    by_lang: byLang, seconds_per_question: Seconds(median: quantile(0.5), p90: quantile(0.9)), wrong_answers: wrong,
+                    throughput: throughput)
     }
 }

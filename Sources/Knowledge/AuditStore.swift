@@ -25,11 +25,22 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     /// list. Empty: built from public text only. Nil: not known (then the asker's own groups are
     /// required, see `visible`). Every writer states it: the parameter has no default.
     public var accessNeeds: [[String]]?
+    /// Where the model ran: "local" (in-process) or a model server's API base URL. Nil for rows
+    /// written before it was recorded, and for entries no model wrote (search).
+    public var backend: String?
+    /// Tokens the model read and wrote for this entry, as the engine or the server counted them.
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    /// Why no answer was given when generation failed (a model server that broke off mid-reply,
+    /// timed out, refused the key): the question is recorded with what went wrong.
+    public var failure: String?
 
     public init(time: Date, groups: [String], question: String, chunkIDs: [Int64], citedChunkIDs: [Int64],
                 modelID: String, adapter: String?, pack: String, answer: String, refused: Bool, refusalReason: String?,
                 retrievalSeconds: Double, generationSeconds: Double, totalSeconds: Double, detail: String? = nil,
-                accessNeeds: [[String]]?) {
+                accessNeeds: [[String]]?, backend: String? = nil, promptTokens: Int? = nil, completionTokens: Int? = nil,
+                failure: String? = nil) {
+        self.backend = backend; self.promptTokens = promptTokens; self.completionTokens = completionTokens; self.failure = failure
         self.detail = detail
         self.accessNeeds = accessNeeds.map(Self.accessNeeds(of:))
         self.time = time; self.groups = groups; self.question = question; self.chunkIDs = chunkIDs
@@ -97,6 +108,15 @@ public final class AuditStore: @unchecked Sendable {
         END;
         """)
 
+    /// The backend, token counts and failures of each entry (remote model servers). Older rows
+    /// keep NULL: what ran them was not recorded, and guessing "local" could be wrong.
+    public static let backendMigration = Migration(name: "audit_004_backend_usage", sql: """
+        ALTER TABLE audit_log ADD COLUMN backend TEXT;             -- 'local' or the server's API base URL
+        ALTER TABLE audit_log ADD COLUMN prompt_tokens INTEGER;
+        ALTER TABLE audit_log ADD COLUMN completion_tokens INTEGER;
+        ALTER TABLE audit_log ADD COLUMN failure TEXT;             -- why generation failed, NULL if it did not
+        """)
+
     private let db: Database
     private let lock = NSLock()
     /// How long `append` keeps retrying while another process holds the write lock: an answer
@@ -129,14 +149,17 @@ public final class AuditStore: @unchecked Sendable {
     private func insert(_ r: AuditRecord) throws {
         try db.run("""
             INSERT INTO audit_log(time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack,
-                answer, refused, refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail, access_needs)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                answer, refused, refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail, access_needs,
+                backend, prompt_tokens, completion_tokens, failure)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.real(r.time.timeIntervalSince1970), .text(Self.json(r.groups)), .text(r.question),
                   .text(Self.json(r.chunkIDs)), .text(Self.json(r.citedChunkIDs)), .text(r.modelID),
                   r.adapter.map { .text($0) } ?? .null, .text(r.pack), .text(r.answer), .integer(r.refused ? 1 : 0),
                   r.refusalReason.map { .text($0) } ?? .null, .real(r.retrievalSeconds),
                   .real(r.generationSeconds), .real(r.totalSeconds), r.detail.map { .text($0) } ?? .null,
-                  r.accessNeeds.map { .text(Self.json($0)) } ?? .null])
+                  r.accessNeeds.map { .text(Self.json($0)) } ?? .null,
+                  r.backend.map { .text($0) } ?? .null, r.promptTokens.map { .integer(Int64($0)) } ?? .null,
+                  r.completionTokens.map { .integer(Int64($0)) } ?? .null, r.failure.map { .text($0) } ?? .null])
     }
 
     /// The most recent `limit` rows, oldest first, whoever may read them.
@@ -163,7 +186,8 @@ public final class AuditStore: @unchecked Sendable {
 
     private static let columns = """
         time, groups, question, chunk_ids, cited_chunk_ids, model_id, adapter, pack, answer, refused,
-        refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail, access_needs
+        refusal_reason, retrieval_seconds, generation_seconds, total_seconds, detail, access_needs,
+        backend, prompt_tokens, completion_tokens, failure
         """
     private static func record(_ row: Row) throws -> AuditRecord {
         AuditRecord(time: Date(timeIntervalSince1970: row.double(0)), groups: Self.decode(row.text(1)),
@@ -173,7 +197,9 @@ public final class AuditStore: @unchecked Sendable {
                     retrievalSeconds: row.double(11), generationSeconds: row.double(12), totalSeconds: row.double(13),
                     detail: row.isNull(14) ? nil : row.text(14),
                     // Unreadable needs are unknown needs: `visible` then fails closed.
-                    accessNeeds: row.isNull(15) ? nil : (try? JSONDecoder().decode([[String]].self, from: Data(row.text(15).utf8))))
+                    accessNeeds: row.isNull(15) ? nil : (try? JSONDecoder().decode([[String]].self, from: Data(row.text(15).utf8))),
+                    backend: row.isNull(16) ? nil : row.text(16), promptTokens: row.isNull(17) ? nil : Int(row.int(17)),
+                    completionTokens: row.isNull(18) ? nil : Int(row.int(18)), failure: row.isNull(19) ? nil : row.text(19))
     }
 
     private static func json<T: Encodable>(_ v: T) -> String {

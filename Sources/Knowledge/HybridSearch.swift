@@ -76,7 +76,7 @@ public enum DenseSearchError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .modelMismatch(let q, let ix):
-            "the index was embedded with \(ix.joined(separator: ", ")) but the query encoder is \(q) — pass --embedder for that model, or run 'strata reindex --embeddings' to re-embed with this one"
+            "the index was embedded with \(ix.joined(separator: ", ")) but the query encoder is \(q) — pass --embedder (or --embedder-url) for that model, or run 'strata reindex --embeddings --replace' to re-embed with this one"
         case .noVectors(let m):
             "no chunk has a vector for \(m) yet — run 'strata reindex --embeddings' (or ingest with an embedder) first"
         }

@@ -83,6 +83,7 @@ public enum Schema {
         AuditStore.detailMigration,
         BusinessTables.namespaceMigration,
         AuditStore.accessNeedsMigration,
+        AuditStore.backendMigration,
     ]
 
     /// Migrations not yet applied to `db`, in order (all of them when it has no schema yet).

@@ -24,13 +24,19 @@ public enum Adapters {
 
 extension Runtime {
     /// Settles a pack's default adapter when the pack is loaded: kept when this machine has it
-    /// and it was trained on this model, else cleared (the base model) with a note.
+    /// and it was trained on this model (or, with a model server, when the server serves it),
+    /// else cleared (the base model) with a note.
     /// Packs are shared data while adapters are trained per site and per base model, so a pack
     /// naming one must not make a fresh clone, or a run on another model, fail. An adapter named
     /// with --adapter (`requested`) is not softened (it overrides the default, and loads or the
     /// command fails).
     public func settlePackDefault(_ pack: inout PromptPack, requested: String?) {
         guard let name = pack.adapter, requested == nil else { return }
+        if (try? configuration.llmServer()) != nil {
+            // A server that cannot be reached is reported when the generator is made, not here.
+            if let server = try? modelServer() { settlePackDefault(&pack, on: server) }
+            return
+        }
         let model = configuration.answeringModelName
         if model == "extractive" || model == "none" { pack.adapter = nil; return }
         let lib = adapterLibrary

@@ -1,8 +1,10 @@
 import Foundation
 
 /// The settings of one run, resolved once: command-line flags first, then the environment
-/// (`STRATA_DB`, `STRATA_MODEL`, `STRATA_EMBEDDER`, `STRATA_ADAPTERS`), then the optional
-/// config file (`--config FILE` or `$STRATA_CONFIG`), then the built-in defaults.
+/// (`STRATA_DB`, `STRATA_MODEL`, `STRATA_EMBEDDER`, `STRATA_ADAPTERS`, `STRATA_LLM_URL`,
+/// `STRATA_LLM_MODEL`, `STRATA_EMBEDDER_URL`, `STRATA_EMBEDDER_MODEL`), then the optional config
+/// file (`--config FILE` or `$STRATA_CONFIG`), then the built-in defaults. A model server's API
+/// key is read from the environment only (see `ServerSettings`).
 ///
 /// Paths: a path given as a flag or in the environment is taken as given (relative to the
 /// current directory, as a shell user expects). A relative path in the config file, and every
@@ -17,10 +19,18 @@ public struct RuntimeConfiguration: Sendable {
         public var adapters: String?
         public var packs: [String]
         public var config: String?
+        /// A model server's API base (`--llm-url`) and the model name to ask it for (`--llm-model`).
+        public var llmURL: String?
+        public var llmModel: String?
+        /// An encoder server's API base (`--embedder-url`) and its encoder's name (`--embedder-model`).
+        public var embedderURL: String?
+        public var embedderModel: String?
         public init(database: String? = nil, model: String? = nil, embedder: String? = nil, adapters: String? = nil,
-                    packs: [String] = [], config: String? = nil) {
+                    packs: [String] = [], config: String? = nil, llmURL: String? = nil, llmModel: String? = nil,
+                    embedderURL: String? = nil, embedderModel: String? = nil) {
             self.database = database; self.model = model; self.embedder = embedder; self.adapters = adapters
             self.packs = packs; self.config = config
+            self.llmURL = llmURL; self.llmModel = llmModel; self.embedderURL = embedderURL; self.embedderModel = embedderModel
         }
     }
 
@@ -31,7 +41,17 @@ public struct RuntimeConfiguration: Sendable {
         public var embedder: String?
         public var adapters: String?
         public var packs: [String]?
-        static let keys: Set<String> = ["db", "model", "embedder", "adapters", "packs"]
+        public var llmURL: String?
+        public var llmModel: String?
+        public var embedderURL: String?
+        public var embedderModel: String?
+        // No key for an API key: a config file is copied and checked in; the key stays in the environment.
+        static let keys: Set<String> = ["db", "model", "embedder", "adapters", "packs", "llm_url", "llm_model", "embedder_url", "embedder_model"]
+
+        enum CodingKeys: String, CodingKey {
+            case db, model, embedder, adapters, packs
+            case llmURL = "llm_url", llmModel = "llm_model", embedderURL = "embedder_url", embedderModel = "embedder_model"
+        }
 
         public static func load(_ path: String) throws -> File {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -44,13 +64,14 @@ public struct RuntimeConfiguration: Sendable {
                 throw RuntimeError.failed("the config file '\(path)' has an unknown key '\(unknown)' — known: \(keys.sorted().joined(separator: ", "))")
             }
             do { return try JSONDecoder().decode(File.self, from: data) } catch {
-                throw RuntimeError.failed("the config file '\(path)': \(error.localizedDescription) — db, model, embedder and adapters are strings, packs a list of strings")
+                throw RuntimeError.failed("the config file '\(path)': \(error.localizedDescription) — packs is a list of strings, every other key a string")
             }
         }
     }
 
-    /// Where a setting came from, for messages that tell the user what to change.
-    public enum Source: Sendable, Equatable { case flag, environment, file, defaultValue }
+    /// Where a setting came from, for messages that tell the user what to change. Ordered: a
+    /// setting from an earlier source overrides one from a later source.
+    public enum Source: Sendable, Equatable, Comparable { case flag, environment, file, defaultValue }
 
     /// The small English model: the default of `generate`, `eval perplexity` and `adapt train`.
     public static let smallModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -70,6 +91,19 @@ public struct RuntimeConfiguration: Sendable {
     public let modelSource: Source
     /// --embedder, $STRATA_EMBEDDER or the config file's; nil: the default encoder.
     public let embedder: String?
+    public let embedderSource: Source
+    /// --llm-url, $STRATA_LLM_URL or the config file's llm_url, with the model name to ask for
+    /// (nil: the one the server serves); whether it answers instead of `model` is `llmServer()`'s call.
+    public let llmURL: String?
+    public let llmURLSource: Source
+    public let llmModel: String?
+    /// --embedder-url, $STRATA_EMBEDDER_URL or the config file's embedder_url, and the encoder's name.
+    public let embedderURL: String?
+    public let embedderURLSource: Source
+    public let embedderModel: String?
+    /// The `STRATA_LLM_*` and `STRATA_EMBEDDER_*` variables: API keys, time-out, retries, adapter
+    /// names. Read when a server is used, so a bad value fails only the commands that use one.
+    let serverEnvironment: [String: String]
     public let adaptersDirectory: String
     public let packDirectories: [String]
 
@@ -91,7 +125,26 @@ public struct RuntimeConfiguration: Sendable {
         let db = pick(flags.database, "STRATA_DB", file?.db)
         databasePath = db.0 ?? inBase("strata.db"); databaseSource = db.1
         (model, modelSource) = pick(flags.model, "STRATA_MODEL", file?.model)
-        embedder = pick(flags.embedder, "STRATA_EMBEDDER", file?.embedder).0
+        (embedder, embedderSource) = pick(flags.embedder, "STRATA_EMBEDDER", file?.embedder)
+        // URLs and model names are not paths: taken as written, wherever they come from.
+        func value(_ flag: String?, _ env: String, _ fromFile: String?) -> (String?, Source) {
+            if let flag { return (flag, .flag) }
+            if let v = environment[env] { return (v, .environment) }
+            if let fromFile { return (fromFile, .file) }
+            return (nil, .defaultValue)
+        }
+        (llmURL, llmURLSource) = value(flags.llmURL, "STRATA_LLM_URL", file?.llmURL)
+        llmModel = value(flags.llmModel, "STRATA_LLM_MODEL", file?.llmModel).0.flatMap { $0.isEmpty ? nil : $0 }
+        (embedderURL, embedderURLSource) = value(flags.embedderURL, "STRATA_EMBEDDER_URL", file?.embedderURL)
+        embedderModel = value(flags.embedderModel, "STRATA_EMBEDDER_MODEL", file?.embedderModel).0.flatMap { $0.isEmpty ? nil : $0 }
+        serverEnvironment = environment.filter { $0.key.hasPrefix("STRATA_LLM_") || $0.key.hasPrefix("STRATA_EMBEDDER_") }
+        // Two answers to "which model" on one command line: no precedence can be right.
+        if flags.llmURL != nil, flags.model != nil {
+            throw RuntimeError.usage("--llm-url and --model both name the model: pass one (--model is a local GGUF file, --llm-url a model server)")
+        }
+        if flags.embedderURL != nil, flags.embedder != nil {
+            throw RuntimeError.usage("--embedder-url and --embedder both name the encoder: pass one (--embedder is a local folder, --embedder-url an encoder server)")
+        }
         adaptersDirectory = pick(flags.adapters, "STRATA_ADAPTERS", file?.adapters).0 ?? inBase("adapters")
         packDirectories = flags.packs + (file?.packs ?? []).map(inBase)
     }

@@ -13,8 +13,9 @@ extension SentenceEncoder: TextEmbedder {}
 /// and the resources built from it, each loaded on first use and then shared (a command that
 /// asks for the pack, the encoder or the store twice gets the same one).
 ///
-/// `generator(model:…)` is the one place a `TextGenerator` is made from the configuration; a
-/// remote backend slots in there.
+/// `generator(model:…)` is the one place a `TextGenerator` is made from the configuration, and
+/// `encoder()` the one place a `TextEmbedder` is: each returns the model server's
+/// (`ModelServers.swift`) when the configuration names one, the in-process one otherwise.
 public final class Runtime: @unchecked Sendable {
     public let configuration: RuntimeConfiguration
     /// Where notes for the user go (a pack's adapter that is absent, an encoder not found).
@@ -31,7 +32,8 @@ public final class Runtime: @unchecked Sendable {
     /// The resource under `key`, made by `make` the first time.
     func cached<T>(_ key: String, _ make: () throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
-        if let r = resources[key] as? T { return r }
+        // Unwrapped before the cast: an absent entry cast to an optional T would succeed, as nil.
+        if let stored = resources[key], let r = stored as? T { return r }
         let r = try make()
         resources[key] = r
         return r
@@ -59,8 +61,10 @@ public final class Runtime: @unchecked Sendable {
 
     // MARK: Sentence encoder
 
-    /// The sentence encoder, loaded once; its error becomes one the user can act on.
-    public func encoder() throws -> SentenceEncoder {
+    /// The sentence encoder: the encoder server's when one is configured, else the local folder's,
+    /// loaded once; its error becomes one the user can act on.
+    public func encoder() throws -> any TextEmbedder {
+        if let server = try encoderServer() { return server }
         let dir = configuration.encoderDirectory
         return try cached("encoder") {
             do { return try SentenceEncoder(directory: dir) } catch {
@@ -71,8 +75,10 @@ public final class Runtime: @unchecked Sendable {
 
     /// The encoder when one is there: nil (keyword retrieval, lexical support only) when the
     /// default encoder's folder is absent — said in a note, since answers are weaker without
-    /// it. A folder named with --embedder, $STRATA_EMBEDDER or the config file must exist.
-    public func optionalEncoder() throws -> SentenceEncoder? {
+    /// it. A folder named with --embedder, $STRATA_EMBEDDER or the config file must exist, and a
+    /// configured encoder server must answer.
+    public func optionalEncoder() throws -> (any TextEmbedder)? {
+        if let server = try encoderServer() { return server }
         let dir = configuration.encoderDirectory
         guard RuntimeConfiguration.isEncoder(dir) else {
             if !configuration.encoderIsDefault {
@@ -97,11 +103,17 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// The text generator for `model`: every command that generates gets its `TextGenerator`
-    /// here, so another backend (a remote server) is chosen in this one place.
+    /// The text generator: the model server when the configuration names one (`modelServer()`),
+    /// else the engine for `model`. Every command that generates gets its `TextGenerator` here, so
+    /// the backend is chosen in this one place. `model` is only evaluated for the engine: with a
+    /// server, no model file need exist on this machine (and `context`, `threads` and
+    /// `arithmetic` are the server's business).
     /// - Parameter extractive: the no-model baseline used when `model` is the word "extractive".
-    public func generator(model: String, context: Int = 4096, threads: Int = 2, arithmetic: PromptArithmetic = .standard,
+    public func generator(model: @autoclosure () throws -> String, context: Int = 4096, threads: Int = 2,
+                          arithmetic: PromptArithmetic = .standard,
                           extractive: @autoclosure () -> any TextGenerator = ExtractiveGenerator()) throws -> any TextGenerator {
+        if let server = try modelServer() { return server }
+        let model = try model()
         if model == "extractive" { return extractive() }
         return try cached("generator \(model) \(context) \(threads) \(arithmetic.rawValue)") {
             LLMGenerator(engine: try engine(model: model, context: context, threads: threads, arithmetic: arithmetic),

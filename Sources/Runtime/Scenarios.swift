@@ -50,11 +50,12 @@ extension Runtime {
         }
     }
 
-    /// The answering model's generator; the word "extractive" picks `extractive`, the no-model baseline.
+    /// The answering model's generator; the word "extractive" picks `extractive`, the no-model
+    /// baseline. The model file is looked for only when no model server answers.
     public func answeringGenerator(threads: Int = 2, arithmetic: PromptArithmetic = .standard,
                                    extractive: @autoclosure () -> any TextGenerator = ExtractiveGenerator()) throws -> any TextGenerator {
-        let model = try configuration.answeringModel(noModel: ("extractive", "the no-model baseline"))
-        return try generator(model: model, threads: threads, arithmetic: arithmetic, extractive: extractive())
+        try generator(model: try configuration.answeringModel(noModel: ("extractive", "the no-model baseline")),
+                      threads: threads, arithmetic: arithmetic, extractive: extractive())
     }
 
     /// The grounded Q&A pipeline. `audit` is opened last, after everything that may fail for
@@ -81,12 +82,15 @@ extension Runtime {
         guard today.count == 10, today.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
             throw RuntimeError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'")
         }
-        // The L1 model writes the reply by default; `--model none` keeps to the templates.
-        let model = try configuration.answeringModel(noModel: ("none", "template replies"))
-        var generator: (any TextGenerator)?
-        if model != "none" {
-            do { generator = try self.generator(model: model, context: 2048) } catch {
-                throw RuntimeError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
+        // The L1 model writes the reply by default (a model server's, when one is configured);
+        // `--model none` keeps to the templates.
+        var generator: (any TextGenerator)? = try modelServer()
+        if generator == nil {
+            let model = try configuration.answeringModel(noModel: ("none", "template replies"))
+            if model != "none" {
+                do { generator = try self.generator(model: model, context: 2048) } catch {
+                    throw RuntimeError.failed("cannot load \(model): \(error.localizedDescription) — pass another --model or --model none")
+                }
             }
         }
         // Checked before the assistant opens its own read-only lookup connection.

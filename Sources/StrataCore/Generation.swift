@@ -43,6 +43,9 @@ public enum GenerationError: Error, LocalizedError, Equatable {
 
     public var errorDescription: String? {
         switch self {
+        case .contextExceeded(let n, let c) where n == 0 || c == 0:
+            // A model server may refuse without saying by how much.
+            "the question, its sources and the reply do not fit the model's context window — ask a shorter question"
         case .contextExceeded(let n, let c):
             "the question, its sources and the reply need \(n) tokens but the model's window holds \(c) — ask a shorter question"
         }

@@ -98,7 +98,7 @@ public struct ReportWriter: Sendable {
                 adapter: adapter, pack: pack.name, answer: report.markdown,
                 refused: report.quality.sectionsWritten == 0, refusalReason: report.quality.sectionsWritten == 0 ? RefusalReason.noPassages.rawValue : nil,
                 retrievalSeconds: state.retrievalSeconds, generationSeconds: state.generationSeconds,
-                totalSeconds: report.quality.seconds, accessNeeds: state.evidenceGroups))
+                totalSeconds: report.quality.seconds, accessNeeds: state.evidenceGroups, backend: generator.backend))
         }
         return report
     }

@@ -49,7 +49,7 @@ public final class ServiceAssistant {
     public let pack: ServicePack
     let router: IntentRouter
     let slots: SlotFiller
-    let generator: (any TextGenerator)?
+    public let generator: (any TextGenerator)?
     let db: Database
     let knowledge: KnowledgeQA?
     let audit: (any AuditLog)?
@@ -232,7 +232,8 @@ public final class ServiceAssistant {
                           retrievalSeconds: a.knowledge?.timings.retrieval ?? 0,
                           generationSeconds: a.knowledge?.timings.generation ?? 0, totalSeconds: a.seconds,
                           detail: String(decoding: try enc.encode(detail), as: UTF8.self),
-                          accessNeeds: a.knowledge?.passages.map(\.groups) ?? [])
+                          accessNeeds: a.knowledge?.passages.map(\.groups) ?? [],
+                          backend: (a.knowledge != nil || a.modelReply != nil) ? generator?.backend : nil)
     }
 
     /// Runs a named lookup on the read-only connection; slot values are only ever bound.
