@@ -12,7 +12,8 @@
 # STRATA_BENCH_DB=FILE keeps the built database there and reuses it on the next run.
 # STRATA_BENCH_SERVER_THREADS=N gives the server N threads (default 2, the engine's count):
 # llama.cpp's threads spin at each barrier, which a host busier than its cores punishes, so on a
-# shared machine 1 can be the faster setting.
+# shared machine 1 can be the faster setting; so can OMP_WAIT_POLICY=PASSIVE (the wheel is built
+# with OpenMP), which the server inherits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-12}
@@ -59,7 +60,7 @@ qpm() {  # prints the questions per minute of one eval kb run, or "failed" with 
 ratio() { python3 -c "import sys; a, b = sys.argv[1:]; print(f'{float(b)/float(a):.2f}' if a.replace('.','',1).isdigit() and b.replace('.','',1).isdigit() else '-')" "$1" "$2"; }
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "host: $cpu, $(nproc) cores; server threads: $threads; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "host: $cpu, $(nproc) cores; server threads: $threads${OMP_WAIT_POLICY:+ (OMP_WAIT_POLICY=$OMP_WAIT_POLICY)}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %14s %14s %8s\n' parallel in-process server ratio
 for p in 1 2 4; do
   local_qpm=$(STRATA_MODEL=$MODEL qpm --parallel "$p")
