@@ -25,7 +25,7 @@ final class PacksAskTests: XCTestCase {
     func testPacksCheckPassesOnShippedPacks() throws {
         let r = try StrataBinary.run(["packs", "check"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        XCTAssertTrue(r.stdout.contains("ok   kb-qa (system.en user.en system.zh user.zh)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("ok   kb-qa (system.en user.en select.en system.zh user.zh select.zh)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("3 of 3 packs valid"), r.stdout)
     }
 
