@@ -54,4 +54,82 @@ final class LayoutTests: XCTestCase {
         let ordered = PDFLayout.readingOrder(lines).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         XCTAssertEqual(ordered, ["A TITLE THAT RUNS ACROSS BOTH COLUMNS OF THE PAGE AND BEYOND"] + l.filter { !$0.isEmpty } + r.filter { !$0.isEmpty })
     }
+
+    // Lines below are pdftotext -layout output of the policies that scripts/convert-knowledge.sh
+    // prints (reportlab, A4, 10 pt), cut down.
+
+    /// Regression (issue 20): a cell wrapped onto a second line ended the table, so its rows were
+    /// left as padded lines, or the second line of a row was read as the table's header.
+    func testTableCellsWrappedOntoMoreLinesStayInTheirRow() {
+        let en = [
+            "4 What happens next",
+            " Status                                                Meaning",
+            "",
+            " investigating                                         We review your evidence and contact the merchant's",
+            "                                                       bank.",
+            "",
+            " chargeback_submitted                                  We have filed a chargeback through the card network.",
+            "",
+            " resolved                                              Decision made; the case is closed with the outcome.",
+            "",
+            "",
+            "Text after the table.",
+        ]
+        XCTAssertEqual(PDFLayout.markdown(en), """
+            # 4 What happens next
+
+            Status: investigating
+            Meaning: We review your evidence and contact the merchant's bank.
+
+            Status: chargeback_submitted
+            Meaning: We have filed a chargeback through the card network.
+
+            Status: resolved
+            Meaning: Decision made; the case is closed with the outcome.
+
+            Text after the table.
+            """)
+        let zh = [
+            "账户       开立方式       功能与限额",
+            "",
+            "一类账户（借   本人到网点面签    全功能账户，可存取现金、转账、购买理财，限额见《借记卡常见问题》",
+            "记卡）",
+            "",
+            "二类账户（电   App在线开立，   与绑定账户之间转账不限额；其他转入转出及消费合计每日1万元、每年20",
+            "子账户）     刷脸认证       万元；可购买本行存款和理财",
+            "",
+            "三类账户     App在线开立    小额支付，余额不超过2,000元",
+            "",
+            "",
+            "按监管规定，同一客户在本行只能开立一个一类账户；已有一类账户的，新开账户只能为二类或三",
+            "类账户。",
+        ]
+        XCTAssertEqual(PDFLayout.markdown(zh), """
+            账户: 一类账户（借记卡）
+            开立方式: 本人到网点面签
+            功能与限额: 全功能账户，可存取现金、转账、购买理财，限额见《借记卡常见问题》
+
+            账户: 二类账户（电子账户）
+            开立方式: App在线开立，刷脸认证
+            功能与限额: 与绑定账户之间转账不限额；其他转入转出及消费合计每日1万元、每年20万元；可购买本行存款和理财
+
+            账户: 三类账户
+            开立方式: App在线开立
+            功能与限额: 小额支付，余额不超过2,000元
+
+            按监管规定，同一客户在本行只能开立一个一类账户；已有一类账户的，新开账户只能为二类或三类账户。
+            """)
+        // Rows on consecutive lines: a line with an empty first column continues the row above;
+        // a line with only a first cell is text after the table.
+        let tight = ["Term        Note", "3 months    Opens 1 December", "            for new money", "1 year      Unchanged", "Source: rate sheet."]
+        XCTAssertEqual(PDFLayout.markdown(tight), """
+            Term: 3 months
+            Note: Opens 1 December for new money
+
+            Term: 1 year
+            Note: Unchanged
+
+            Source: rate sheet.
+            """)
+    }
 }

@@ -100,14 +100,8 @@ enum PDFLayout {
 
     // MARK: Tables and headings
 
-    /// Cells of a line: runs separated by two or more spaces (layout mode pads columns with spaces).
-    static func cells(_ line: String) -> [String] {
-        line.trimmedBlanks.components(separatedBy: "  ")
-            .map { $0.trimmedBlanks }.filter { !$0.isEmpty }
-    }
-
-    /// Page lines as Markdown: a table (≥ 3 rows of the same ≥ 2 short cells, single blank lines
-    /// allowed between rows) becomes one `header: value` paragraph per row; a short numbered line
+    /// Page lines as Markdown: a table (a header of ≥ 2 short cells over ≥ 2 rows, see `table`)
+    /// becomes one `header: value` paragraph per row; a short numbered line
     /// whose title starts with a capital or CJK character ("3.2 Capital adequacy"), after a blank
     /// line or a finished sentence, becomes a heading of its depth.
     static func markdown(_ lines: [String]) -> String {
@@ -143,6 +137,18 @@ enum PDFLayout {
     }
 
     static func isHan(_ s: Unicode.Scalar?) -> Bool { s.map { TextScan.isCJK($0.value) } ?? false }
+    static func isCJKish(_ s: Unicode.Scalar) -> Bool { TextScan.isCJK(s.value) || TextScan.isCJKPunctuation(s.value) }
+
+    /// A line wrapped at the edge and the line it continues on: Chinese joins without a space (a
+    /// space would cut the character pair the index reads across the break), as does a word
+    /// broken after a hyphen or dash ("400-820-" + "6688"); other scripts join with one space.
+    static func joinWrapped(_ prev: String, _ next: String) -> String {
+        guard let last = prev.unicodeScalars.last, let first = next.unicodeScalars.first else { return prev + next }
+        if isCJKish(last) || isCJKish(first) { return prev + next }
+        if "-–".unicodeScalars.contains(last), let before = prev.unicodeScalars.dropLast().last,
+           CharacterSet.alphanumerics.contains(before) { return prev + next }
+        return prev + " " + next
+    }
 
     /// Removes the single spaces pdftotext leaves between Chinese characters of justified lines.
     static func joinCJK(_ t: String) -> String {
@@ -179,25 +185,6 @@ enum PDFLayout {
         let next = lines[i + 1].trimmedBlanks
         guard let c = next.unicodeScalars.first else { return true }
         return CharacterSet.uppercaseLetters.contains(c) || CharacterSet.decimalDigits.contains(c) || TextScan.isCJK(c.value)
-    }
-
-    static func table(at start: Int, _ lines: [String]) -> (header: [String], rows: [[String]], next: Int)? {
-        let header = cells(lines[start])
-        guard header.count >= 2, header.allSatisfy({ $0.count <= 40 }) else { return nil }
-        var rows: [[String]] = []
-        var i = start + 1, end = start + 1
-        while i < lines.count {
-            if lines[i].trimmedBlanks.isEmpty {
-                if i + 1 < lines.count && !lines[i + 1].trimmedBlanks.isEmpty { i += 1; continue }
-                break
-            }
-            let c = cells(lines[i])
-            guard c.count == header.count, c.allSatisfy({ $0.count <= 40 }) else { break }
-            rows.append(c)
-            i += 1
-            end = i
-        }
-        return rows.count >= 2 ? (header, rows, end) : nil
     }
 
     /// `1 Overview` → 1, `3.2 Capital adequacy` → 2, `第三章 风险` → 1; nil for anything else.
