@@ -58,6 +58,51 @@ final class LayoutTests: XCTestCase {
     // Lines below are pdftotext -layout output of the policies that scripts/convert-knowledge.sh
     // prints (reportlab, A4, 10 pt), cut down.
 
+    /// Regression (issue 20, the converted knowledge base): a sentence wrapped at the line end was
+    /// two units, and the answer quoted the half without the figure.
+    func testWrappedLinesAreJoinedIntoTheirParagraphAndListItem() {
+        let page = [
+            "Raise the dispute within 60 days of the transaction date for debit cards, or of the statement date on",
+            "which the transaction appeared for credit cards.",
+            "Short last line of a paragraph.",
+            "",
+            "• Provisional credit: for unauthorised transactions and duplicate charges, we post a provisional",
+            "credit within 5 business days while we investigate. If the transaction is found genuine, call us on 400-820-",
+            "6688.",
+            "",
+            "• Time needed: most domestic disputes are settled within 45 days.",
+            "",
+            "After the list.",
+        ]
+        XCTAssertEqual(PDFLayout.markdown(page), """
+            Raise the dispute within 60 days of the transaction date for debit cards, or of the statement date on which the transaction appeared for credit cards.
+            Short last line of a paragraph.
+
+            - Provisional credit: for unauthorised transactions and duplicate charges, we post a provisional credit within 5 business days while we investigate. If the transaction is found genuine, call us on 400-820-6688.
+            - Time needed: most domestic disputes are settled within 45 days.
+
+            After the list.
+            """, "a list's items are adjacent lines, however the layout spaced them")
+    }
+
+    /// Chinese wraps anywhere: after a digit ("5" + "万元") or a closing bracket ("）" + "发起"),
+    /// and joins without a space (the blanks pdftotext leaves between Han characters go too).
+    func testWrappedChineseLinesJoinWithoutSpace() {
+        let page = [
+            "挂失之前：海港用卡保障承担 挂失前72小时内 的盗刷损失，每卡最高：标准卡、金卡及借记卡 5",
+            "万元，白金卡、环球旅行卡及尊享卡 10万元；前提是您未泄露密码或短信验证码，并在发现卡片丢",
+            "失后72小时内挂失。",
+            "",
+            "如自商户退款之日起已超过15个工作日仍未到账，请在海港银行App（我的→我的申请→退款查询）",
+            "发起退款查询，或致电400-820-6688，您会收到业务编号（如HB-2026-00123）。",
+        ]
+        XCTAssertEqual(PDFLayout.markdown(page), """
+            挂失之前：海港用卡保障承担挂失前72小时内的盗刷损失，每卡最高：标准卡、金卡及借记卡 5万元，白金卡、环球旅行卡及尊享卡 10万元；前提是您未泄露密码或短信验证码，并在发现卡片丢失后72小时内挂失。
+
+            如自商户退款之日起已超过15个工作日仍未到账，请在海港银行App（我的→我的申请→退款查询）发起退款查询，或致电400-820-6688，您会收到业务编号（如HB-2026-00123）。
+            """)
+    }
+
     /// Regression (issue 20): a cell wrapped onto a second line ended the table, so its rows were
     /// left as padded lines, or the second line of a row was read as the table's header.
     func testTableCellsWrappedOntoMoreLinesStayInTheirRow() {
@@ -131,5 +176,17 @@ final class LayoutTests: XCTestCase {
 
             Source: rate sheet.
             """)
+    }
+
+    /// Regression: a left-column line that reached one column further into the gutter than the
+    /// others ("central" in report.pdf) was read as one line across the page, mixing both columns.
+    func testALeftColumnLineReachingIntoTheGutterIsStillCut() {
+        let left = (0..<40).map { i -> String in
+            let start = "left line \(i) of the first column", length = i == 3 ? 56 : i == 7 ? 57 : 50
+            return start + String(repeating: "a", count: length - start.count)
+        }
+        let right = (0..<40).map { "right line \($0) of the second column, as long as the first" }
+        let lines = zip(left, right).map { " " + $0.padding(toLength: 60, withPad: " ", startingAt: 0) + $1 }
+        XCTAssertEqual(PDFLayout.readingOrder(lines).map { $0.trimmingCharacters(in: .whitespaces) }, left + right)
     }
 }
