@@ -4,8 +4,9 @@
   (sections numbered "1", "1.1" as policy documents are, tables kept as tables)
 - business/fee_schedule.csv -> business/fee_schedule.xlsx (for `strata data import`)
 - research/memory-hbm-cycle.en.md -> a PPTX, one slide per section, the first paragraph as notes
-- faq/credit-cards.en.md and faq/credit-cards.zh.md -> e-mail threads (.mbox; the Chinese one in GBK),
-  one message per question with the answer as the reply
+- faq/credit-cards.en.md and faq/credit-cards.zh.md -> e-mail threads (.mbox; the Chinese one in GBK):
+  the FAQ's opening text as the service's first message, then one message per question with the
+  answer as the reply
 The Markdown originals of converted files are removed from the copy, so each fact is in one place.
 """
 import datetime, email.header, email.mime.text, email.utils, os, re, shutil, sys, csv
@@ -143,21 +144,29 @@ def faq_mbox(src, charset):
     md = open(src, encoding="utf-8").read()
     bs = blocks(md)
     title = next(p[1] for k, p in bs if k == "h" and p[0] == 1)
-    qa, cur = [], None
+    # The text before the first question (what the FAQ covers, whom to call) opens the thread as
+    # the service's own message, so no sentence of the FAQ is lost in the conversion.
+    preamble, qa, cur = [], [], None
     for kind, p in bs:
         if kind == "h" and p[0] >= 2: cur = [plain(p[1]), []]; qa.append(cur)
-        elif cur is not None:
-            if kind == "table": cur[1] += [" | ".join(plain(c) for c in r) for r in p]
-            elif kind == "li": cur[1].append("- " + plain(p))
-            else: cur[1].append(plain(p))
+        elif kind == "h": continue
+        else:
+            part = preamble if cur is None else cur[1]
+            if kind == "table": part += [" | ".join(plain(c) for c in r) for r in p]
+            elif kind == "li": part.append("- " + plain(p))
+            else: part.append(plain(p))
+    service = "service@harborbank.example"
+    messages = [(service, "customers@harborbank.example", plain(title), "\n\n".join(preamble), 0)] if preamble else []
+    for n, (q, answer) in enumerate(qa):
+        customer = "customer%d@example.com" % n
+        messages += [(customer, service, q, q, n), (service, customer, "Re: " + q, "\n\n".join(answer), n)]
     with open(src[:-3] + ".mbox", "wb") as f:
-        for n, (q, answer) in enumerate(qa):
-            for who, subject, text in (("customer%d@example.com" % n, q, q), ("service@harborbank.example", "Re: " + q, "\n\n".join(answer))):
-                m = email.mime.text.MIMEText(text, "plain", charset)
-                m["From"] = who; m["To"] = "service@harborbank.example" if who != "service@harborbank.example" else "customer%d@example.com" % n
-                m["Date"] = email.utils.format_datetime(datetime.datetime(2026, 11, 1, 9, n % 60, tzinfo=datetime.timezone.utc))
-                m["Subject"] = email.header.Header(subject, charset).encode()
-                f.write(b"From " + who.encode() + b" Sun Nov  1 09:00:00 2026\n" + m.as_bytes().replace(b"\nFrom ", b"\n>From ") + b"\n\n")
+        for who, to, subject, text, n in messages:
+            m = email.mime.text.MIMEText(text, "plain", charset)
+            m["From"] = who; m["To"] = to
+            m["Date"] = email.utils.format_datetime(datetime.datetime(2026, 11, 1, 9, n % 60, tzinfo=datetime.timezone.utc))
+            m["Subject"] = email.header.Header(subject, charset).encode()
+            f.write(b"From " + who.encode() + b" Sun Nov  1 09:00:00 2026\n" + m.as_bytes().replace(b"\nFrom ", b"\n>From ") + b"\n\n")
     os.remove(src)
     return os.path.basename(src[:-3] + ".mbox")
 

@@ -23,7 +23,9 @@ final class FormatsTests: XCTestCase {
         // Running header and "Page N" footers are gone; the first column is read before the second.
         XCTAssertFalse(all.contains("Jiangnan Bank - Capital Report 3Q26"), all)
         XCTAssertFalse(all.contains("Page 1") || all.contains("Page 2"), all)
-        XCTAssertTrue(c[0].text.hasPrefix("Jiangnan Bank reports its capital position for the third\nquarter of 2026."), c[0].text)
+        // Lines wrapped at the column's edge are one paragraph again, and no line mixes columns.
+        XCTAssertTrue(c[0].text.hasPrefix("Jiangnan Bank reports its capital position for the third quarter of 2026. The board"), c[0].text)
+        XCTAssertFalse(all.contains("   "), all)
         // Table rows with their header, on page 2, under the heading that started on page 1.
         let table = try XCTUnwrap(c.first { $0.text.contains("Ratio: CET1 ratio") })
         XCTAssertEqual(table.headingPath, "p. 2 > 3 Capital > 3.2 Capital adequacy")

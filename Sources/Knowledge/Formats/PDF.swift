@@ -2,13 +2,14 @@ import Foundation
 
 /// PDF to text with poppler's `pdftotext -layout`, then our own layout pass: running headers,
 /// footers and page numbers dropped, two-column pages read column by column, tables kept as rows
-/// with their header, numbered headings turned into the section path. A page with no text layer is
-/// rendered with `pdftoppm` and read by OCR (see `OCR`).
+/// with their header (wrapped cells joined), numbered headings turned into the section path,
+/// wrapped lines joined into their paragraph or list item. A page with no text layer is rendered
+/// with `pdftoppm` and read by OCR (see `OCR`).
 ///
 /// Why `-layout` and not poppler's default reading order: the default mode already orders two
 /// columns well, but it breaks a table into one cell per line with no way back to rows. `-layout`
 /// keeps rows on their lines and columns side by side, so one pass gives both; splitting the
-/// columns is ours (`PDFLayout.readingOrder`).
+/// columns is ours (`PDFLayout.readingBlocks`).
 enum PDFExtractor {
     /// Pages beyond this are refused (a PDF bomb can declare a billion pages).
     static let maxPages = 2_000
@@ -42,7 +43,7 @@ enum PDFExtractor {
                 confidence += page.meanConfidence * Double(page.words); confWords += page.words
                 texts.append(page.text)
             } else {
-                texts.append(PDFLayout.markdown(PDFLayout.readingOrder(pageLines)))
+                texts.append(PDFLayout.markdown(blocks: PDFLayout.readingBlocks(pageLines)))
             }
         }
         var doc = PagedText.document(pages: texts, label: { "p. \($0)" },

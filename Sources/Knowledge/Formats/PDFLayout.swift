@@ -41,33 +41,49 @@ enum PDFLayout {
     /// blank on nearly every line while text sits on both sides of it. Lines with text where the
     /// gutter is cut (a title across both columns) close a block; each block is read left column,
     /// then right.
-    static func readingOrder(_ lines: [String]) -> [String] {
+    static func readingOrder(_ lines: [String]) -> [String] { readingBlocks(lines).flatMap { $0 } }
+
+    /// `readingOrder` as blocks of one width: runs of full-width lines, and each column of a
+    /// two-column run. A wrapped line is told by how close it comes to its block's widest line.
+    static func readingBlocks(_ lines: [String]) -> [[String]] {
         let rows = lines.map { Array($0.unicodeScalars) }
         let width = rows.map(\.count).max() ?? 0
-        guard width >= 40, let cut = findGutter(rows, width: width) else { return lines }
-        var out: [String] = [], left: [String] = [], right: [String] = []
-        func flush() { out += left; out += right; left = []; right = [] }
+        guard width >= 40, let cut = findGutter(rows, width: width) else { return [lines] }
+        var out: [[String]] = [], across: [String] = [], left: [String] = [], right: [String] = []
+        func close(_ block: inout [String]) { if block.contains(where: { !$0.isEmpty }) { out.append(block) }; block = [] }
+        func flush() { close(&left); close(&right) }
         func text(_ s: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(s)) }
         // A side that is empty on a row where the other side has text says nothing (the columns'
         // baselines need not line up); only a row blank on both sides is a paragraph break.
         func blank(_ s: ArraySlice<Unicode.Scalar>) -> Bool { s.allSatisfy { $0 == " " } }
         for r in rows {
             if blank(r[...]) {
-                left.append(""); right.append("")
+                left.append(""); right.append(""); across.append("")
             } else if r.count <= cut {
+                close(&across)
                 left.append(text(r[...]))
-            } else if r[cut] == " " && r[cut - 1] == " " && (cut + 1 == r.count || r[cut + 1] == " ") {
-                // A gap of at least three blanks at the cut: two columns. One blank is a word
-                // break in a line that runs across the page.
-                if !blank(r[..<cut]) { left.append(text(r[..<cut])) }
-                if !blank(r[cut...]) { right.append(text(r[cut...])) }
+            } else if let gap = gap(r, at: cut) {
+                close(&across)
+                if !blank(r[..<gap.lowerBound]) { left.append(text(r[..<gap.lowerBound])) }
+                if !blank(r[gap.upperBound...]) { right.append(text(r[gap.upperBound...])) }
             } else {
                 flush()
-                out.append(text(r[...]))
+                across.append(text(r[...]))
             }
         }
-        flush()
+        flush(); close(&across)
         return out
+    }
+
+    /// The blanks around `cut` when they are at least three: the line has two columns there. One
+    /// blank is a word break in a line that runs across the page. The run need not be centred on
+    /// the cut: a left column's longest lines reach into the gutter.
+    static func gap(_ r: [Unicode.Scalar], at cut: Int) -> Range<Int>? {
+        guard r[cut] == " " else { return nil }
+        var a = cut, b = cut + 1
+        while a > 0 && r[a - 1] == " " { a -= 1 }
+        while b < r.count && r[b] == " " { b += 1 }
+        return b - a >= 3 || b == r.count ? a..<b : nil
     }
 
     /// The column to cut two-column lines at: the emptiest column of the widest run of nearly
@@ -98,23 +114,40 @@ enum PDFLayout {
         return g.min { occupied[$0] != occupied[$1] ? occupied[$0] < occupied[$1] : abs($0 - (g.lowerBound + g.upperBound) / 2) < abs($1 - (g.lowerBound + g.upperBound) / 2) }
     }
 
-    // MARK: Tables and headings
+    // MARK: Paragraphs, lists, tables and headings
 
-    /// Cells of a line: runs separated by two or more spaces (layout mode pads columns with spaces).
-    static func cells(_ line: String) -> [String] {
-        line.trimmedBlanks.components(separatedBy: "  ")
-            .map { $0.trimmedBlanks }.filter { !$0.isEmpty }
-    }
+    /// Page lines as Markdown (one block of one width: see `readingBlocks`).
+    static func markdown(_ lines: [String]) -> String { markdown(blocks: [lines]) }
 
-    /// Page lines as Markdown: a table (≥ 3 rows of the same ≥ 2 short cells, single blank lines
-    /// allowed between rows) becomes one `header: value` paragraph per row; a short numbered line
-    /// whose title starts with a capital or CJK character ("3.2 Capital adequacy"), after a blank
-    /// line or a finished sentence, becomes a heading of its depth.
-    static func markdown(_ lines: [String]) -> String {
+    /// Page blocks as Markdown: a table (a header of ≥ 2 short cells over ≥ 2 rows, see `table`)
+    /// becomes one `header: value` paragraph per row; a short numbered line whose title starts with
+    /// a capital or CJK character ("3.2 Capital adequacy"), after a blank line or a finished
+    /// sentence, becomes a heading of its depth; a bulleted line ("•", "▪", "●") a list item, with
+    /// no blank line between the items of one list; and a line wrapped at the block's edge is
+    /// joined to the next one, so a paragraph or a list item is one line again, as in Markdown:
+    /// the passage's sentences and items are what retrieval scores and what the answer quotes,
+    /// and a sentence cut at the line end reads as two.
+    static func markdown(blocks: [[String]]) -> String {
+        let lines = blocks.flatMap { $0 }
+        // Per line: its block and the block's right edge, its widest line of prose.
+        var block: [Int] = [], edge: [Int] = []
+        for (n, b) in blocks.enumerated() {
+            let widest = b.filter { cells($0).count == 1 }.map(displayWidth).max() ?? 0
+            block += Array(repeating: n, count: b.count)
+            edge += Array(repeating: widest, count: b.count)
+        }
+        // A line was wrapped when the next line's first word would not have fitted after it (with
+        // 15% slack: layout columns only approximate a proportional font). A title or the last
+        // line of a paragraph leaves room.
+        func wrapped(_ p: Int, before next: String) -> Bool {
+            guard edge[p] >= minWrapWidth else { return false }
+            let word = next.unicodeScalars.first.map(isCJKish) == true ? String(next.prefix(1))
+                : String(next.prefix { $0 != " " })
+            return (displayWidth(lines[p]) + 1 + displayWidth(word)) * 20 >= edge[p] * 17
+        }
         var out: [String] = []
+        var proseLine: Int? = nil          // the line that ends out.last, when that is prose
         var i = 0
-        // A wrapped line fills the column; a title or a paragraph's last line stops short.
-        let full = (lines.map { $0.trimmedBlanks.unicodeScalars.count }.max() ?? 0) * 4 / 5
         while i < lines.count {
             if let (header, rows, next) = table(at: i, lines) {
                 for r in rows {
@@ -122,19 +155,25 @@ enum PDFLayout {
                     out += zip(header, r).filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1)" }
                 }
                 out.append("")
+                proseLine = nil
                 i = next
                 continue
             }
-            let t = joinCJK(lines[i].trimmedBlanks)
+            let t = listItem(joinCJK(lines[i].trimmedBlanks))
             if let level = headingLevel(t), startsSection(i, lines, out: out), endsHeading(i, lines) {
                 out += ["", String(repeating: "#", count: level) + " " + t, ""]
-            } else if let prev = out.last, i > 0, lines[i - 1].trimmedBlanks.unicodeScalars.count >= full,
-                      continuesCJK(prev, t) {
-                // A Chinese sentence wrapped at the line end: one line again, or the index loses
-                // the character pair across the break.
-                out[out.count - 1] = prev + t
+                proseLine = nil
+            } else if !t.isEmpty, let p = proseLine, p == i - 1, block[p] == block[i], !startsItem(t), wrapped(p, before: t) {
+                out[out.count - 1] = joinWrapped(out[out.count - 1], t)
+                proseLine = i
             } else {
+                // Items of one list are one block, however far apart the layout spaced them: the
+                // reader of a passage takes a list's items as siblings only when they are adjacent.
+                if startsItem(t), let last = out.lastIndex(where: { !$0.isEmpty }), last < out.count - 1, startsItem(out[last]) {
+                    out.removeSubrange((last + 1)...)
+                }
                 out.append(t)
+                proseLine = t.isEmpty ? nil : i
             }
             i += 1
         }
@@ -142,7 +181,18 @@ enum PDFLayout {
             .trimmingCharacters(in: .newlines)
     }
 
+    /// Blocks narrower than this (in `displayWidth` columns) are lists of short lines, not wrapped
+    /// prose: the narrower column of a two-column page is still ~40 wide.
+    static let minWrapWidth = 24
+
+    /// Columns a line takes on the page: pdftotext gives a Chinese character one column of the
+    /// layout, but it is as wide as two Latin letters.
+    static func displayWidth(_ line: String) -> Int {
+        line.trimmedBlanks.unicodeScalars.reduce(0) { $0 + (isCJKish($1) ? 2 : 1) }
+    }
+
     static func isHan(_ s: Unicode.Scalar?) -> Bool { s.map { TextScan.isCJK($0.value) } ?? false }
+    static func isCJKish(_ s: Unicode.Scalar) -> Bool { TextScan.isCJK(s.value) || TextScan.isCJKPunctuation(s.value) }
 
     /// Removes the single spaces pdftotext leaves between Chinese characters of justified lines.
     static func joinCJK(_ t: String) -> String {
@@ -150,20 +200,35 @@ enum PDFLayout {
         guard u.contains(where: { TextScan.isCJK($0.value) }) else { return t }
         var out = String.UnicodeScalarView()
         for (i, c) in u.enumerated() {
-            if c == " ", i > 0, i + 1 < u.count, isHan(u[i - 1]) || TextScan.isCJKPunctuation(u[i - 1].value),
-               isHan(u[i + 1]) || TextScan.isCJKPunctuation(u[i + 1].value) { continue }
+            if c == " ", i > 0, i + 1 < u.count, isCJKish(u[i - 1]), isCJKish(u[i + 1]) { continue }
             out.append(c)
         }
         return String(out)
     }
 
-    /// True when `next` carries on a Chinese sentence that `prev` broke off (prev ends in a Han
-    /// character or a comma-like mark, next starts with one).
-    static func continuesCJK(_ prev: String, _ next: String) -> Bool {
-        guard !prev.isEmpty, !next.isEmpty, !prev.hasPrefix("#"), !prev.contains(": ") else { return false }
-        let last = prev.unicodeScalars.last!, first = next.unicodeScalars.first!
-        let openEnd = isHan(last) || "，、：；（“‘《".unicodeScalars.contains(last)
-        return openEnd && (isHan(first) || TextScan.isCJKPunctuation(first.value))
+    /// A line wrapped at the edge and the line it continues on: Chinese joins without a space (a
+    /// space would cut the character pair the index reads across the break), as does a word
+    /// broken after a hyphen or dash ("400-820-" + "6688"); other scripts join with one space.
+    static func joinWrapped(_ prev: String, _ next: String) -> String {
+        guard let last = prev.unicodeScalars.last, let first = next.unicodeScalars.first else { return prev + next }
+        if isCJKish(last) || isCJKish(first) { return prev + next }
+        if "-–".unicodeScalars.contains(last), let before = prev.unicodeScalars.dropLast().last,
+           CharacterSet.alphanumerics.contains(before) { return prev + next }
+        return prev + " " + next
+    }
+
+    /// A bulleted line as a Markdown list item: "• text" → "- text".
+    static func listItem(_ t: String) -> String {
+        guard let c = t.unicodeScalars.first, "•●▪◦■□➢►·".unicodeScalars.contains(c) else { return t }
+        let rest = t.unicodeScalars.dropFirst()
+        guard rest.first == " " || rest.first == "\t" else { return t }
+        return "- " + String(String.UnicodeScalarView(rest)).trimmedBlanks
+    }
+
+    /// A line that starts a list item ("- ", "* ", "1. ", "2) ", "(3) ", "一、") starts its own line.
+    static func startsItem(_ t: String) -> Bool {
+        if t.hasPrefix("- ") || t.hasPrefix("* ") { return true }
+        return t.range(of: #"^(\d{1,2}[.)]\s|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、)"#, options: .regularExpression) != nil
     }
 
     /// A heading follows a blank line, a finished sentence or another heading.
@@ -179,25 +244,6 @@ enum PDFLayout {
         let next = lines[i + 1].trimmedBlanks
         guard let c = next.unicodeScalars.first else { return true }
         return CharacterSet.uppercaseLetters.contains(c) || CharacterSet.decimalDigits.contains(c) || TextScan.isCJK(c.value)
-    }
-
-    static func table(at start: Int, _ lines: [String]) -> (header: [String], rows: [[String]], next: Int)? {
-        let header = cells(lines[start])
-        guard header.count >= 2, header.allSatisfy({ $0.count <= 40 }) else { return nil }
-        var rows: [[String]] = []
-        var i = start + 1, end = start + 1
-        while i < lines.count {
-            if lines[i].trimmedBlanks.isEmpty {
-                if i + 1 < lines.count && !lines[i + 1].trimmedBlanks.isEmpty { i += 1; continue }
-                break
-            }
-            let c = cells(lines[i])
-            guard c.count == header.count, c.allSatisfy({ $0.count <= 40 }) else { break }
-            rows.append(c)
-            i += 1
-            end = i
-        }
-        return rows.count >= 2 ? (header, rows, end) : nil
     }
 
     /// `1 Overview` → 1, `3.2 Capital adequacy` → 2, `第三章 风险` → 1; nil for anything else.
