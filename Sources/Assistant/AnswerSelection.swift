@@ -36,9 +36,8 @@ public enum AnswerSelection {
     public struct Source: Sendable, Equatable {
         public var passage: Int
         public var title: String
-        /// Unnumbered context lines (a heading) interleaved before lines: (text, nil) or (nil, line index).
-        public var items: [Item]
-        public enum Item: Sendable, Equatable { case context(String), line(Int) }
+        /// Indices of its lines in the numbered list (each source's lines are consecutive).
+        public var lines: Range<Int>
     }
 
     /// The most lines one prompt lists: past ~40 a small model loses count of the numbers.
@@ -51,11 +50,10 @@ public enum AnswerSelection {
         for (i, p) in passages.enumerated() {
             let n = i + 1
             let title = p.headingPath.components(separatedBy: " > ").last ?? p.headingPath
-            var items: [Source.Item] = []
+            let first = lines.count
             func add(_ shown: String, answer: String, record: String? = nil) {
                 guard lines.count < maxLines else { return }
                 lines.append(Line(passage: n, shown: shown, answer: answer, record: record))
-                items.append(.line(lines.count - 1))
             }
             if PassageFocus.isTableRecord(p) {
                 // A CSV record: a line per column, its name as words; the answer names the record.
@@ -70,7 +68,7 @@ public enum AnswerSelection {
                     if u.text == "…" { continue }
                     switch u.kind {
                     case .heading:
-                        items.append(.context(u.text.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces)))
+                        continue   // the source's name, which every line carries, says where it is
                     case .tableRow where u.tableHeader:
                         if !u.text.allSatisfy({ "|-: ".contains($0) }) { header = cells(u.text) }
                     case .tableRow:
@@ -85,7 +83,7 @@ public enum AnswerSelection {
                     }
                 }
             }
-            sources.append(Source(passage: n, title: title, items: items))
+            sources.append(Source(passage: n, title: title, lines: first..<lines.count))
         }
         return (sources, lines)
     }
@@ -104,7 +102,7 @@ public enum AnswerSelection {
         var out: [String] = []
         for s in sources {
             let name = shortTitle(s.title)
-            for case .line(let j) in s.items { out.append("\(j + 1). \(name.isEmpty ? "" : name + ": ")\(lines[j].shown)") }
+            for j in s.lines { out.append("\(j + 1). \(name.isEmpty ? "" : name + ": ")\(lines[j].shown)") }
         }
         return out.joined(separator: "\n")
     }

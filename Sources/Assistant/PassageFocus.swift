@@ -66,16 +66,19 @@ public enum PassageFocus {
 
     /// Whether a passage is a record kept whole: a table row or a JSON record.
     public static func isRecord(_ p: RetrievedPassage) -> Bool {
-        // A file inside a container is stored as "mail.eml › rates.csv".
+        ["csv", "xlsx", "json", "jsonl", "ndjson"].contains(fileExtension(p))
+    }
+
+    /// The passage's file extension, lower-cased; a file inside a container is stored as
+    /// "mail.eml › rates.csv", so the last part names it.
+    static func fileExtension(_ p: RetrievedPassage) -> String {
         let name = p.documentPath.components(separatedBy: " › ").last ?? p.documentPath
-        let ext = URL(fileURLWithPath: name).pathExtension.lowercased()
-        return ["csv", "xlsx", "json", "jsonl", "ndjson"].contains(ext)
+        return URL(fileURLWithPath: name).pathExtension.lowercased()
     }
 
     /// Whether a passage is one row of a table (CSV or a spreadsheet sheet): "column: value" lines.
     public static func isTableRecord(_ p: RetrievedPassage) -> Bool {
-        let name = p.documentPath.components(separatedBy: " › ").last ?? p.documentPath
-        return ["csv", "xlsx"].contains(URL(fileURLWithPath: name).pathExtension.lowercased())
+        ["csv", "xlsx"].contains(fileExtension(p))
     }
 
     /// `passages` with each long one cut to its units that best answer `question`.
