@@ -132,7 +132,7 @@ enum PDFLayout {
         // Per line: its block and the block's right edge, its widest line of prose.
         var block: [Int] = [], edge: [Int] = []
         for (n, b) in blocks.enumerated() {
-            let widest = b.filter { cells($0).count == 1 }.map(displayWidth).max() ?? 0
+            let widest = b.filter { !$0.trimmedBlanks.contains("  ") }.map(displayWidth).max() ?? 0
             block += Array(repeating: n, count: b.count)
             edge += Array(repeating: widest, count: b.count)
         }
@@ -228,6 +228,8 @@ enum PDFLayout {
     /// A line that starts a list item ("- ", "* ", "1. ", "2) ", "(3) ", "一、") starts its own line.
     static func startsItem(_ t: String) -> Bool {
         if t.hasPrefix("- ") || t.hasPrefix("* ") { return true }
+        // Cheap test first: this runs on most lines, and a regular expression costs ~50 µs here.
+        guard let c = t.unicodeScalars.first, CharacterSet.decimalDigits.contains(c) || "(（一二三四五六七八九十".unicodeScalars.contains(c) else { return false }
         return t.range(of: #"^(\d{1,2}[.)]\s|[(（]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、)"#, options: .regularExpression) != nil
     }
 
