@@ -20,9 +20,7 @@ public struct ExtractiveGenerator: TextGenerator {
         let lines = user.components(separatedBy: "\n")
         let labelled = lines.first { $0.hasPrefix("Question:") || $0.hasPrefix("问题：") || $0.hasPrefix("Customer:") || $0.hasPrefix("客户：") }
         let question = labelled ?? lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
-        let qTerms = TextAnalysis.keyTerms(question.split(maxSplits: 1, whereSeparator: { $0 == ":" || $0 == "：" }).last.map(String.init) ?? question)
-        let quantity = Self.asksForQuantity(question)
-        var best: (sentence: String, source: Int, score: Double, coverage: Double)? = nil
+        var sources: [(number: Int, text: String)] = []
         var current: Int? = nil
         for line in lines {
             var trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -33,12 +31,10 @@ public struct ExtractiveGenerator: TextGenerator {
                 trimmed = trimmed[trimmed.index(after: close)...].trimmingCharacters(in: .whitespaces)
             }
             guard let n = current, !trimmed.isEmpty else { continue }
-            for s in TextAnalysis.sentences(trimmed) {
-                let coverage = TextAnalysis.coverage(qTerms, in: TextAnalysis.keyTerms(s))
-                let score = coverage + (quantity && s.contains(where: \.isNumber) ? Self.numberBonus : 0)
-                if coverage > 0, score > (best?.score ?? 0) { best = (s, n, score, coverage) }
-            }
+            sources.append((n, trimmed))
         }
+        let asked = question.split(maxSplits: 1, whereSeparator: { $0 == ":" || $0 == "：" }).last.map(String.init) ?? question
+        let best = Self.bestSentence(question: asked, quantity: Self.asksForQuantity(question), sources: sources)
         var text = ""
         // The bonus ranks; only the question's own terms decide whether anything answers at all.
         if let best, best.coverage >= minCoverage { text = "\(best.sentence) [\(best.source)]" }
@@ -46,6 +42,24 @@ public struct ExtractiveGenerator: TextGenerator {
         if !text.isEmpty { cancelled = !onPiece(text) }
         return GenerationResult(text: text, promptTokens: user.count, generatedTokens: text.count, promptSeconds: 0,
                                 generationSeconds: 0, stopReason: cancelled ? .cancelled : .endOfSequence)
+    }
+
+    /// The sentence of `sources` that best covers the question's key terms, a number counting
+    /// `numberBonus` more when the question asks for a quantity; nil when no sentence shares a
+    /// term with it. Also the agreement check's reading of the passages (KnowledgeQA).
+    /// `split: false` takes each source text as one unit (a table row, a record).
+    static func bestSentence(question: String, quantity: Bool, sources: [(number: Int, text: String)], split: Bool = true)
+        -> (sentence: String, source: Int, coverage: Double)? {
+        let qTerms = TextAnalysis.keyTerms(question)
+        var best: (sentence: String, source: Int, score: Double, coverage: Double)? = nil
+        for (n, text) in sources {
+            for s in split ? TextAnalysis.sentences(text) : [text] {
+                let coverage = TextAnalysis.coverage(qTerms, in: TextAnalysis.keyTerms(s))
+                let score = coverage + (quantity && s.contains(where: \.isNumber) ? numberBonus : 0)
+                if coverage > 0, score > (best?.score ?? 0) { best = (s, n, score, coverage) }
+            }
+        }
+        return best.map { ($0.sentence, $0.source, $0.coverage) }
     }
 
     /// How much a number in a sentence counts when the question asks for a quantity or a time.

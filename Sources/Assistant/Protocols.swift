@@ -12,6 +12,9 @@ public protocol TextGenerator: Sendable {
     /// Where the model runs, recorded in the audit log: "local" for the in-process engine, the
     /// API base URL for a model server.
     var backend: String { get }
+    /// How many weights the model has, when known (the in-process engine counts them; a model
+    /// server does not say): small models get the agreement check (RefusalLayers.agreement).
+    var parameterCount: Int? { get }
     /// Generates a reply to `request.messages`. `onPiece` receives each printable piece as it is
     /// produced (never half a UTF-8 character); returning false cancels the generation.
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult
@@ -19,6 +22,7 @@ public protocol TextGenerator: Sendable {
 
 extension TextGenerator {
     public var backend: String { "local" }
+    public var parameterCount: Int? { nil }
 
     /// Generates from a prompt holding the first `count` of a ranked list of passages, with fewer
     /// when the model's window cannot hold them all: each `contextExceeded` drops the

@@ -54,7 +54,7 @@ public enum QAMetrics {
             switch reason {
             case .noPassages, .lowScore, .lowCoverage: self = .gate
             case .modelDeclined: self = .prompt
-            case .unsupported: self = .supportCheck
+            case .unsupported, .disagrees: self = .supportCheck
             case .empty: self = .empty
             }
         }

@@ -10,6 +10,7 @@ import LLM
 public final class LLMGenerator: TextGenerator, @unchecked Sendable {
     public let engine: Engine
     public let modelID: String
+    public let parameterCount: Int?
     /// Where adapters named in requests are found; each is read once and kept.
     public let adapters: AdapterLibrary
     private var loaded: [String: LoRAAdapter] = [:]
@@ -20,6 +21,7 @@ public final class LLMGenerator: TextGenerator, @unchecked Sendable {
         self.adapters = adapters
         let name = URL(fileURLWithPath: engine.path).lastPathComponent
         modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
+        parameterCount = engine.file.tensors.values.reduce(0) { $0 + $1.elementCount }
     }
 
     public func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {

@@ -1,0 +1,76 @@
+import XCTest
+@testable import Assistant
+
+/// The agreement check (RefusalLayers.agreement): a small model's answer stands only when the
+/// values it states are those of the source sentence that best matches the question.
+final class AgreementCheckTests: XCTestCase {
+    let limits = """
+        ## What are the transfer limits?
+
+        | Verification | Per transaction | Per day |
+        |---|---|---|
+        | SMS code | RMB 50,000 | RMB 50,000 |
+        | Face verification | RMB 200,000 | RMB 200,000 |
+        """
+
+    func testTheRightRowsValueAgreesAndTheNeighboursDoesNot() {
+        let p = [Fixtures.passage(1, "mobile-banking.en.md", "Transfer limits", limits)]
+        let q = "What is the daily limit for mobile transfers with face verification?"
+        XCTAssertNil(KnowledgeQA.disagreement("The daily limit with face verification is RMB 200,000 [1].", question: q, passages: p))
+        // Written another way, still the same value.
+        XCTAssertNil(KnowledgeQA.disagreement("It is 20万 a day [1].", question: q, passages: p))
+        let wrong = KnowledgeQA.disagreement("The daily limit is 50,000 [1].", question: q, passages: p)
+        XCTAssertTrue(wrong?.contains("states 50000") == true, wrong ?? "agreed")
+        XCTAssertTrue(wrong?.contains("Face verification") == true, wrong ?? "agreed")
+    }
+
+    func testAnAnswerWithoutAValueOrWithAnInventedOneDisagrees() {
+        let p = [Fixtures.passage(1, "refunds.md", "Card refunds", "Card refunds are returned to the original card within 5 working days.")]
+        let q = "How long do card refunds take?"
+        XCTAssertNotNil(KnowledgeQA.disagreement("Refunds are returned to the card [1].", question: q, passages: p))
+        XCTAssertNotNil(KnowledgeQA.disagreement("Card refunds take 7 working days [1].", question: q, passages: p))
+        XCTAssertNil(KnowledgeQA.disagreement("Within 5 working days [1].", question: q, passages: p))
+        // The question's own value echoed back is no answer.
+        XCTAssertNotNil(KnowledgeQA.disagreement("The Steady 90 offer runs [1].", question: "Until when does the Steady 90 offer run?",
+                                                 passages: [Fixtures.passage(1, "funds.md", "Steady 90", "The Steady 90 offer runs until 30 November.")]))
+        XCTAssertNil(KnowledgeQA.disagreement("The Steady 90 offer runs until 30 November [1].", question: "Until when does the Steady 90 offer run?",
+                                              passages: [Fixtures.passage(1, "funds.md", "Steady 90", "The Steady 90 offer runs until 30 November.")]))
+        // Citation markers are not values.
+        XCTAssertNil(KnowledgeQA.disagreement("Within 5 working days [1] [2].", question: q, passages: p))
+    }
+
+    /// On by default for a model the runtime knows to be small, off for a larger or unknown one,
+    /// and either way when asked for.
+    func testTheDefaultFollowsTheModelsSize() throws {
+        final class Sized: TextGenerator, @unchecked Sendable {
+            let modelID = "sized"
+            let parameterCount: Int?
+            init(_ n: Int?) { parameterCount = n }
+            func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+                let text = "Card refunds take 7 working days [1]."
+                return GenerationResult(text: text, promptTokens: 1, generatedTokens: 1, promptSeconds: 0,
+                                        generationSeconds: 0, stopReason: .endOfSequence)
+            }
+        }
+        func ask(_ n: Int?, _ agreement: Bool? = nil) throws -> Answer {
+            var o = AskOptions(); o.layers.agreement = agreement
+            // The source says 7 in its other sentence: without the subject tie the support check
+            // passes it, so only the agreement check can tell.
+            o.layers.subjectTie = false
+            let qa = KnowledgeQA(pack: try Fixtures.pack, retriever: FixtureRetriever(entries: [
+                .init(passage: Fixtures.passage(11, "refunds.md", "Card refunds",
+                                                "Card refunds are returned to the original card within 5 working days. Disputes take 7 working days."),
+                      groups: []),
+            ]), generator: Sized(n))
+            return try qa.ask("How long do card refunds take?", options: o)
+        }
+        let small = try ask(135_000_000)
+        XCTAssertTrue(small.refused)
+        XCTAssertEqual(small.refusalReason, .disagrees)
+        XCTAssertTrue(small.explanation.hasPrefix("agreement check: the answer states 7"), small.explanation)
+        XCTAssertNotEqual(try ask(1_500_000_000).refusalReason, .disagrees)
+        XCTAssertNotEqual(try ask(nil).refusalReason, .disagrees)
+        XCTAssertNotEqual(try ask(135_000_000, false).refusalReason, .disagrees)
+        XCTAssertEqual(try ask(nil, true).refusalReason, .disagrees)
+    }
+}
