@@ -438,10 +438,16 @@ public struct KnowledgeQA: Sendable {
     /// value the question did not and every value it states must be one that unit states, however written
     /// (AnswerSelection.values). A small model copies a number from the right passage's wrong
     /// row or invents one; this check takes two readers to agree before a value reaches a customer.
+    /// A record's code: capitals, a hyphen, letters and digits ("SZ-002", "WM-BAL", "USD-3M").
+    private static let identifier = try! NSRegularExpression(pattern: #"\b[A-Z]{1,6}-[A-Z0-9]*[0-9][A-Z0-9-]*\b"#)
+
     static func disagreement(_ text: String, question: String, passages: [RetrievedPassage]) -> String? {
         // A value the question gave ("the Steady 90 offer") is not an answer: small models echo
         // the question back.
-        let stated = AnswerSelection.values(TextAnalysis.stripCitations(text)).subtracting(AnswerSelection.values(question))
+        // A code is a name, not a value: "branch id: SZ-002" answers no question about hours.
+        let stripped = TextAnalysis.stripCitations(text)
+        let plain = identifier.stringByReplacingMatches(in: stripped, range: NSRange(stripped.startIndex..., in: stripped), withTemplate: "")
+        let stated = AnswerSelection.values(plain).subtracting(AnswerSelection.values(question))
         guard !stated.isEmpty else { return "the answer states no value beyond the question's own to hold against the sources" }
         var units: [(number: Int, text: String)] = []
         var record: String? = nil
@@ -456,6 +462,10 @@ public struct KnowledgeQA: Sendable {
         guard let best = ExtractiveGenerator.bestSentence(question: question, quantity: ExtractiveGenerator.asksForQuantity(question),
                                                           sources: units, split: false) else {
             return "no unit of the sources shares a term with the question"
+        }
+        // Below the share the model-free reader itself answers at, it is no second reader.
+        guard best.coverage >= ExtractiveGenerator().minCoverage else {
+            return "the source line that best matches the question holds only \(Int((best.coverage * 100).rounded()))% of its terms: “\(best.sentence)” [\(best.source)]"
         }
         let extra = stated.subtracting(AnswerSelection.values(best.sentence))
         guard extra.isEmpty else {

@@ -35,6 +35,9 @@ final class AgreementCheckTests: XCTestCase {
                                                  passages: [Fixtures.passage(1, "funds.md", "Steady 90", "The Steady 90 offer runs until 30 November.")]))
         XCTAssertNil(KnowledgeQA.disagreement("The Steady 90 offer runs until 30 November [1].", question: "Until when does the Steady 90 offer run?",
                                               passages: [Fixtures.passage(1, "funds.md", "Steady 90", "The Steady 90 offer runs until 30 November.")]))
+        // A record's code is its name, not a value.
+        XCTAssertNotNil(KnowledgeQA.disagreement("branch id: SZ-002 name en: Shenzhen Nanshan Branch [1]", question: "When does the Nanshan branch open on Sunday?",
+                                                 passages: [Fixtures.passage(1, "branches.csv", "SZ-002", "branch id: SZ-002\nsunday hours: 10:00-16:00")]))
         // Citation markers are not values.
         XCTAssertNil(KnowledgeQA.disagreement("Within 5 working days [1] [2].", question: q, passages: p))
     }
