@@ -15,6 +15,9 @@ public protocol TextGenerator: Sendable {
     /// How many weights the model has, when known (the in-process engine counts them; a model
     /// server does not say): small models get the agreement check (RefusalLayers.agreement).
     var parameterCount: Int? { get }
+    /// The languages the model file says it was trained on (GGUF `general.languages`, e.g.
+    /// SmolLM2's ["en"]); nil when it does not say. A question in another one is not put to it.
+    var languages: [String]? { get }
     /// Generates a reply to `request.messages`. `onPiece` receives each printable piece as it is
     /// produced (never half a UTF-8 character); returning false cancels the generation.
     func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult
@@ -23,6 +26,7 @@ public protocol TextGenerator: Sendable {
 extension TextGenerator {
     public var backend: String { "local" }
     public var parameterCount: Int? { nil }
+    public var languages: [String]? { nil }
 
     /// Generates from a prompt holding the first `count` of a ranked list of passages, with fewer
     /// when the model's window cannot hold them all: each `contextExceeded` drops the

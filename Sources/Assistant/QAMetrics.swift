@@ -52,7 +52,7 @@ public enum QAMetrics {
 
         public init(_ reason: RefusalReason) {
             switch reason {
-            case .noPassages, .lowScore, .lowCoverage: self = .gate
+            case .noPassages, .lowScore, .lowCoverage, .modelLanguage: self = .gate
             case .modelDeclined: self = .prompt
             case .unsupported, .disagrees: self = .supportCheck
             case .empty: self = .empty

@@ -9,6 +9,9 @@ public enum RefusalReason: String, Sendable, Codable {
     case lowScore = "low-score"
     /// Layer 1: no passage holds enough of the question's key terms.
     case lowCoverage = "low-coverage"
+    /// Before generation: the model file declares the languages it reads, and the question's
+    /// is not one of them (SmolLM2-135M: English only).
+    case modelLanguage = "model-language"
     /// Layer 2: the model answered with the refusal sentence.
     case modelDeclined = "model-declined"
     /// Layer 3: no sentence of the answer was supported by a cited passage.

@@ -38,6 +38,8 @@ final class AgreementCheckTests: XCTestCase {
         // A record's code is its name, not a value.
         XCTAssertNotNil(KnowledgeQA.disagreement("branch id: SZ-002 name en: Shenzhen Nanshan Branch [1]", question: "When does the Nanshan branch open on Sunday?",
                                                  passages: [Fixtures.passage(1, "branches.csv", "SZ-002", "branch id: SZ-002\nsunday hours: 10:00-16:00")]))
+        XCTAssertNotNil(KnowledgeQA.disagreement("branch id: BJ-002name en: Beijing [1]", question: "中关村支行周六几点下班",
+                                                 passages: [Fixtures.passage(1, "branches.csv", "BJ-002", "branch id: BJ-002\nsaturday hours: 09:00-15:30")]))
         // Citation markers are not values.
         XCTAssertNil(KnowledgeQA.disagreement("Within 5 working days [1] [2].", question: q, passages: p))
     }
@@ -75,5 +77,32 @@ final class AgreementCheckTests: XCTestCase {
         XCTAssertNotEqual(try ask(nil).refusalReason, .disagrees)
         XCTAssertNotEqual(try ask(135_000_000, false).refusalReason, .disagrees)
         XCTAssertEqual(try ask(nil, true).refusalReason, .disagrees)
+    }
+
+    /// A model whose file declares the languages it reads is not asked in another one: the
+    /// customer is told what to do, not that the knowledge base is silent.
+    func testAQuestionInALanguageTheModelDoesNotReadIsNotPutToIt() throws {
+        final class EnglishOnly: TextGenerator, @unchecked Sendable {
+            let modelID = "SmolLM2-135M-Instruct.Q4_1.gguf@25056c8d7fcb"
+            let languages: [String]? = ["en"]
+            var asked = 0
+            func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
+                asked += 1
+                return GenerationResult(text: "Card refunds are returned to the original card within 5 working days [1].", promptTokens: 1,
+                                        generatedTokens: 1, promptSeconds: 0, generationSeconds: 0, stopReason: .endOfSequence)
+            }
+        }
+        let gen = EnglishOnly()
+        let qa = KnowledgeQA(pack: try Fixtures.pack, retriever: Fixtures.retriever, generator: gen)
+        let zh = try qa.ask("信用卡退款需要几天？")
+        XCTAssertTrue(zh.refused)
+        XCTAssertEqual(zh.refusalReason, .modelLanguage)
+        XCTAssertEqual(gen.asked, 0)
+        XCTAssertTrue(zh.text.hasPrefix("当前模型（SmolLM2-135M-Instruct.Q4_1.gguf）只读en"), zh.text)
+        XCTAssertTrue(zh.citations.isEmpty)
+        XCTAssertEqual(QAMetrics.Layer(.modelLanguage), .gate)
+        let en = try qa.ask("How long do card refunds take?")
+        XCTAssertFalse(en.refused, en.explanation)
+        XCTAssertEqual(gen.asked, 1)
     }
 }
