@@ -12,9 +12,6 @@ public protocol TextGenerator: Sendable {
     /// Where the model runs, recorded in the audit log: "local" for the in-process engine, the
     /// API base URL for a model server.
     var backend: String { get }
-    /// How many weights the model has, when known (the in-process engine counts them; a model
-    /// server does not say): small models get the agreement check (RefusalLayers.agreement).
-    var parameterCount: Int? { get }
     /// The languages the model file says it was trained on (GGUF `general.languages`, e.g.
     /// SmolLM2's ["en"]); nil when it does not say. A question in another one is not put to it.
     var languages: [String]? { get }
@@ -25,7 +22,6 @@ public protocol TextGenerator: Sendable {
 
 extension TextGenerator {
     public var backend: String { "local" }
-    public var parameterCount: Int? { nil }
     public var languages: [String]? { nil }
 
     /// Generates from a prompt holding the first `count` of a ranked list of passages, with fewer

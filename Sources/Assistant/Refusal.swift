@@ -16,7 +16,7 @@ public enum RefusalReason: String, Sendable, Codable {
     case modelDeclined = "model-declined"
     /// Layer 3: no sentence of the answer was supported by a cited passage.
     case unsupported = "unsupported"
-    /// Layer 3, agreement check (small models): the answer's values are not those of the
+    /// Layer 3, agreement check: the answer's values are not those of the
     /// sentence of the sources that best matches the question, or it states none.
     case disagrees = "disagrees"
     /// The model produced nothing (or generation was cancelled before any text).

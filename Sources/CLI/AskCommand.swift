@@ -21,8 +21,7 @@ enum AssistantWiring {
         .flag("no-refusal-rule", "refusal layer 2 off: the prompt does not tell the model how to refuse"),
         .flag("no-support-check", "refusal layer 3 off: keep every sentence the model writes"),
         .flag("flag-unsupported", "keep unsupported sentences, marked, instead of dropping them"),
-        .flag("agreement-check", "an answer's values must be those of the source sentence best matching the question (default for models under 1B parameters)"),
-        .flag("no-agreement-check", "no agreement check, whatever the model's size"),
+        .flag("no-agreement-check", "keep answers whose values the source line best matching the question does not state (more right answers, and more wrong ones)"),
         .flag("no-audit", "do not record this answer in the audit log (public documents only: not with --as)"),
         EmbedderOption.spec,
         .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
@@ -70,8 +69,7 @@ enum AssistantWiring {
         l.promptRule = !args.has("no-refusal-rule")
         l.supportCheck = !args.has("no-support-check")
         l.dropUnsupported = !args.has("flag-unsupported")
-        if args.has("agreement-check") { l.agreement = true }
-        if args.has("no-agreement-check") { l.agreement = false }
+        l.agreement = !args.has("no-agreement-check")
         return l
     }
 

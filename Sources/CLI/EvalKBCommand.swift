@@ -31,7 +31,7 @@ struct EvalKBCommand: CLICommand {
         .value("details", "FILE", "also write one JSON line per question: score, answer, draft, refusal layer, passages, timings"),
         .value("parallel", "N", "questions asked at once (default 1; for a model server)"),
     ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check",
-                                          "agreement-check", "no-agreement-check",
+                                          "no-agreement-check",
                                           "llm-url", "llm-model", "embedder-url", "embedder-model"].contains($0.name) }
 
     static func run(_ args: ParsedArguments) throws -> Int32 {

@@ -10,7 +10,6 @@ import LLM
 public final class LLMGenerator: TextGenerator, @unchecked Sendable {
     public let engine: Engine
     public let modelID: String
-    public let parameterCount: Int?
     public let languages: [String]?
     /// Where adapters named in requests are found; each is read once and kept.
     public let adapters: AdapterLibrary
@@ -22,7 +21,6 @@ public final class LLMGenerator: TextGenerator, @unchecked Sendable {
         self.adapters = adapters
         let name = URL(fileURLWithPath: engine.path).lastPathComponent
         modelID = name + "@" + LLMGenerator.hashPrefix(path: engine.path)
-        parameterCount = engine.file.tensors.values.reduce(0) { $0 + $1.elementCount }
         languages = engine.file.gguf.stringArray("general.languages").flatMap { $0.isEmpty ? nil : $0.map { $0.lowercased() } }
     }
 

@@ -39,25 +39,14 @@ final class AgreementCheckTests: XCTestCase {
         XCTAssertNotNil(KnowledgeQA.disagreement("branch id: SZ-002 name en: Shenzhen Nanshan Branch [1]", question: "When does the Nanshan branch open on Sunday?",
                                                  passages: [Fixtures.passage(1, "branches.csv", "SZ-002", "branch id: SZ-002\nsunday hours: 10:00-16:00")]))
         XCTAssertNotNil(KnowledgeQA.disagreement("branch id: BJ-002name en: Beijing [1]", question: "中关村支行周六几点下班",
-                                                 passages: [Fixtures.passage(1, "branches.csv", "BJ-002", "branch id: BJ-002\nsaturday hours: 09:00-15:30")]))
+                                                 passages: [Fixtures.passage(1, "branches.csv", "BJ-002", "branch id: BJ-002\nname zh: 北京中关村支行\nsaturday hours: 09:00-15:30")]))
         // Citation markers are not values.
         XCTAssertNil(KnowledgeQA.disagreement("Within 5 working days [1] [2].", question: q, passages: p))
     }
 
-    /// On by default for a model the runtime knows to be small, off for a larger or unknown one,
-    /// and either way when asked for.
-    func testTheDefaultFollowsTheModelsSize() throws {
-        final class Sized: TextGenerator, @unchecked Sendable {
-            let modelID = "sized"
-            let parameterCount: Int?
-            init(_ n: Int?) { parameterCount = n }
-            func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
-                let text = "Card refunds take 7 working days [1]."
-                return GenerationResult(text: text, promptTokens: 1, generatedTokens: 1, promptSeconds: 0,
-                                        generationSeconds: 0, stopReason: .endOfSequence)
-            }
-        }
-        func ask(_ n: Int?, _ agreement: Bool? = nil) throws -> Answer {
+    /// On by default, for every model; off on request.
+    func testOnByDefaultAndOffOnRequest() throws {
+        func ask(_ agreement: Bool) throws -> Answer {
             var o = AskOptions(); o.layers.agreement = agreement
             // The source says 7 in its other sentence: without the subject tie the support check
             // passes it, so only the agreement check can tell.
@@ -66,17 +55,26 @@ final class AgreementCheckTests: XCTestCase {
                 .init(passage: Fixtures.passage(11, "refunds.md", "Card refunds",
                                                 "Card refunds are returned to the original card within 5 working days. Disputes take 7 working days."),
                       groups: []),
-            ]), generator: Sized(n))
+            ]), generator: ScriptedGenerator(["Card refunds take 7 working days [1]."]))
             return try qa.ask("How long do card refunds take?", options: o)
         }
-        let small = try ask(135_000_000)
-        XCTAssertTrue(small.refused)
-        XCTAssertEqual(small.refusalReason, .disagrees)
-        XCTAssertTrue(small.explanation.hasPrefix("agreement check: the answer states 7"), small.explanation)
-        XCTAssertNotEqual(try ask(1_500_000_000).refusalReason, .disagrees)
-        XCTAssertNotEqual(try ask(nil).refusalReason, .disagrees)
-        XCTAssertNotEqual(try ask(135_000_000, false).refusalReason, .disagrees)
-        XCTAssertEqual(try ask(nil, true).refusalReason, .disagrees)
+        XCTAssertTrue(AskOptions().layers.agreement)
+        let checked = try ask(true)
+        XCTAssertTrue(checked.refused)
+        XCTAssertEqual(checked.refusalReason, .disagrees)
+        XCTAssertTrue(checked.explanation.hasPrefix("agreement check: the answer states 7"), checked.explanation)
+        XCTAssertFalse(try ask(false).refused)
+    }
+
+    /// A question answered in words needs no value; one asking for a quantity does.
+    func testAWordAnswerNeedsNoValueUnlessAQuantityWasAsked() {
+        let p = [Fixtures.passage(1, "accounts.md", "Opening an account", "Bring your resident ID card and a mainland phone number.")]
+        XCTAssertNil(KnowledgeQA.disagreement("Bring your resident ID card and a phone number [1].", question: "What documents do I need to open an account?", passages: p))
+        // …and a quantity asked gets the value of the line that answers it, when that line has one.
+        let fees = [Fixtures.passage(1, "accounts.md", "Cards", "A replacement debit card costs RMB 10. Cash refunds are paid on the same day.")]
+        XCTAssertNotNil(KnowledgeQA.disagreement("You can get a new card [1].", question: "How much does a replacement debit card cost?", passages: fees))
+        XCTAssertNil(KnowledgeQA.disagreement("A replacement costs RMB 10 [1].", question: "How much does a replacement debit card cost?", passages: fees))
+        XCTAssertNil(KnowledgeQA.disagreement("On the same day [1].", question: "When are cash refunds paid?", passages: fees))
     }
 
     /// A model whose file declares the languages it reads is not asked in another one: the
