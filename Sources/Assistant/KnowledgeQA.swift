@@ -429,7 +429,8 @@ public struct KnowledgeQA: Sendable {
                             startLine: p.startLine, endLine: p.endLine, charStart: p.charStart, charEnd: p.charEnd)
         }
         // Only what the answer asserts: sentences kept flagged as unsupported are marked as such.
-        if layers.supportCheck, layers.agreement,
+        // The extractive baseline is itself a model-free reading: no second reader to agree with.
+        if layers.supportCheck, layers.agreement, !(generator is ExtractiveGenerator),
            let why = Self.disagreement(kept.filter(\.supported).map(\.text).joined(separator: " "), question: answer.question, passages: passages) {
             refuse(.disagrees, "agreement check: " + why)
             return
@@ -440,8 +441,9 @@ public struct KnowledgeQA: Sendable {
     }
 
     /// A record's code: capitals, a hyphen, capitals and digits ("SZ-002", "USD-3M"), also when
-    /// a field name follows with no space ("BJ-002name en: …", as small models join record lines).
-    private static let identifier = try! NSRegularExpression(pattern: #"\b[A-Z]{1,6}-[A-Z0-9-]*[0-9][A-Z0-9]*"#)
+    /// a field name follows with no space ("BJ-002name en: …", as small models join record lines)
+    /// or Chinese comes before it ("如HB-2026-00123", where \b finds no boundary).
+    private static let identifier = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])[A-Z]{1,6}-[A-Z0-9-]*[0-9][A-Z0-9]*"#)
 
     /// Why the answer disagrees with a model-free reading of its passages (nil: it agrees). The
     /// reading is the unit that best covers the question's terms (ExtractiveGenerator's choice)

@@ -40,6 +40,8 @@ final class AgreementCheckTests: XCTestCase {
                                                  passages: [Fixtures.passage(1, "branches.csv", "SZ-002", "branch id: SZ-002\nsunday hours: 10:00-16:00")]))
         XCTAssertNotNil(KnowledgeQA.disagreement("branch id: BJ-002name en: Beijing [1]", question: "中关村支行周六几点下班",
                                                  passages: [Fixtures.passage(1, "branches.csv", "BJ-002", "branch id: BJ-002\nname zh: 北京中关村支行\nsaturday hours: 09:00-15:30")]))
+        XCTAssertNil(KnowledgeQA.disagreement("请致电，您会收到业务编号（如HB-2026-00123）[1]。", question: "退款查询要打什么电话",
+                                              passages: [Fixtures.passage(1, "refunds.md", "退款", "退款查询请致电客服。")]))
         // Citation markers are not values.
         XCTAssertNil(KnowledgeQA.disagreement("Within 5 working days [1] [2].", question: q, passages: p))
     }

@@ -178,7 +178,7 @@ extension PacksAskTests {
         let f1 = try XCTUnwrap(o["answerable_f1"] as? Double)
         XCTAssertGreaterThan(f1, 0.3); XCTAssertLessThan(f1, 1)
         XCTAssertEqual(o["refused_with_citation"] as? Int, 0)
-        XCTAssertEqual(o["layers"] as? String, "gate+prompt+support-check")
+        XCTAssertEqual(o["layers"] as? String, "gate+prompt+support-check+agreement")
         let byLayer = try XCTUnwrap(o["refused_by"] as? [String: [String: Int]])
         XCTAssertEqual(byLayer.values.reduce(0) { $0 + $1["to_refuse"]! }, 1, "\(byLayer)")
 
