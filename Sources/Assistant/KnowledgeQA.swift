@@ -398,33 +398,9 @@ public struct KnowledgeQA: Sendable {
             for i in verdicts.indices { verdicts[i].supported = true }
         }
         if layers.supportCheck { Self.focus(&verdicts, question: answer.question, language: answer.language) }
-        // The agreement check: a supported sentence stating a value the question's best source
-        // line does not state is dropped like an unsupported one, and an answer left without the
-        // quantity asked is refused. The extractive baseline is itself that model-free reading.
-        var agreement: Agreement? = nil
-        if layers.supportCheck, layers.agreement, !(generator is ExtractiveGenerator) {
-            let check = Agreement(question: answer.question, passages: passages)
-            agreement = check
-            for i in verdicts.indices where verdicts[i].supported && !verdicts[i].neutral {
-                if let why = check.disagreement(verdicts[i].text) {
-                    verdicts[i].supported = false
-                    verdicts[i].note = "agreement check: " + why
-                }
-            }
-        }
         answer.sentences = verdicts
         let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }.prefix(Self.maxAnswerSentences)
-        if let agreement, kept.contains(where: { !$0.neutral && $0.supported }),
-           let why = agreement.missing(kept.filter { $0.supported && !$0.neutral }.map(\.text)) {
-            refuse(.disagrees, "agreement check: " + why)
-            return
-        }
         guard kept.contains(where: { !$0.neutral && $0.supported }) else {
-            if verdicts.contains(where: { $0.note?.hasPrefix("agreement check: ") == true }) {
-                let notes = verdicts.compactMap { v in v.note.map { "“\(v.text)”: \($0)" } }
-                refuse(.disagrees, "agreement check: no sentence agrees with the sources — " + notes.joined(separator: "; "))
-                return
-            }
             let notes = verdicts.compactMap { v in v.note.map { "“\(v.text)”: \($0)" } }
             refuse(.unsupported, "support check: no sentence is supported by a source" + (notes.isEmpty ? "" : " — " + notes.joined(separator: "; ")))
             return
@@ -452,90 +428,72 @@ public struct KnowledgeQA: Sendable {
             return Citation(number: n, chunkID: p.chunkID, path: p.documentPath, heading: p.headingPath,
                             startLine: p.startLine, endLine: p.endLine, charStart: p.charStart, charEnd: p.charEnd)
         }
+        // Only what the answer asserts: sentences kept flagged as unsupported are marked as such.
+        // The extractive baseline is itself a model-free reading: no second reader to agree with.
+        if layers.supportCheck, layers.agreement, !(generator is ExtractiveGenerator),
+           let why = Self.disagreement(kept.filter(\.supported).map(\.text).joined(separator: " "), question: answer.question, passages: passages) {
+            refuse(.disagrees, "agreement check: " + why)
+            return
+        }
         let dropped = verdicts.filter { !$0.supported }
         answer.explanation = dropped.isEmpty ? "every sentence is supported"
             : dropped.map { "\(layers.dropUnsupported ? "dropped" : "flagged") “\($0.text)”: \($0.note ?? "unsupported")" }.joined(separator: "\n")
     }
 
-    /// The agreement check's second reader: the unit of the passages that best covers the
-    /// question's terms (ExtractiveGenerator's choice) among their units as the quotation prompt
-    /// numbers them — sentences, list items, table rows with their header's names, a CSV record
-    /// whole — and the values it states, however written (AnswerSelection.values). A model copies
-    /// a number from the right passage's wrong row or invents one; two readers must agree before a
-    /// value reaches a customer.
-    struct Agreement {
-        let question: Set<String>
-        let quantity: Bool
-        /// nil: no unit shares a term with the question.
-        let best: (sentence: String, source: Int, coverage: Double)?
-        let read: Set<String>
-
-        init(question: String, passages: [RetrievedPassage]) {
-            self.question = AnswerSelection.values(question)
-            quantity = ExtractiveGenerator.asksForQuantity(question)
-            var units: [(number: Int, text: String)] = []
-            var record: String? = nil
-            for line in AnswerSelection.lines(passages).lines {
-                if let r = line.record, r == record, let last = units.indices.last {
-                    units[last].text += "; " + line.shown
-                } else {
-                    units.append((line.passage, line.shown))
-                }
-                record = line.record
-            }
-            best = ExtractiveGenerator.bestSentence(question: question, quantity: quantity, sources: units, split: false)
-            read = best.map { AnswerSelection.values($0.sentence) } ?? []
-        }
-
-        /// The values `sentence` states beyond the question's own; a record's code is a name, not
-        /// a value ("branch id: SZ-002" answers no question), and small models echo the question.
-        func stated(_ sentence: String) -> Set<String> {
-            let stripped = TextAnalysis.stripCitations(sentence)
-            let plain = KnowledgeQA.identifier.stringByReplacingMatches(in: stripped, range: NSRange(stripped.startIndex..., in: stripped),
-                                                                       withTemplate: "")
-            return AnswerSelection.values(plain).subtracting(question)
-        }
-
-        /// Why `sentence` disagrees (nil: it states no value, or only values the best unit states).
-        func disagreement(_ sentence: String) -> String? {
-            let stated = stated(sentence)
-            guard !stated.isEmpty else { return nil }
-            guard let best else { return "no line of the sources shares a term with the question" }
-            // Below the share the model-free reader itself answers at, it is no second reader.
-            guard best.coverage >= ExtractiveGenerator().minCoverage else {
-                return "the source line that best matches the question holds only \(Int((best.coverage * 100).rounded()))% of its terms: “\(best.sentence)” [\(best.source)]"
-            }
-            let extra = stated.subtracting(read)
-            return extra.isEmpty ? nil
-                : "states \(extra.sorted().joined(separator: ", ")), which the source line that best matches the question does not: “\(best.sentence)” [\(best.source)]"
-        }
-
-        /// Why what is left of an answer misses the question (nil: it does not): a question asking
-        /// for a quantity whose best line states one ("How long does a refund take?", "3–7 business
-        /// days") must get a value; "on the same day" needs no digit, as its line has none.
-        func missing(_ kept: [String]) -> String? {
-            guard quantity, let best, best.coverage >= ExtractiveGenerator().minCoverage,
-                  kept.allSatisfy({ stated($0).isEmpty }) else { return nil }
-            let wanted = read.subtracting(question)
-            return wanted.isEmpty ? nil
-                : "the question asks for a quantity; the source line that best matches it states \(wanted.sorted().joined(separator: ", ")) and the answer none: “\(best.sentence)” [\(best.source)]"
-        }
-    }
-
     /// A record's code: capitals, a hyphen, capitals and digits ("SZ-002", "USD-3M"), also when
     /// a field name follows with no space ("BJ-002name en: …", as small models join record lines)
     /// or Chinese comes before it ("如HB-2026-00123", where \b finds no boundary).
-    static let identifier = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])[A-Z]{1,6}-[A-Z0-9-]*[0-9][A-Z0-9]*"#)
+    private static let identifier = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])[A-Z]{1,6}-[A-Z0-9-]*[0-9][A-Z0-9]*"#)
 
-    /// Why the whole of `text` would be refused by the agreement check (nil: some of it stands):
-    /// its sentences that disagree are dropped, and what is left must not miss the quantity asked.
+    /// Why the answer disagrees with a model-free reading of its passages (nil: it agrees). The
+    /// reading is the unit that best covers the question's terms (ExtractiveGenerator's choice)
+    /// among the passages' units as the quotation prompt numbers them: sentences, list items,
+    /// table rows with their header's names, and a CSV record whole. Every value the answer states
+    /// beyond the question's own must be one that unit states, however written
+    /// (AnswerSelection.values), and a question asking for a quantity must get the one that unit
+    /// states, when it states one. A model copies
+    /// a number from the right passage's wrong row or invents one; this check takes two readers
+    /// to agree before a value reaches a customer.
     static func disagreement(_ text: String, question: String, passages: [RetrievedPassage]) -> String? {
-        let check = Agreement(question: question, passages: passages)
-        var kept: [String] = [], reasons: [String] = []
-        for s in TextAnalysis.sentences(text) {
-            if let why = check.disagreement(s) { reasons.append(why) } else { kept.append(s) }
+        // A value the question gave ("the Steady 90 offer") is not an answer (small models echo
+        // the question back), and a code is a name: "branch id: SZ-002" answers no question.
+        let stripped = TextAnalysis.stripCitations(text)
+        let plain = identifier.stringByReplacingMatches(in: stripped, range: NSRange(stripped.startIndex..., in: stripped), withTemplate: "")
+        let stated = AnswerSelection.values(plain).subtracting(AnswerSelection.values(question))
+        let quantity = ExtractiveGenerator.asksForQuantity(question)
+        // "Which documents do I need?" is answered in words: nothing to hold against the sources.
+        if stated.isEmpty && !quantity { return nil }
+        var units: [(number: Int, text: String)] = []
+        var record: String? = nil
+        for line in AnswerSelection.lines(passages).lines {
+            if let r = line.record, r == record, let last = units.indices.last {
+                units[last].text += "; " + line.shown
+            } else {
+                units.append((line.passage, line.shown))
+            }
+            record = line.record
         }
-        if kept.isEmpty { return reasons.first.map { "the answer " + $0 } ?? "the answer is empty" }
-        return check.missing(kept)
+        guard let best = ExtractiveGenerator.bestSentence(question: question, quantity: quantity,
+                                                          sources: units, split: false) else {
+            return stated.isEmpty ? nil : "no unit of the sources shares a term with the question"
+        }
+        // Below the share the model-free reader itself answers at, it is no second reader.
+        guard best.coverage >= ExtractiveGenerator().minCoverage else {
+            if stated.isEmpty { return nil }
+            return "the source line that best matches the question holds only \(Int((best.coverage * 100).rounded()))% of its terms: “\(best.sentence)” [\(best.source)]"
+        }
+        let read = AnswerSelection.values(best.sentence)
+        // "How long does a refund take?" answered without the "3–7 business days" that the line
+        // answering it holds ("on the same day" needs no digit: that line has none).
+        if stated.isEmpty {
+            let missed = read.subtracting(AnswerSelection.values(question))
+            return missed.isEmpty ? nil
+                : "the question asks for a quantity; the source line that best matches it states \(missed.sorted().joined(separator: ", ")) and the answer none: “\(best.sentence)” [\(best.source)]"
+        }
+        let extra = stated.subtracting(read)
+        guard extra.isEmpty else {
+            return "the answer states \(extra.sorted().joined(separator: ", ")), which the source line that best matches the question does not: “\(best.sentence)” [\(best.source)]"
+        }
+        return nil
     }
 }
