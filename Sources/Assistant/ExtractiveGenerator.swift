@@ -13,7 +13,10 @@ public struct ExtractiveGenerator: TextGenerator {
     /// Below this share of the question's key terms, it answers nothing (the pipeline then refuses).
     public var minCoverage: Double
 
-    public init(minCoverage: Double = 0.3) { self.minCoverage = minCoverage }
+    /// The share of the question's key terms below which it answers nothing by default.
+    public static let defaultMinCoverage = 0.3
+
+    public init(minCoverage: Double = defaultMinCoverage) { self.minCoverage = minCoverage }
 
     public func generate(_ request: GenerationRequest, onPiece: (String) -> Bool) throws -> GenerationResult {
         let user = request.messages.last { $0.role == .user }?.content ?? ""

@@ -478,7 +478,7 @@ public struct KnowledgeQA: Sendable {
             return stated.isEmpty ? nil : "no unit of the sources shares a term with the question"
         }
         // Below the share the model-free reader itself answers at, it is no second reader.
-        guard best.coverage >= ExtractiveGenerator().minCoverage else {
+        guard best.coverage >= ExtractiveGenerator.defaultMinCoverage else {
             if stated.isEmpty { return nil }
             return "the source line that best matches the question holds only \(Int((best.coverage * 100).rounded()))% of its terms: “\(best.sentence)” [\(best.source)]"
         }

@@ -4,14 +4,7 @@ import XCTest
 /// The agreement check (RefusalLayers.agreement): a small model's answer stands only when the
 /// values it states are those of the source sentence that best matches the question.
 final class AgreementCheckTests: XCTestCase {
-    let limits = """
-        ## What are the transfer limits?
-
-        | Verification | Per transaction | Per day |
-        |---|---|---|
-        | SMS code | RMB 50,000 | RMB 50,000 |
-        | Face verification | RMB 200,000 | RMB 200,000 |
-        """
+    let limits = Fixtures.transferLimits
 
     func testTheRightRowsValueAgreesAndTheNeighboursDoesNot() {
         let p = [Fixtures.passage(1, "mobile-banking.en.md", "Transfer limits", limits)]

@@ -58,6 +58,18 @@ struct FixtureRetriever: Retriever {
 }
 
 enum Fixtures {
+    /// The mobile-banking transfer limits table: three rows whose values compete for one question
+    /// (the issue's face-verification case).
+    static let transferLimits = """
+        ## What are the transfer limits?
+
+        | Verification | Per transaction | Per day |
+        |---|---|---|
+        | SMS code | RMB 50,000 | RMB 50,000 |
+        | Face verification | RMB 200,000 | RMB 200,000 |
+        | Harbor Shield (Bluetooth token) | RMB 500,000 | RMB 500,000 |
+        """
+
     static func passage(_ id: Int64, _ path: String, _ heading: String, _ text: String, lines: (Int, Int) = (1, 5)) -> RetrievedPassage {
         RetrievedPassage(chunkID: id, documentPath: path, headingPath: heading, text: text, startLine: lines.0,
                          endLine: lines.1, charStart: Int(id) * 100, charEnd: Int(id) * 100 + text.count, score: 0)

@@ -4,15 +4,7 @@ import XCTest
 /// The support check ties each stated value to the row or sentence of its source that is about
 /// the question (issue #19, item 5). The cases are the wrong answers the issue quotes.
 final class SubjectTieTests: XCTestCase {
-    let limits = """
-        ## What are the transfer limits?
-
-        | Verification | Per transaction | Per day |
-        |---|---|---|
-        | SMS code | RMB 50,000 | RMB 50,000 |
-        | Face verification | RMB 200,000 | RMB 200,000 |
-        | Harbor Shield (Bluetooth token) | RMB 500,000 | RMB 500,000 |
-        """
+    let limits = Fixtures.transferLimits
 
     func testTheNeighbouringRowsNumberIsCaught() throws {
         let p = [Fixtures.passage(1, "mobile-banking.en.md", "Transfer limits", limits)]

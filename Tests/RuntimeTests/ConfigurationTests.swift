@@ -4,19 +4,7 @@ import Runtime
 
 /// The settings resolution: flag, then environment, then config file, then default; config-file
 /// paths and defaults against the config file's folder.
-final class ConfigurationTests: XCTestCase {
-    var dir: URL!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    func config(_ json: String) throws -> String {
-        let path = dir.appendingPathComponent("strata.json").path
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+final class ConfigurationTests: ConfigFileTestCase {
 
     func testDefaultsWithoutConfigAreRelativeToTheCurrentDirectory() throws {
         let c = try RuntimeConfiguration(flags: .init(), environment: [:])

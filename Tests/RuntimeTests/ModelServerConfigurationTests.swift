@@ -4,19 +4,7 @@ import Runtime
 
 /// Which backend the configuration picks: a model or encoder server (flag, environment, config
 /// file) against a local model file or encoder folder, and where the API key may come from.
-final class ModelServerConfigurationTests: XCTestCase {
-    var dir: URL!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-servers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    func config(_ json: String) throws -> String {
-        let path = dir.appendingPathComponent("strata.json").path
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+final class ModelServerConfigurationTests: ConfigFileTestCase {
 
     func testServerFromFlagEnvironmentOrFileTakenAsWritten() throws {
         let file = try config(#"{"llm_url": "http://file:8000/v1", "llm_model": "file-model", "embedder_url": "http://enc:8001"}"#)
