@@ -143,13 +143,17 @@ extension DecoderModel {
         for t in tokens where t < 0 || Int(t) >= c.vocabularySize {
             throw EngineError.tokenOutOfRange(Int(t), vocabulary: c.vocabularySize)
         }
+        let clock = Self.stageClock
+        clock?.start()
         // x (T, dim) = embedding rows
         for t in 0..<T { tokenEmbedding.dequantizeRows(Int(tokens[t])..<Int(tokens[t]) + 1, into: s.x + t * dim) }
         Ops.ropeTables(c, positions: pos0..<pos0 + T, cos: s.ropeCos, sin: s.ropeSin)
+        clock?.mark(.embedding)
 
         for (l, L) in layers.enumerated() {
             // ---- attention ----
             Ops.rmsNorm(s.x, L.attentionNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)   // xb (T, dim)
+            clock?.mark(.attentionNorm)
             if T == 1 {                                                                     // one pool call for q, k, v
                 WeightMatrix.matvec(L.wq, s.q, L.wk, s.k, L.wv, s.v, x: s.xb, scratch: s.matScratch, pool: s.pool)
                 finish(L.wq, .q, l, s.xb, s.q, T, bias: L.bq)
@@ -160,15 +164,22 @@ extension DecoderModel {
                 project(L.wk, .k, l, s.xb, s.k, T, s, bias: L.bk)                           // k (T, kv_dim)
                 project(L.wv, .v, l, s.xb, s.v, T, s, bias: L.bv)                           // v (T, kv_dim)
             }
+            clock?.mark(.qkv)
             Ops.rope(s.q, rows: T, heads: c.headCount, c, cos: s.ropeCos, sin: s.ropeSin)
             Ops.rope(s.k, rows: T, heads: c.kvHeadCount, c, cos: s.ropeCos, sin: s.ropeSin)
+            clock?.mark(.rope)
             s.storeKV(layer: l, pos0: pos0, rows: T)                                       // cache (layer, ctx, kv_dim)
+            clock?.mark(.storeKV)
             if T == 1 { Ops.attentionDecode(c, layer: l, state: s, pos0: pos0) }             // att (T, q_dim)
             else { Ops.attentionBatch(c, layer: l, state: s, rows: T, pos0: pos0) }
+            clock?.mark(.attention)
             project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
+            clock?.mark(.wo)
             Ops.add(s.x, s.xb, T * dim)
+            clock?.mark(.residual)
             // ---- feed-forward (SwiGLU) ----
             Ops.rmsNorm(s.x, L.ffnNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)
+            clock?.mark(.ffnNorm)
             if T == 1 {                                                                     // one pool call for gate, up
                 WeightMatrix.matvec(L.gate, s.hb, L.up, s.hb2, x: s.xb, scratch: s.matScratch, pool: s.pool)
                 finish(L.gate, .gate, l, s.xb, s.hb, T, bias: nil)
@@ -177,16 +188,22 @@ extension DecoderModel {
                 project(L.gate, .gate, l, s.xb, s.hb, T, s, bias: nil)                     // hb (T, ffn)
                 project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                        // hb2 (T, ffn)
             }
+            clock?.mark(.gateUp)
             Ops.swiglu(s.hb, s.hb2, T * c.feedForwardLength)                               // hb = silu(hb) ⊙ hb2
+            clock?.mark(.swiglu)
             project(L.down, .down, l, s.hb, s.xb, T, s, bias: nil)                         // xb (T, dim)
+            clock?.mark(.down)
             Ops.add(s.x, s.xb, T * dim)
+            clock?.mark(.residual)
         }
         s.position = pos0 + T
         // logits (rows, vocab) = output · rmsnorm(x[logitsFrom...])
         let rows = T - logitsFrom
         Ops.rmsNorm(s.x + logitsFrom * dim, outputNorm, s.xb, rows: rows, dim: dim, eps: c.rmsEpsilon)
+        clock?.mark(.outputNorm)
         s.ensureLogitRows(rows, vocab: c.vocabularySize)
         output.matmul(s.xb, tokens: rows, s.logits, scratch: s.matScratch, pool: s.pool, arithmetic: s.arithmetic)
+        clock?.mark(.logits)
         return s.logits
     }
 

@@ -173,6 +173,51 @@ func profileDecode(_ engine: Engine, threads: Int) {
     WeightMatrix.fusesMatvecs = saved
     emit(String(format: "profile, %d thread%@: decode step %.3f ms (incl. 1/8 of a 1-token prompt); its matvecs %.3f ms as 7 pool calls a layer, %.3f ms as 4 (fused); on one thread without the pool %.3f ms; an empty pool call %.1f µs (%d a step: %.3f ms)",
                 threads, (threads == 1 ? "" : "s") as NSString, whole, separate, fused, alone, barrier, 4 * c.layerCount + 1, barrier * Double(4 * c.layerCount + 1) / 1000))
+    profileStages(engine, threads: threads)
+}
+
+/// The decode step stage by stage (`StageClock`): 64 tokens generated after a 1-token prompt,
+/// the time of each stage per token, with the greedy pick (argmax over the vocabulary) and the
+/// activation quantizing that the matvec stages include, timed on their own.
+func profileStages(_ engine: Engine, threads: Int) {
+    let m = engine.model, c = m.config, clock = StageClock()
+    var picking = 0.0
+    DecoderModel.stageClock = clock
+    var best: [Double] = [], bestTotal = Double.infinity, bestPick = 0.0
+    for _ in 0..<3 {   // the fastest of three runs: the one least disturbed by other processes
+        clock.reset(); picking = 0
+        let g = try? engine.generate(prompt: [1], maxTokens: 64, stopTokens: [], next: { l, _ in
+            let t0 = now(); let t = Engine.argmax(l); picking += now() - t0; return t
+        }, onToken: { _ in true })
+        let total = clock.seconds.reduce(0, +) + picking
+        if g != nil, total < bestTotal { bestTotal = total; best = clock.seconds.map { $0 / Double(clock.passes) }; bestPick = picking / 64 }
+    }
+    DecoderModel.stageClock = nil
+    // What the matvec stages spend quantizing activations (the rest is the pool and the kernels).
+    let widest = max(c.embeddingLength, c.feedForwardLength)
+    let x = UnsafeMutablePointer<Float>.allocate(capacity: widest), q = UnsafeMutablePointer<Int8>.allocate(capacity: widest)
+    let d = UnsafeMutablePointer<Float>.allocate(capacity: widest / 32), s = UnsafeMutablePointer<Float>.allocate(capacity: widest / 32)
+    let bs = UnsafeMutablePointer<Int16>.allocate(capacity: widest / 16)
+    defer { x.deallocate(); q.deallocate(); d.deallocate(); s.deallocate(); bs.deallocate() }
+    for i in 0..<widest { x[i] = sin(Float(i)) }
+    let format: ActivationFormat = m.layers[0].wq.type == .q4_1 ? .q8_1 : (m.layers[0].wq.type.blockSize == 256 ? .q8_K : .q8_0)
+    func quantizeSeconds(_ n: Int) -> Double {
+        var times: [Double] = []
+        for _ in 0..<7 {
+            let t0 = now()
+            for _ in 0..<200 { ActivationQuant.quantize(x, count: n, format: format, q: q, d: d, s: s, bsums: bs) }
+            times.append((now() - t0) / 200)
+        }
+        return median(times)
+    }
+    let quantize = Double(c.layerCount) * (3 * quantizeSeconds(c.embeddingLength) + quantizeSeconds(c.feedForwardLength)) + quantizeSeconds(c.embeddingLength)
+    let step = best.reduce(0, +) + bestPick
+    emit(String(format: "stages, %d thread%@ (µs per token, share of %.0f µs):", threads, (threads == 1 ? "" : "s") as NSString, step * 1e6))
+    for stage in StageClock.Stage.allCases {
+        emit(String(format: "  %-30@ %7.1f  %4.1f%%", stage.label as NSString, best[stage.rawValue] * 1e6, 100 * best[stage.rawValue] / step))
+    }
+    emit(String(format: "  %-30@ %7.1f  %4.1f%%", "greedy pick (argmax)" as NSString, bestPick * 1e6, 100 * bestPick / step))
+    emit(String(format: "  (the matvec stages include quantizing activations, %.1f µs a token on one thread alone)", quantize * 1e6))
 }
 
 func share(_ ours: Double, limit: Double?) -> String {
