@@ -61,8 +61,9 @@ final class AgreementCheckTests: XCTestCase {
         XCTAssertFalse(try ask(false).refused)
     }
 
-    /// A question answered in words needs no value; one asking for a quantity does.
-    func testAWordAnswerNeedsNoValueUnlessAQuantityWasAsked() {
+    /// An answer in words stands where the line answering the question states no value, and is
+    /// held where it does, whatever the question's form.
+    func testAWordAnswerStandsOnlyWhereTheLineStatesNoValue() {
         let p = [Fixtures.passage(1, "accounts.md", "Opening an account", "Bring your resident ID card and a mainland phone number.")]
         XCTAssertNil(KnowledgeQA.disagreement("Bring your resident ID card and a phone number [1].", question: "What documents do I need to open an account?", passages: p))
         // …and a quantity asked gets the value of the line that answers it, when that line has one.
@@ -70,6 +71,12 @@ final class AgreementCheckTests: XCTestCase {
         XCTAssertNotNil(KnowledgeQA.disagreement("You can get a new card [1].", question: "How much does a replacement debit card cost?", passages: fees))
         XCTAssertNil(KnowledgeQA.disagreement("A replacement costs RMB 10 [1].", question: "How much does a replacement debit card cost?", passages: fees))
         XCTAssertNil(KnowledgeQA.disagreement("On the same day [1].", question: "When are cash refunds paid?", passages: fees))
+        // A yes/no question: "No" is not what a line stating the penalty and its window says.
+        let loans = [Fixtures.passage(1, "loans.md", "Early repayment", "Repaying a mortgage early within 12 months of drawdown costs 1% of the amount repaid.")]
+        let held = KnowledgeQA.disagreement("No, there is no penalty [1].", question: "Do I pay a penalty for repaying my mortgage early?", passages: loans)
+        XCTAssertNotNil(held)
+        XCTAssertTrue(held?.contains("states 1, 12") == true, held ?? "")
+        XCTAssertNil(KnowledgeQA.disagreement("Yes: 1% of the amount repaid within 12 months [1].", question: "Do I pay a penalty for repaying my mortgage early?", passages: loans))
     }
 
     /// A model whose file declares the languages it reads is not asked in another one: the
