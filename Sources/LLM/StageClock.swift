@@ -16,18 +16,18 @@ public final class StageClock: @unchecked Sendable {
             switch self {
             case .embedding: return "embedding row + RoPE tables"
             case .attentionNorm: return "RMSNorm (attention)"
-            case .qkv: return "q, k, v matvecs (+ bias)"
+            case .qkv: return "q, k, v products (+ bias)"
             case .rope: return "RoPE q, k"
             case .storeKV: return "store k, v (f16)"
             case .attention: return "attention"
             case .wo: return "output projection"
             case .residual: return "residual adds"
             case .ffnNorm: return "RMSNorm (feed-forward)"
-            case .gateUp: return "gate, up matvecs"
+            case .gateUp: return "gate, up products"
             case .swiglu: return "SwiGLU"
-            case .down: return "down matvec"
+            case .down: return "down product"
             case .outputNorm: return "RMSNorm (output)"
-            case .logits: return "logits (output matvec)"
+            case .logits: return "logits (output product)"
             }
         }
     }

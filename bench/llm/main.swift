@@ -9,6 +9,7 @@ import BenchSupport
 //        [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N[,N…]] [--kv f16|f32] [--no-limits] [--no-fuse]
 // --no-fuse: the decode step runs q, k, v and gate, up as separate matvecs, each its own pool call
 // (as before), to compare the two in one run. --profile: where a decode step's time goes (below).
+// --profile-prompt: where a 512-token prompt batch's time goes, stage by stage and per matrix.
 // --depth N: the generation test starts after an N-token prompt (llama-bench -d N), which is what
 // answering from retrieved passages looks like; the cache read per token grows with it.
 // The last column puts each figure against this host's ceiling measured at the start of the run:
@@ -58,8 +59,8 @@ func peakRSSMiB() -> Double {
 
 // Unbuffered writes, so figures survive a timeout when the output is piped.
 func emit(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
-let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N[,N…]] [--kv f16|f32] [--no-limits] [--no-fuse] [--profile]"
-checkArguments("bench-llm", usage: usage, flags: ["--quick", "--no-limits", "--no-fuse", "--profile"],
+let usage = "usage: bench-llm [--quick] [--llama-bench PATH] [--models smollm2|qwen] [--threads N] [--pp 64,256] [--blas-min-tokens N] [--arithmetic interleaved|row-exact] [--depth N[,N…]] [--kv f16|f32] [--no-limits] [--no-fuse] [--profile] [--profile-prompt]"
+checkArguments("bench-llm", usage: usage, flags: ["--quick", "--no-limits", "--no-fuse", "--profile", "--profile-prompt"],
                valued: ["--llama-bench", "--models", "--threads", "--pp", "--blas-min-tokens", "--arithmetic", "--depth", "--kv"])
 let quick = CommandLine.arguments.contains("--quick")
 // --arithmetic: how prompts are multiplied (PromptArithmetic; default the engine's).
@@ -220,6 +221,74 @@ func profileStages(_ engine: Engine, threads: Int) {
     emit(String(format: "  (the matvec stages include quantizing activations, %.1f µs a token on one thread alone)", quantize * 1e6))
 }
 
+/// Where a prompt batch's time goes: one `pp`-token batch stage by stage (`StageClock`, the
+/// fastest of three runs), then each distinct projection shape's product alone on the same
+/// batch (G multiply-adds/s of its kernel path, activation quantizing included), and the
+/// quantizing alone, so the products' stages can be split into kernel and quantizing.
+func profilePrompt(_ engine: Engine, threads: Int, pp: Int) throws {
+    let m = engine.model, c = m.config, clock = StageClock()
+    var rng = SystemRandomNumberGenerator()
+    let prompt = (0..<pp).map { _ in Int32.random(in: 0..<Int32(c.vocabularySize), using: &rng) }
+    var best: [Double] = [], bestTotal = Double.infinity
+    DecoderModel.stageClock = clock
+    for _ in 0..<3 {
+        clock.reset()
+        let s = engine.sequence(); s.reset()
+        _ = try engine.evaluate(prompt, state: s)
+        let total = clock.seconds.reduce(0, +)
+        if total < bestTotal { bestTotal = total; best = clock.seconds }
+    }
+    DecoderModel.stageClock = nil
+    emit(String(format: "prompt stages, pp%d, %d thread%@ (ms per batch, share of %.1f ms = %.1f t/s):", pp, threads,
+                (threads == 1 ? "" : "s") as NSString, bestTotal * 1e3, Double(pp) / bestTotal))
+    for stage in StageClock.Stage.allCases where best[stage.rawValue] > 0 {
+        emit(String(format: "  %-30@ %8.2f  %4.1f%%", stage.label as NSString, best[stage.rawValue] * 1e3, 100 * best[stage.rawValue] / bestTotal))
+    }
+    // Each projection shape alone, as the batch runs it.
+    let scratch = MatVecScratch(maxCols: max(c.embeddingLength, c.qDim, c.feedForwardLength))
+    let widest = max(c.embeddingLength, c.qDim, c.feedForwardLength)
+    let x = UnsafeMutablePointer<Float>.allocate(capacity: pp * widest), y = UnsafeMutablePointer<Float>.allocate(capacity: pp * widest)
+    defer { x.deallocate(); y.deallocate() }
+    for i in 0..<(pp * widest) { x[i] = sin(Float(i % 9973)) }
+    var seen: [String: Int] = [:]
+    var shapes: [(String, WeightMatrix)] = []
+    for L in m.layers {
+        for (name, w) in [("q", L.wq), ("k", L.wk), ("v", L.wv), ("o", L.wo), ("gate", L.gate), ("up", L.up), ("down", L.down)] {
+            let key = "\(name) \(w.type) \(w.rows)x\(w.cols)"
+            if seen[key] == nil { shapes.append((key, w)) }
+            seen[key, default: 0] += 1
+        }
+    }
+    var kernelTotal = 0.0
+    for (key, w) in shapes {
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let t0 = now(); w.matmul(x, tokens: pp, y, scratch: scratch, pool: engine.pool, arithmetic: engine.arithmetic); times.append(now() - t0)
+        }
+        let t = times.min()!, count = seen[key]!
+        kernelTotal += t * Double(count)
+        emit(String(format: "  %-26@ ×%2d  %7.2f ms each, %7.1f ms in all  %6.1f G mul-add/s", key as NSString, count, t * 1e3,
+                    t * 1e3 * Double(count), Double(pp * w.rows * w.cols) / t / 1e9))
+    }
+    // Quantizing alone (one thread, as each product does it before its kernels, split across the pool).
+    let format: ActivationFormat = m.layers[0].wq.type == .q4_1 ? .q8_1 : (m.layers[0].wq.type.blockSize == 256 ? .q8_K : .q8_0)
+    let q = UnsafeMutablePointer<Int8>.allocate(capacity: widest), d = UnsafeMutablePointer<Float>.allocate(capacity: widest / 32)
+    let s = UnsafeMutablePointer<Float>.allocate(capacity: widest / 32), bs = UnsafeMutablePointer<Int16>.allocate(capacity: widest / 16)
+    defer { q.deallocate(); d.deallocate(); s.deallocate(); bs.deallocate() }
+    func quantizeSeconds(_ n: Int) -> Double {
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let t0 = now()
+            for t in 0..<pp { ActivationQuant.quantize(x + t * n, count: n, format: format, q: q, d: d, s: s, bsums: bs) }
+            times.append(now() - t0)
+        }
+        return times.min()!
+    }
+    let quantize = Double(c.layerCount) * (3 * quantizeSeconds(c.embeddingLength) + quantizeSeconds(c.feedForwardLength))
+    emit(String(format: "  products alone %.1f ms (%.1f%% of the batch); quantizing activations %.1f ms on one thread (÷%d when split)",
+                kernelTotal * 1e3, 100 * kernelTotal / bestTotal, quantize * 1e3, threads))
+}
+
 func share(_ ours: Double, limit: Double?) -> String {
     guard let limit, limit > 0 else { return "" }
     return String(format: "%3.0f%% of %.0f", 100 * ours / limit, limit)
@@ -251,6 +320,7 @@ for (path, name) in models {
                          column(ref, best) as NSString, column(now, best) as NSString, share(best, limit: limit) as NSString))
         }
         if CommandLine.arguments.contains("--profile") { profileDecode(engine, threads: threads) }
+        if CommandLine.arguments.contains("--profile-prompt") { try profilePrompt(engine, threads: threads, pp: ppList?.max() ?? 512) }
         let n = threads == 2 ? 128 : 64
         for depth in depths {
             // The second run reuses the first's cached prompt: only generation is timed.
