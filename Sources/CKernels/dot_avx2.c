@@ -501,6 +501,44 @@ AVX2 void strata_unpack8_q4_K(const void *w, size_t row_bytes, int nb, q4K_unpac
     }
 }
 
+/// One token's product with eight unpacked Q4_K rows: the kernel's plain inner loop, kept for
+/// the tokens left over after the blocks of four (and as the shape the blocked loop must match).
+AVX2 static inline __m256 q4K_token8(int nb, const __m256i *w8, const __m256i *scv, const __m256i *mnv, const __m256 *dv,
+                                     const strata_q8_act *at) {
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
+        const __m256i *wb = w8 + b * 64;
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++, wb += 8, q4 += 8) {
+            __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
+                                          _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
+            __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
+                                          _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
+            __m256i s2 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[4], _mm256_set1_epi32(q4[4])),
+                                          _mm256_maddubs_epi16(wb[5], _mm256_set1_epi32(q4[5])));
+            __m256i s3 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[6], _mm256_set1_epi32(q4[6])),
+                                          _mm256_maddubs_epi16(wb[7], _mm256_set1_epi32(q4[7])));
+            __m256i s = _mm256_add_epi16(_mm256_add_epi16(s0, s1), _mm256_add_epi16(s2, s3));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, scv[b * 8 + j]));
+        }
+        const int16_t *bs = at->bsums + 16 * b;
+        __m256i mi = _mm256_setzero_si256();
+        for (int p = 0; p < 4; p++)
+            mi = _mm256_add_epi32(mi, _mm256_madd_epi16(mnv[b * 4 + p], _mm256_set1_epi32(q4K_bsum_pair(bs, p))));
+        __m256 da = _mm256_set1_ps(at->d[b]);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b], da), _mm256_cvtepi32_ps(sumi), acc);
+        accm = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b + 1], da), _mm256_cvtepi32_ps(mi), accm);
+    }
+    return _mm256_sub_ps(acc, accm);
+}
+
+// Four tokens a step: each 256-bit load of unpacked weights feeds four maddubs instead of one.
+// One token a step did two loads per maddubs (the weights cannot be maddubs' memory operand,
+// which is the signed one) and ran at ~60 G multiply-adds/s on one Zen 3 core, bound by loads;
+// four tokens take 1.25 loads per maddubs. The integers are the same sums in another order
+// (exact: no int16 partial sum can pass 30480) and each token's float steps are
+// q4K_token8's in its order, so results are bit for bit what one token a step gives.
 AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
@@ -511,35 +549,51 @@ AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int row
     int r0 = 0;
     for (; r0 + 8 <= rows; r0 += 8) {
         strata_unpack8_q4_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q4K_unpacked){ w8, scv, mnv, dv }, 1);
-        for (int t = 0; t < tokens; t++) {
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
             const strata_q8_act *at = a + t;
-            __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+            __m256 acc[4], accm[4];
+            for (int u = 0; u < 4; u++) acc[u] = accm[u] = _mm256_setzero_ps();
             for (int b = 0; b < nb; b++) {
-                const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
+                const int32_t *q0 = (const int32_t *)(at[0].q + 256 * b), *q1 = (const int32_t *)(at[1].q + 256 * b);
+                const int32_t *q2 = (const int32_t *)(at[2].q + 256 * b), *q3 = (const int32_t *)(at[3].q + 256 * b);
                 const __m256i *wb = w8 + b * 64;
-                __m256i sumi = _mm256_setzero_si256();
-                for (int j = 0; j < 8; j++, wb += 8, q4 += 8) {
-                    __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
-                                                  _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
-                    __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
-                                                  _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
-                    __m256i s2 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[4], _mm256_set1_epi32(q4[4])),
-                                                  _mm256_maddubs_epi16(wb[5], _mm256_set1_epi32(q4[5])));
-                    __m256i s3 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[6], _mm256_set1_epi32(q4[6])),
-                                                  _mm256_maddubs_epi16(wb[7], _mm256_set1_epi32(q4[7])));
-                    __m256i s = _mm256_add_epi16(_mm256_add_epi16(s0, s1), _mm256_add_epi16(s2, s3));
-                    sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, scv[b * 8 + j]));
+                __m256i sumi[4];
+                for (int u = 0; u < 4; u++) sumi[u] = _mm256_setzero_si256();
+                for (int j = 0; j < 8; j++, wb += 8) {
+                    __m256i x = wb[0];
+                    __m256i s0 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q0[8 * j])), s1 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q1[8 * j]));
+                    __m256i s2 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q2[8 * j])), s3 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q3[8 * j]));
+                    for (int c = 1; c < 8; c++) {
+                        x = wb[c];
+                        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q0[8 * j + c])));
+                        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q1[8 * j + c])));
+                        s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q2[8 * j + c])));
+                        s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q3[8 * j + c])));
+                    }
+                    __m256i sc = scv[b * 8 + j];
+                    sumi[0] = _mm256_add_epi32(sumi[0], _mm256_madd_epi16(s0, sc));
+                    sumi[1] = _mm256_add_epi32(sumi[1], _mm256_madd_epi16(s1, sc));
+                    sumi[2] = _mm256_add_epi32(sumi[2], _mm256_madd_epi16(s2, sc));
+                    sumi[3] = _mm256_add_epi32(sumi[3], _mm256_madd_epi16(s3, sc));
                 }
-                const int16_t *bs = at->bsums + 16 * b;
-                __m256i mi = _mm256_setzero_si256();
-                for (int p = 0; p < 4; p++)
-                    mi = _mm256_add_epi32(mi, _mm256_madd_epi16(mnv[b * 4 + p], _mm256_set1_epi32(q4K_bsum_pair(bs, p))));
-                __m256 da = _mm256_set1_ps(at->d[b]);
-                acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b], da), _mm256_cvtepi32_ps(sumi), acc);
-                accm = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b + 1], da), _mm256_cvtepi32_ps(mi), accm);
+                for (int u = 0; u < 4; u++) {
+                    // q4K_bsum_pair(bs, p) for p = 0..3 are int32 lanes 0, 1, 4, 5 of the pairwise sums.
+                    __m256i bs = _mm256_loadu_si256((const __m256i *)(at[u].bsums + 16 * b));
+                    __m256i pairs = _mm256_hadd_epi16(bs, bs);
+                    __m256i mi = _mm256_add_epi32(
+                        _mm256_add_epi32(_mm256_madd_epi16(mnv[b * 4], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(0))),
+                                         _mm256_madd_epi16(mnv[b * 4 + 1], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(1)))),
+                        _mm256_add_epi32(_mm256_madd_epi16(mnv[b * 4 + 2], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(4))),
+                                         _mm256_madd_epi16(mnv[b * 4 + 3], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(5)))));
+                    __m256 da = _mm256_set1_ps(at[u].d[b]);
+                    acc[u] = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b], da), _mm256_cvtepi32_ps(sumi[u]), acc[u]);
+                    accm[u] = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b + 1], da), _mm256_cvtepi32_ps(mi), accm[u]);
+                }
             }
-            _mm256_storeu_ps(y + (size_t)t * ldy + r0, _mm256_sub_ps(acc, accm));
+            for (int u = 0; u < 4; u++) _mm256_storeu_ps(y + (size_t)(t + u) * ldy + r0, _mm256_sub_ps(acc[u], accm[u]));
         }
+        for (; t < tokens; t++) _mm256_storeu_ps(y + (size_t)t * ldy + r0, q4K_token8(nb, w8, scv, mnv, dv, a + t));
     }
     if (r0 < rows)
         strata_tile_q4_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
@@ -642,6 +696,34 @@ AVX2 void strata_unpack8_q6_K(const void *w, size_t row_bytes, int nb, q6K_unpac
     }
 }
 
+/// One token's product with eight unpacked Q6_K rows: the plain inner loop, for the tokens left
+/// over after the blocks of four.
+AVX2 static inline __m256 q6K_token8(int nb, const __m256i *w8, const __m256i *scv, const __m256i *csv, const __m256 *dv,
+                                     const strata_q8_act *at) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
+        const __m256i *wb = w8 + b * 64;
+        const int16_t *bs = at->bsums + 16 * b;
+        __m256i corr = _mm256_setzero_si256();
+        for (int p = 0; p < 8; p++)
+            corr = _mm256_add_epi32(corr, _mm256_madd_epi16(csv[b * 8 + p], _mm256_set1_epi32(bsum_pair(bs, p))));
+        __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+        for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
+            __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
+                                          _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
+            __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
+                                          _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
+            __m256i sc = scv[b * 16 + s16];
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+        }
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at->d[b])), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return acc;
+}
+
+// Four tokens a step, as strata_gemm8_q4_K_avx2 and for the same reason; the integer sums are
+// exact in any order (two maddubs per int16 sum, as in q6K_token8), the float steps are its.
 AVX2 void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
@@ -652,29 +734,44 @@ AVX2 void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int row
     int r0 = 0;
     for (; r0 + 8 <= rows; r0 += 8) {
         strata_unpack8_q6_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q6K_unpacked){ w8, scv, csv, dv }, 1);
-        for (int t = 0; t < tokens; t++) {
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
             const strata_q8_act *at = a + t;
-            __m256 acc = _mm256_setzero_ps();
+            __m256 acc[4];
+            for (int u = 0; u < 4; u++) acc[u] = _mm256_setzero_ps();
             for (int b = 0; b < nb; b++) {
-                const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
-                const __m256i *wb = w8 + b * 64;
-                const int16_t *bs = at->bsums + 16 * b;
-                __m256i corr = _mm256_setzero_si256();
-                for (int p = 0; p < 8; p++)
-                    corr = _mm256_add_epi32(corr, _mm256_madd_epi16(csv[b * 8 + p], _mm256_set1_epi32(bsum_pair(bs, p))));
-                __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
-                for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
-                    __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
-                                                  _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
-                    __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
-                                                  _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
-                    __m256i sc = scv[b * 16 + s16];
-                    sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+                const int32_t *q[4];
+                __m256i sumi[4];
+                for (int u = 0; u < 4; u++) {
+                    q[u] = (const int32_t *)(at[u].q + 256 * b);
+                    // bsum_pair(bs, p) is int32 p of the bsums: a broadcast load.
+                    const int32_t *bp = (const int32_t *)(at[u].bsums + 16 * b);
+                    __m256i c0 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8], _mm256_set1_epi32(bp[0])),
+                                                  _mm256_madd_epi16(csv[b * 8 + 1], _mm256_set1_epi32(bp[1])));
+                    __m256i c1 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8 + 2], _mm256_set1_epi32(bp[2])),
+                                                  _mm256_madd_epi16(csv[b * 8 + 3], _mm256_set1_epi32(bp[3])));
+                    __m256i c2 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8 + 4], _mm256_set1_epi32(bp[4])),
+                                                  _mm256_madd_epi16(csv[b * 8 + 5], _mm256_set1_epi32(bp[5])));
+                    __m256i c3 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8 + 6], _mm256_set1_epi32(bp[6])),
+                                                  _mm256_madd_epi16(csv[b * 8 + 7], _mm256_set1_epi32(bp[7])));
+                    sumi[u] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)), 5));
                 }
-                acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at->d[b])), _mm256_cvtepi32_ps(sumi), acc);
+                const __m256i *wb = w8 + b * 64;
+                for (int s16 = 0; s16 < 16; s16++, wb += 4) {
+                    __m256i x0 = wb[0], x1 = wb[1], x2 = wb[2], x3 = wb[3], sc = scv[b * 16 + s16];
+                    for (int u = 0; u < 4; u++) {
+                        const int32_t *qu = q[u] + 4 * s16;
+                        __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(x0, _mm256_set1_epi32(qu[0])), _mm256_maddubs_epi16(x1, _mm256_set1_epi32(qu[1])));
+                        __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(x2, _mm256_set1_epi32(qu[2])), _mm256_maddubs_epi16(x3, _mm256_set1_epi32(qu[3])));
+                        sumi[u] = _mm256_add_epi32(sumi[u], _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+                    }
+                }
+                for (int u = 0; u < 4; u++)
+                    acc[u] = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at[u].d[b])), _mm256_cvtepi32_ps(sumi[u]), acc[u]);
             }
-            _mm256_storeu_ps(y + (size_t)t * ldy + r0, acc);
+            for (int u = 0; u < 4; u++) _mm256_storeu_ps(y + (size_t)(t + u) * ldy + r0, acc[u]);
         }
+        for (; t < tokens; t++) _mm256_storeu_ps(y + (size_t)t * ldy + r0, q6K_token8(nb, w8, scv, csv, dv, a + t));
     }
     if (r0 < rows)
         strata_tile_q6_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
