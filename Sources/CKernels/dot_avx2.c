@@ -533,67 +533,89 @@ AVX2 static inline __m256 q4K_token8(int nb, const __m256i *w8, const __m256i *s
     return _mm256_sub_ps(acc, accm);
 }
 
+/// Four tokens against eight unpacked Q4_K rows (the layout strata_unpack8_q4_K writes with
+/// step 1): y[(t+u)·ldy + 0..7] for u = 0..3. `pairs` holds, per token u and block b, the four
+/// q4K_bsum_pair values at [(u·nb + b)·4 ...], so a min term is a broadcast load.
+AVX2 static inline void q4K_tokens4x8(int nb, const q4K_unpacked g, const strata_q8_act *at, const int32_t *pairs,
+                                      float *y, size_t ldy) {
+    __m256 acc[4], accm[4];
+    for (int u = 0; u < 4; u++) acc[u] = accm[u] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const int32_t *q0 = (const int32_t *)(at[0].q + 256 * b), *q1 = (const int32_t *)(at[1].q + 256 * b);
+        const int32_t *q2 = (const int32_t *)(at[2].q + 256 * b), *q3 = (const int32_t *)(at[3].q + 256 * b);
+        const __m256i *wb = g.w + b * 64;
+        __m256i sumi[4];
+        for (int u = 0; u < 4; u++) sumi[u] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++, wb += 8) {
+            __m256i x = wb[0];
+            __m256i s0 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q0[8 * j])), s1 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q1[8 * j]));
+            __m256i s2 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q2[8 * j])), s3 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q3[8 * j]));
+            for (int c = 1; c < 8; c++) {
+                x = wb[c];
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q0[8 * j + c])));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q1[8 * j + c])));
+                s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q2[8 * j + c])));
+                s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q3[8 * j + c])));
+            }
+            __m256i sc = g.sc[b * 8 + j];
+            sumi[0] = _mm256_add_epi32(sumi[0], _mm256_madd_epi16(s0, sc));
+            sumi[1] = _mm256_add_epi32(sumi[1], _mm256_madd_epi16(s1, sc));
+            sumi[2] = _mm256_add_epi32(sumi[2], _mm256_madd_epi16(s2, sc));
+            sumi[3] = _mm256_add_epi32(sumi[3], _mm256_madd_epi16(s3, sc));
+        }
+        const __m256i *mn = g.mn + b * 4;
+        for (int u = 0; u < 4; u++) {
+            const int32_t *pp = pairs + (u * nb + b) * 4;
+            __m256i mi = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(mn[0], _mm256_set1_epi32(pp[0])), _mm256_madd_epi16(mn[1], _mm256_set1_epi32(pp[1]))),
+                                          _mm256_add_epi32(_mm256_madd_epi16(mn[2], _mm256_set1_epi32(pp[2])), _mm256_madd_epi16(mn[3], _mm256_set1_epi32(pp[3]))));
+            __m256 da = _mm256_set1_ps(at[u].d[b]);
+            acc[u] = _mm256_fmadd_ps(_mm256_mul_ps(g.d[2 * b], da), _mm256_cvtepi32_ps(sumi[u]), acc[u]);
+            accm[u] = _mm256_fmadd_ps(_mm256_mul_ps(g.d[2 * b + 1], da), _mm256_cvtepi32_ps(mi), accm[u]);
+        }
+    }
+    for (int u = 0; u < 4; u++) _mm256_storeu_ps(y + (size_t)u * ldy, _mm256_sub_ps(acc[u], accm[u]));
+}
+
 // Four tokens a step: each 256-bit load of unpacked weights feeds four maddubs instead of one.
 // One token a step did two loads per maddubs (the weights cannot be maddubs' memory operand,
 // which is the signed one) and ran at ~60 G multiply-adds/s on one Zen 3 core, bound by loads;
-// four tokens take 1.25 loads per maddubs. The integers are the same sums in another order
-// (exact: no int16 partial sum can pass 30480) and each token's float steps are
-// q4K_token8's in its order, so results are bit for bit what one token a step gives.
+// four tokens take 1.25 loads per maddubs. Sixteen rows (two groups of eight) share each step's
+// min pairs, worked out once per token and block instead of per group. The integers are the
+// same sums in another order (exact: no int16 partial sum can pass 30480) and each token's
+// float steps are q4K_token8's in its order, so results are bit for bit one token a step's.
 AVX2 void strata_gemm8_q4_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
-    __m256i *w8 = (__m256i *)scratch;          // [nb][8 sub-blocks][8 chunks]: 8 rows × 4 bytes
-    __m256i *scv = w8 + nb * 64;               // [nb][8]: the rows' scales, int16 pairs
-    __m256i *mnv = scv + nb * 8;               // [nb][4]: mins of sub-blocks 2p, 2p+1, int16 pairs
-    __m256 *dv = (__m256 *)(mnv + nb * 4);     // [nb][2]: the rows' d and dmin
+    // Per group of eight rows (9.75n bytes): [nb][8 sub-blocks][8 chunks] weights (8 rows × 4
+    // bytes), [nb][8] scales as int16 pairs, [nb][4] mins of sub-blocks 2p, 2p+1, [nb][2] d, dmin.
+    q4K_unpacked g[2];
+    __m256i *next = (__m256i *)scratch;
+    for (int k = 0; k < 2; k++) {
+        g[k] = (q4K_unpacked){ next, next + nb * 64, next + nb * 72, (__m256 *)(next + nb * 76) };
+        next += nb * 78;
+    }
+    int32_t *pairs = (int32_t *)next;          // [4 tokens][nb][4]
     int r0 = 0;
-    for (; r0 + 8 <= rows; r0 += 8) {
-        strata_unpack8_q4_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q4K_unpacked){ w8, scv, mnv, dv }, 1);
+    for (; r0 + 8 <= rows; r0 += 16) {
+        const int groups = r0 + 16 <= rows ? 2 : 1;
+        for (int k = 0; k < groups; k++)
+            strata_unpack8_q4_K((const uint8_t *)w + (size_t)(r0 + 8 * k) * row_bytes, row_bytes, nb, g[k], 1);
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
-            const strata_q8_act *at = a + t;
-            __m256 acc[4], accm[4];
-            for (int u = 0; u < 4; u++) acc[u] = accm[u] = _mm256_setzero_ps();
-            for (int b = 0; b < nb; b++) {
-                const int32_t *q0 = (const int32_t *)(at[0].q + 256 * b), *q1 = (const int32_t *)(at[1].q + 256 * b);
-                const int32_t *q2 = (const int32_t *)(at[2].q + 256 * b), *q3 = (const int32_t *)(at[3].q + 256 * b);
-                const __m256i *wb = w8 + b * 64;
-                __m256i sumi[4];
-                for (int u = 0; u < 4; u++) sumi[u] = _mm256_setzero_si256();
-                for (int j = 0; j < 8; j++, wb += 8) {
-                    __m256i x = wb[0];
-                    __m256i s0 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q0[8 * j])), s1 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q1[8 * j]));
-                    __m256i s2 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q2[8 * j])), s3 = _mm256_maddubs_epi16(x, _mm256_set1_epi32(q3[8 * j]));
-                    for (int c = 1; c < 8; c++) {
-                        x = wb[c];
-                        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q0[8 * j + c])));
-                        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q1[8 * j + c])));
-                        s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q2[8 * j + c])));
-                        s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(x, _mm256_set1_epi32(q3[8 * j + c])));
-                    }
-                    __m256i sc = scv[b * 8 + j];
-                    sumi[0] = _mm256_add_epi32(sumi[0], _mm256_madd_epi16(s0, sc));
-                    sumi[1] = _mm256_add_epi32(sumi[1], _mm256_madd_epi16(s1, sc));
-                    sumi[2] = _mm256_add_epi32(sumi[2], _mm256_madd_epi16(s2, sc));
-                    sumi[3] = _mm256_add_epi32(sumi[3], _mm256_madd_epi16(s3, sc));
+            // q4K_bsum_pair(bs, p) for p = 0..3 are int32 lanes 0, 1, 4, 5 of the pairwise sums.
+            for (int u = 0; u < 4; u++)
+                for (int b = 0; b < nb; b++) {
+                    __m256i bs = _mm256_loadu_si256((const __m256i *)(a[t + u].bsums + 16 * b));
+                    __m256i h = _mm256_permute4x64_epi64(_mm256_hadd_epi16(bs, bs), 0x08);   // lanes 0, 1, 4, 5 low
+                    _mm_storeu_si128((__m128i *)(pairs + (u * nb + b) * 4), _mm256_castsi256_si128(h));
                 }
-                for (int u = 0; u < 4; u++) {
-                    // q4K_bsum_pair(bs, p) for p = 0..3 are int32 lanes 0, 1, 4, 5 of the pairwise sums.
-                    __m256i bs = _mm256_loadu_si256((const __m256i *)(at[u].bsums + 16 * b));
-                    __m256i pairs = _mm256_hadd_epi16(bs, bs);
-                    __m256i mi = _mm256_add_epi32(
-                        _mm256_add_epi32(_mm256_madd_epi16(mnv[b * 4], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(0))),
-                                         _mm256_madd_epi16(mnv[b * 4 + 1], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(1)))),
-                        _mm256_add_epi32(_mm256_madd_epi16(mnv[b * 4 + 2], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(4))),
-                                         _mm256_madd_epi16(mnv[b * 4 + 3], _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(5)))));
-                    __m256 da = _mm256_set1_ps(at[u].d[b]);
-                    acc[u] = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b], da), _mm256_cvtepi32_ps(sumi[u]), acc[u]);
-                    accm[u] = _mm256_fmadd_ps(_mm256_mul_ps(dv[2 * b + 1], da), _mm256_cvtepi32_ps(mi), accm[u]);
-                }
-            }
-            for (int u = 0; u < 4; u++) _mm256_storeu_ps(y + (size_t)(t + u) * ldy + r0, _mm256_sub_ps(acc[u], accm[u]));
+            for (int k = 0; k < groups; k++)
+                q4K_tokens4x8(nb, g[k], a + t, pairs, y + (size_t)t * ldy + r0 + 8 * k, ldy);
         }
-        for (; t < tokens; t++) _mm256_storeu_ps(y + (size_t)t * ldy + r0, q4K_token8(nb, w8, scv, mnv, dv, a + t));
+        for (; t < tokens; t++)
+            for (int k = 0; k < groups; k++)
+                _mm256_storeu_ps(y + (size_t)t * ldy + r0 + 8 * k, q4K_token8(nb, g[k].w, g[k].sc, g[k].mn, g[k].d, a + t));
+        if (groups == 1) { r0 += 8; break; }
     }
     if (r0 < rows)
         strata_tile_q4_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
