@@ -152,7 +152,7 @@ extension DecoderModel {
 
         for (l, L) in layers.enumerated() {
             // ---- attention ----
-            Ops.rmsNorm(s.x, L.attentionNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)   // xb (T, dim)
+            Ops.byRows(T, s.pool) { r in Ops.rmsNorm(s.x + r.lowerBound * dim, L.attentionNorm, s.xb + r.lowerBound * dim, rows: r.count, dim: dim, eps: c.rmsEpsilon) }   // xb (T, dim)
             clock?.mark(.attentionNorm)
             if T == 1 {                                                                     // one pool call for q, k, v
                 WeightMatrix.matvec(L.wq, s.q, L.wk, s.k, L.wv, s.v, x: s.xb, scratch: s.matScratch, pool: s.pool)
@@ -175,10 +175,10 @@ extension DecoderModel {
             clock?.mark(.attention)
             project(L.wo, .o, l, s.att, s.xb, T, s, bias: nil)                             // xb (T, dim)
             clock?.mark(.wo)
-            Ops.add(s.x, s.xb, T * dim)
+            Ops.byRows(T, s.pool) { r in Ops.add(s.x + r.lowerBound * dim, s.xb + r.lowerBound * dim, r.count * dim) }
             clock?.mark(.residual)
             // ---- feed-forward (SwiGLU) ----
-            Ops.rmsNorm(s.x, L.ffnNorm, s.xb, rows: T, dim: dim, eps: c.rmsEpsilon)
+            Ops.byRows(T, s.pool) { r in Ops.rmsNorm(s.x + r.lowerBound * dim, L.ffnNorm, s.xb + r.lowerBound * dim, rows: r.count, dim: dim, eps: c.rmsEpsilon) }
             clock?.mark(.ffnNorm)
             if T == 1 {                                                                     // one pool call for gate, up
                 WeightMatrix.matvec(L.gate, s.hb, L.up, s.hb2, x: s.xb, scratch: s.matScratch, pool: s.pool)
@@ -189,11 +189,12 @@ extension DecoderModel {
                 project(L.up, .up, l, s.xb, s.hb2, T, s, bias: nil)                        // hb2 (T, ffn)
             }
             clock?.mark(.gateUp)
-            Ops.swiglu(s.hb, s.hb2, T * c.feedForwardLength)                               // hb = silu(hb) ⊙ hb2
+            let ffn = c.feedForwardLength                                                   // hb = silu(hb) ⊙ hb2
+            Ops.byRows(T, s.pool) { r in Ops.swiglu(s.hb + r.lowerBound * ffn, s.hb2 + r.lowerBound * ffn, r.count * ffn) }
             clock?.mark(.swiglu)
             project(L.down, .down, l, s.hb, s.xb, T, s, bias: nil)                         // xb (T, dim)
             clock?.mark(.down)
-            Ops.add(s.x, s.xb, T * dim)
+            Ops.byRows(T, s.pool) { r in Ops.add(s.x + r.lowerBound * dim, s.xb + r.lowerBound * dim, r.count * dim) }
             clock?.mark(.residual)
         }
         s.position = pos0 + T

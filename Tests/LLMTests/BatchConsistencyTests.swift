@@ -37,6 +37,16 @@ final class BatchConsistencyTests: XCTestCase {
         try check(Reference.qwen, tokens: 10)  // 1.5B: keep the token-by-token half short
     }
 
+    /// A prompt batch gives the same logits bit for bit on one thread as on two: the products,
+    /// attention and the row-wise ops (norms, SwiGLU, residual adds, split across the pool from
+    /// 16 rows) divide the work, never the arithmetic.
+    func testPromptBatchIsThreadCountIndependent() throws {
+        try Reference.require(Reference.smol)
+        let one = try Engine(path: Reference.smol, context: 128, threads: 1).logits(for: prompt)
+        let two = try Engine(path: Reference.smol, context: 128, threads: 2).logits(for: prompt)
+        XCTAssertEqual(one.map(\.bitPattern), two.map(\.bitPattern))
+    }
+
     /// SmolLM2 turns a last-bit difference into about a logit where a flipped rounding step meets
     /// one of its large activations.
     func testSmolLM2BatchAgreesWithTokenByToken() throws {
