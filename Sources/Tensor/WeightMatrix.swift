@@ -88,10 +88,15 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Which interleaved kernel runs is `CPUFeatures.kernelPath`'s choice; every path is bit for
     /// bit the eight-row AVX2 kernel.
     func tileKernel(_ arithmetic: PromptArithmetic) -> TileKernel? {
-        if arithmetic == .interleaved && CPUFeatures.hasAVX2, let k = Self.interleavedKernel(type, CPUFeatures.kernelPath) {
+        if usesInterleavedKernel(arithmetic), let k = Self.interleavedKernel(type, CPUFeatures.kernelPath) {
             return k
         }
         return tileKernel
+    }
+
+    /// Whether `tileKernel(arithmetic)` is an interleaved kernel (16 or 8 rows a step).
+    func usesInterleavedKernel(_ arithmetic: PromptArithmetic) -> Bool {
+        arithmetic == .interleaved && CPUFeatures.hasAVX2 && Self.interleavedKernel(type, CPUFeatures.kernelPath) != nil
     }
 
     /// The interleaved prompt kernel for `type` on `path` (nil: the type has none).
