@@ -793,56 +793,109 @@ AVX2 static inline __m256 q6K_token8(int nb, const __m256i *w8, const __m256i *s
     return acc;
 }
 
-// Four tokens a step, as strata_gemm8_q4_K_avx2 and for the same reason; the integer sums are
+/// Q6_K's scale correction of one token and block against eight rows: -32 · Σ_s sc[s]·bsum[s],
+/// the bsum pairs as broadcast loads (bsum_pair(bs, p) is int32 p of the bsums).
+AVX2 static inline __m256i q6K_offset(const __m256i *cs, const int16_t *bsums) {
+    const int32_t *bp = (const int32_t *)bsums;
+    __m256i c0 = _mm256_add_epi32(_mm256_madd_epi16(cs[0], _mm256_set1_epi32(bp[0])), _mm256_madd_epi16(cs[1], _mm256_set1_epi32(bp[1])));
+    __m256i c1 = _mm256_add_epi32(_mm256_madd_epi16(cs[2], _mm256_set1_epi32(bp[2])), _mm256_madd_epi16(cs[3], _mm256_set1_epi32(bp[3])));
+    __m256i c2 = _mm256_add_epi32(_mm256_madd_epi16(cs[4], _mm256_set1_epi32(bp[4])), _mm256_madd_epi16(cs[5], _mm256_set1_epi32(bp[5])));
+    __m256i c3 = _mm256_add_epi32(_mm256_madd_epi16(cs[6], _mm256_set1_epi32(bp[6])), _mm256_madd_epi16(cs[7], _mm256_set1_epi32(bp[7])));
+    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)), 5));
+}
+
+/// Two tokens against sixteen unpacked Q6_K rows (groups g0, g1), as q4K_tokens2x16.
+AVX2 static inline void q6K_tokens2x16(int nb, const q6K_unpacked g0, const q6K_unpacked g1, const strata_q8_act *at, float *y, size_t ldy) {
+    __m256 acc[4];   // [group·2 + token]
+    for (int k = 0; k < 4; k++) acc[k] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const int32_t *q0 = (const int32_t *)(at[0].q + 256 * b), *q1 = (const int32_t *)(at[1].q + 256 * b);
+        __m256i sumi[4] = { q6K_offset(g0.cs + b * 8, at[0].bsums + 16 * b), q6K_offset(g0.cs + b * 8, at[1].bsums + 16 * b),
+                            q6K_offset(g1.cs + b * 8, at[0].bsums + 16 * b), q6K_offset(g1.cs + b * 8, at[1].bsums + 16 * b) };
+        const __m256i *wa = g0.w + b * 64, *wc = g1.w + b * 64;
+        for (int s16 = 0; s16 < 16; s16++, wa += 4, wc += 4, q0 += 4, q1 += 4) {
+            __m256i a0 = _mm256_set1_epi32(q0[0]), a1 = _mm256_set1_epi32(q0[1]), a2 = _mm256_set1_epi32(q0[2]), a3 = _mm256_set1_epi32(q0[3]);
+            __m256i e0 = _mm256_set1_epi32(q1[0]), e1 = _mm256_set1_epi32(q1[1]), e2 = _mm256_set1_epi32(q1[2]), e3 = _mm256_set1_epi32(q1[3]);
+            __m256i sca = g0.sc[b * 16 + s16], scc = g1.sc[b * 16 + s16];
+            __m256i p, r;
+            p = _mm256_add_epi16(_mm256_maddubs_epi16(wa[0], a0), _mm256_maddubs_epi16(wa[1], a1));
+            r = _mm256_add_epi16(_mm256_maddubs_epi16(wa[2], a2), _mm256_maddubs_epi16(wa[3], a3));
+            sumi[0] = _mm256_add_epi32(sumi[0], _mm256_add_epi32(_mm256_madd_epi16(p, sca), _mm256_madd_epi16(r, sca)));
+            p = _mm256_add_epi16(_mm256_maddubs_epi16(wa[0], e0), _mm256_maddubs_epi16(wa[1], e1));
+            r = _mm256_add_epi16(_mm256_maddubs_epi16(wa[2], e2), _mm256_maddubs_epi16(wa[3], e3));
+            sumi[1] = _mm256_add_epi32(sumi[1], _mm256_add_epi32(_mm256_madd_epi16(p, sca), _mm256_madd_epi16(r, sca)));
+            p = _mm256_add_epi16(_mm256_maddubs_epi16(wc[0], a0), _mm256_maddubs_epi16(wc[1], a1));
+            r = _mm256_add_epi16(_mm256_maddubs_epi16(wc[2], a2), _mm256_maddubs_epi16(wc[3], a3));
+            sumi[2] = _mm256_add_epi32(sumi[2], _mm256_add_epi32(_mm256_madd_epi16(p, scc), _mm256_madd_epi16(r, scc)));
+            p = _mm256_add_epi16(_mm256_maddubs_epi16(wc[0], e0), _mm256_maddubs_epi16(wc[1], e1));
+            r = _mm256_add_epi16(_mm256_maddubs_epi16(wc[2], e2), _mm256_maddubs_epi16(wc[3], e3));
+            sumi[3] = _mm256_add_epi32(sumi[3], _mm256_add_epi32(_mm256_madd_epi16(p, scc), _mm256_madd_epi16(r, scc)));
+        }
+        for (int k = 0; k < 4; k++)
+            acc[k] = _mm256_fmadd_ps(_mm256_mul_ps((k < 2 ? g0 : g1).d[b], _mm256_set1_ps(at[k & 1].d[b])), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+    }
+    for (int k = 0; k < 4; k++) _mm256_storeu_ps(y + (size_t)(k & 1) * ldy + 8 * (k >> 1), acc[k]);
+}
+
+/// Four tokens against eight unpacked Q6_K rows, for a last group of eight rows.
+AVX2 static inline void q6K_tokens4x8(int nb, const q6K_unpacked g, const strata_q8_act *at, float *y, size_t ldy) {
+    __m256 acc[4];
+    for (int u = 0; u < 4; u++) acc[u] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const int32_t *q[4];
+        __m256i sumi[4];
+        for (int u = 0; u < 4; u++) {
+            q[u] = (const int32_t *)(at[u].q + 256 * b);
+            sumi[u] = q6K_offset(g.cs + b * 8, at[u].bsums + 16 * b);
+        }
+        const __m256i *wb = g.w + b * 64;
+        for (int s16 = 0; s16 < 16; s16++, wb += 4) {
+            __m256i x0 = wb[0], x1 = wb[1], x2 = wb[2], x3 = wb[3], sc = g.sc[b * 16 + s16];
+            for (int u = 0; u < 4; u++) {
+                const int32_t *qu = q[u] + 4 * s16;
+                __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(x0, _mm256_set1_epi32(qu[0])), _mm256_maddubs_epi16(x1, _mm256_set1_epi32(qu[1])));
+                __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(x2, _mm256_set1_epi32(qu[2])), _mm256_maddubs_epi16(x3, _mm256_set1_epi32(qu[3])));
+                sumi[u] = _mm256_add_epi32(sumi[u], _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
+            }
+        }
+        for (int u = 0; u < 4; u++)
+            acc[u] = _mm256_fmadd_ps(_mm256_mul_ps(g.d[b], _mm256_set1_ps(at[u].d[b])), _mm256_cvtepi32_ps(sumi[u]), acc[u]);
+    }
+    for (int u = 0; u < 4; u++) _mm256_storeu_ps(y + (size_t)u * ldy, acc[u]);
+}
+
+// Four tokens a step, as strata_gemm8_q4_K_avx2 and for the same reason (sixteen rows by two
+// tokens where two groups of eight rows are unpacked, else eight by four); the integer sums are
 // exact in any order (two maddubs per int16 sum, as in q6K_token8), the float steps are its.
 AVX2 void strata_gemm8_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows, int tokens, const strata_q8_act *a,
                                  float *y, size_t ldy, void *scratch) {
     const int nb = n / 256;
-    __m256i *w8 = (__m256i *)scratch;          // [nb][8][8 chunks]: 8 rows × 4 bytes
-    __m256i *scv = w8 + nb * 64;               // [nb][16]: the rows' sub-block scales, int16 pairs
-    __m256i *csv = scv + nb * 16;              // [nb][8]: scales 2p, 2p+1 as int16 pairs
-    __m256 *dv = (__m256 *)(csv + nb * 8);     // [nb]: the rows' d
+    // Per group of eight rows (11.1n bytes): [nb][8][8 chunks] weights (8 rows × 4 bytes), [nb][16]
+    // sub-block scales as int16 pairs, [nb][8] scales 2p, 2p+1 as int16 pairs, [nb] d.
+    q6K_unpacked g[2];
+    __m256i *next = (__m256i *)scratch;
+    for (int k = 0; k < 2; k++) {
+        g[k] = (q6K_unpacked){ next, next + nb * 64, next + nb * 80, (__m256 *)(next + nb * 88) };
+        next += nb * 89;
+    }
     int r0 = 0;
-    for (; r0 + 8 <= rows; r0 += 8) {
-        strata_unpack8_q6_K((const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, nb, (q6K_unpacked){ w8, scv, csv, dv }, 1);
+    for (; r0 + 8 <= rows; r0 += 16) {
+        const int groups = r0 + 16 <= rows ? 2 : 1;
+        for (int k = 0; k < groups; k++)
+            strata_unpack8_q6_K((const uint8_t *)w + (size_t)(r0 + 8 * k) * row_bytes, row_bytes, nb, g[k], 1);
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
-            const strata_q8_act *at = a + t;
-            __m256 acc[4];
-            for (int u = 0; u < 4; u++) acc[u] = _mm256_setzero_ps();
-            for (int b = 0; b < nb; b++) {
-                const int32_t *q[4];
-                __m256i sumi[4];
-                for (int u = 0; u < 4; u++) {
-                    q[u] = (const int32_t *)(at[u].q + 256 * b);
-                    // bsum_pair(bs, p) is int32 p of the bsums: a broadcast load.
-                    const int32_t *bp = (const int32_t *)(at[u].bsums + 16 * b);
-                    __m256i c0 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8], _mm256_set1_epi32(bp[0])),
-                                                  _mm256_madd_epi16(csv[b * 8 + 1], _mm256_set1_epi32(bp[1])));
-                    __m256i c1 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8 + 2], _mm256_set1_epi32(bp[2])),
-                                                  _mm256_madd_epi16(csv[b * 8 + 3], _mm256_set1_epi32(bp[3])));
-                    __m256i c2 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8 + 4], _mm256_set1_epi32(bp[4])),
-                                                  _mm256_madd_epi16(csv[b * 8 + 5], _mm256_set1_epi32(bp[5])));
-                    __m256i c3 = _mm256_add_epi32(_mm256_madd_epi16(csv[b * 8 + 6], _mm256_set1_epi32(bp[6])),
-                                                  _mm256_madd_epi16(csv[b * 8 + 7], _mm256_set1_epi32(bp[7])));
-                    sumi[u] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)), 5));
-                }
-                const __m256i *wb = w8 + b * 64;
-                for (int s16 = 0; s16 < 16; s16++, wb += 4) {
-                    __m256i x0 = wb[0], x1 = wb[1], x2 = wb[2], x3 = wb[3], sc = scv[b * 16 + s16];
-                    for (int u = 0; u < 4; u++) {
-                        const int32_t *qu = q[u] + 4 * s16;
-                        __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(x0, _mm256_set1_epi32(qu[0])), _mm256_maddubs_epi16(x1, _mm256_set1_epi32(qu[1])));
-                        __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(x2, _mm256_set1_epi32(qu[2])), _mm256_maddubs_epi16(x3, _mm256_set1_epi32(qu[3])));
-                        sumi[u] = _mm256_add_epi32(sumi[u], _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
-                    }
-                }
-                for (int u = 0; u < 4; u++)
-                    acc[u] = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at[u].d[b])), _mm256_cvtepi32_ps(sumi[u]), acc[u]);
+            if (groups == 2) {
+                q6K_tokens2x16(nb, g[0], g[1], a + t, y + (size_t)t * ldy + r0, ldy);
+                q6K_tokens2x16(nb, g[0], g[1], a + t + 2, y + (size_t)(t + 2) * ldy + r0, ldy);
+            } else {
+                q6K_tokens4x8(nb, g[0], a + t, y + (size_t)t * ldy + r0, ldy);
             }
-            for (int u = 0; u < 4; u++) _mm256_storeu_ps(y + (size_t)(t + u) * ldy + r0, acc[u]);
         }
-        for (; t < tokens; t++) _mm256_storeu_ps(y + (size_t)t * ldy + r0, q6K_token8(nb, w8, scv, csv, dv, a + t));
+        for (; t < tokens; t++)
+            for (int k = 0; k < groups; k++)
+                _mm256_storeu_ps(y + (size_t)t * ldy + r0 + 8 * k, q6K_token8(nb, g[k].w, g[k].sc, g[k].cs, g[k].d, a + t));
+        if (groups == 1) { r0 += 8; break; }
     }
     if (r0 < rows)
         strata_tile_q6_K_avx2(n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, rows - r0, tokens, a, y + r0, ldy, scratch);
