@@ -160,9 +160,9 @@ STRATA_GENERIC_TILE(q4_1)
 STRATA_GENERIC_TILE(q4_K)
 STRATA_GENERIC_TILE(q6_K)
 
-// The largest user is the AVX-512 interleaved Q6_K kernel, 16 rows: per 256-element block 64
-// weight vectors, 16 of scales, 8 of scale pairs and 1 of d, 64 bytes each (22.25n; the Q4_K
-// one needs 19.5n, the AVX2 kernels half of theirs).
+// The largest users are the interleaved Q6_K kernels, 16 rows: per 256-element block 64 weight
+// vectors, 16 of scales, 8 of scale pairs and 1 of d, 64 bytes each on AVX-512 or two groups of
+// 32 on AVX2 (22.25n); the Q4_K ones need 19.5n, the AVX2 one 0.25n more for its min pairs.
 size_t strata_tile_scratch_bytes(int n) { return 23 * (size_t)n + 256; }
 
 void strata_i8_dots_generic(int d, const int8_t *x, int rows, const int8_t *q, int32_t *out) {
