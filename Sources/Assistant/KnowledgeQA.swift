@@ -461,7 +461,8 @@ public struct KnowledgeQA: Sendable {
         // the question back), and a code is a name: "branch id: SZ-002" answers no question.
         let stripped = TextAnalysis.stripCitations(text)
         let plain = identifier.stringByReplacingMatches(in: stripped, range: NSRange(stripped.startIndex..., in: stripped), withTemplate: "")
-        let stated = AnswerSelection.values(plain).subtracting(AnswerSelection.values(question))
+        let asked = AnswerSelection.values(question)
+        let stated = AnswerSelection.values(plain).subtracting(asked)
         let quantity = ExtractiveGenerator.asksForQuantity(question)
         var units: [(number: Int, text: String)] = []
         var record: String? = nil
@@ -495,7 +496,7 @@ public struct KnowledgeQA: Sendable {
             let line = quantity ? best
                 : ExtractiveGenerator.bestSentence(question: question, quantity: false,
                                                    sources: lines.map { ($0.passage, $0.shown) }, split: false) ?? best
-            let missed = AnswerSelection.values(line.sentence).subtracting(AnswerSelection.values(question))
+            let missed = AnswerSelection.values(line.sentence).subtracting(asked)
             return missed.isEmpty ? nil
                 : "the source line that best matches the question states \(missed.sorted().joined(separator: ", ")) and the answer no value: “\(line.sentence)” [\(line.source)]"
         }

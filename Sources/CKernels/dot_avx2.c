@@ -436,6 +436,20 @@ AVX2 void strata_tile_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows
     }
 }
 
+/// Eight unpacked rows against one token's int8 activations, four bytes broadcast at a time:
+/// wb[k] holds four bytes of each row, q[k] the matching four activation bytes. The int16 sum
+/// of chunks 0 and 1 (maddubs_pair) and of chunks 0–7 as (0+1 + 2+3) + (4+5 + 6+7)
+/// (maddubs_chunk8), the order every interleaved kernel here sums them in.
+AVX2 static inline __m256i maddubs_pair(const __m256i *wb, const int32_t *q) {
+    return _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q[0])),
+                            _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q[1])));
+}
+
+AVX2 static inline __m256i maddubs_chunk8(const __m256i *wb, const int32_t *q) {
+    return _mm256_add_epi16(_mm256_add_epi16(maddubs_pair(wb, q), maddubs_pair(wb + 2, q + 2)),
+                            _mm256_add_epi16(maddubs_pair(wb + 4, q + 4), maddubs_pair(wb + 6, q + 6)));
+}
+
 /// 8×8 transpose of 32-bit elements: r[i] = row i in, r[c] = column c out.
 AVX2 static inline void transpose8_epi32(__m256i r[8]) {
     __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
@@ -511,16 +525,7 @@ AVX2 static inline __m256 q4K_token8(int nb, const __m256i *w8, const __m256i *s
         const __m256i *wb = w8 + b * 64;
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++, wb += 8, q4 += 8) {
-            __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
-                                          _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
-            __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
-                                          _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
-            __m256i s2 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[4], _mm256_set1_epi32(q4[4])),
-                                          _mm256_maddubs_epi16(wb[5], _mm256_set1_epi32(q4[5])));
-            __m256i s3 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[6], _mm256_set1_epi32(q4[6])),
-                                          _mm256_maddubs_epi16(wb[7], _mm256_set1_epi32(q4[7])));
-            __m256i s = _mm256_add_epi16(_mm256_add_epi16(s0, s1), _mm256_add_epi16(s2, s3));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, scv[b * 8 + j]));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(maddubs_chunk8(wb, q4), scv[b * 8 + j]));
         }
         const int16_t *bs = at->bsums + 16 * b;
         __m256i mi = _mm256_setzero_si256();
@@ -781,10 +786,7 @@ AVX2 static inline __m256 q6K_token8(int nb, const __m256i *w8, const __m256i *s
             corr = _mm256_add_epi32(corr, _mm256_madd_epi16(csv[b * 8 + p], _mm256_set1_epi32(bsum_pair(bs, p))));
         __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
         for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
-            __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
-                                          _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
-            __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
-                                          _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
+            __m256i p0 = maddubs_pair(wb, q4), p1 = maddubs_pair(wb + 2, q4 + 2);
             __m256i sc = scv[b * 16 + s16];
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(p0, sc), _mm256_madd_epi16(p1, sc)));
         }
@@ -979,15 +981,7 @@ AVX2 void strata_gemm8_q4_1_avx2(int n, const void *w, size_t row_bytes, int row
             const __m256i *wb = w8;
             __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
             for (int b = 0; b < nb; b++, wb += 8, q4 += 8) {
-                __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[0], _mm256_set1_epi32(q4[0])),
-                                              _mm256_maddubs_epi16(wb[1], _mm256_set1_epi32(q4[1])));
-                __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[2], _mm256_set1_epi32(q4[2])),
-                                              _mm256_maddubs_epi16(wb[3], _mm256_set1_epi32(q4[3])));
-                __m256i s2 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[4], _mm256_set1_epi32(q4[4])),
-                                              _mm256_maddubs_epi16(wb[5], _mm256_set1_epi32(q4[5])));
-                __m256i s3 = _mm256_add_epi16(_mm256_maddubs_epi16(wb[6], _mm256_set1_epi32(q4[6])),
-                                              _mm256_maddubs_epi16(wb[7], _mm256_set1_epi32(q4[7])));
-                __m256i sum = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(s0, s1), _mm256_add_epi16(s2, s3)), ones);
+                __m256i sum = _mm256_madd_epi16(maddubs_chunk8(wb, q4), ones);
                 acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at->d[b])), _mm256_cvtepi32_ps(sum), acc);
                 accm = _mm256_fmadd_ps(mv[b], _mm256_set1_ps(at->s[b]), accm);
             }
