@@ -8,7 +8,7 @@ struct EvalKBCommand: CLICommand {
     static let name = "eval kb"
     static let summary = "measure right, wrong and refused answers on a knowledge-base question set"
     static let usage = """
-    Usage: strata eval kb --questions FILE [--model PATH | --llm-url URL] [--parallel N] [--limit N] [--json] [--as-restricted GROUP]
+    Usage: strata eval kb --questions FILE [--model PATH | --llm-url URL | --replay DETAILS] [--parallel N] [--limit N] [--json] [--as-restricted GROUP]
 
     FILE holds one question per line (bench/kbqa/dev.jsonl; see bench/kbqa/README.md): id, lang,
     question, covered, restricted, facts, wrong, source, note. Each question is asked through the
@@ -21,7 +21,9 @@ struct EvalKBCommand: CLICommand {
     them. Prints a table per language and overall, then every wrong answer, and the throughput.
     --parallel N asks N questions at once: a model server answers them in one batch; the
     in-process engine still answers one at a time (it owns one KV cache), so there it only
-    overlaps retrieval and checking.
+    overlaps retrieval and checking. --replay DETAILS gives back, in place of the model, the drafts
+    an earlier --details run recorded (restricted questions replay their public draft for staff
+    too): a change to retrieval or the checks is measured on the same drafts in seconds.
     """
     static let options: [OptionSpec] = [
         .value("questions", "FILE", "the question set (JSON lines)"),
@@ -30,6 +32,7 @@ struct EvalKBCommand: CLICommand {
         .value("as-restricted", "GROUP", "the group restricted questions are asked as (default staff)"),
         .value("details", "FILE", "also write one JSON line per question: score, answer, draft, refusal layer, passages, timings"),
         .value("parallel", "N", "questions asked at once (default 1; for a model server)"),
+        .value("replay", "DETAILS", "no model: give back the drafts a --details run recorded, to measure a change to the checks on the same drafts"),
     ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check",
                                           "no-agreement-check",
                                           "llm-url", "llm-model", "embedder-url", "embedder-model"].contains($0.name) }
@@ -44,7 +47,12 @@ struct EvalKBCommand: CLICommand {
             questions = Array(questions.prefix(n))
         }
         let staffGroup = args.value("as-restricted") ?? "staff"
-        let qa = try AssistantWiring.knowledgeQA(args)
+        var wired = try AssistantWiring.knowledgeQA(args)
+        if let replay = args.value("replay") {
+            // The checks re-read the recorded drafts; no model is loaded or run.
+            do { wired.generator = try ReplayGenerator(details: replay, questions: questions) } catch { throw CLIError.failed(error.localizedDescription) }
+        }
+        let qa = wired
         var options = AskOptions()
         options.layers = AssistantWiring.layers(args)
         options.adapter = args.value("adapter")
