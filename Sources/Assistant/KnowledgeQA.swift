@@ -16,7 +16,8 @@ public struct Citation: Sendable, Codable, Equatable {
 
     /// `Knowledge/policies/refunds.md › Card refunds (lines 12–30)`
     public var label: String {
-        "\(path)\(heading.isEmpty ? "" : " › \(heading)") (lines \(startLine)–\(endLine))"
+        // A business record has no lines: its table file and key name it.
+        "\(path)\(heading.isEmpty ? "" : " › \(heading)")" + (startLine > 0 ? " (lines \(startLine)–\(endLine))" : "")
     }
 }
 
@@ -65,6 +66,8 @@ public struct AskOptions: Sendable {
     /// Earlier turns, put before the new question.
     public var history: [ChatMessage] = []
     public var seed: UInt64 = 42
+    /// Consult `KnowledgeQA.records` first (a question naming one business record exactly).
+    public var records = true
     public init() {}
 }
 
@@ -132,7 +135,8 @@ public struct KnowledgeQA: Sendable {
     /// 1: the support check catches invented names and refusals in the model's own words.
     /// 2: the agreement check, and no question in a language the model does not read.
     /// 3: the agreement check holds an answer with no value where its line states one, whatever the question.
-    public static let revision = 3
+    /// 4: a question naming one business record exactly is answered from its lookup (`records`).
+    public static let revision = 4
 
 
     public var pack: PromptPack
@@ -140,10 +144,14 @@ public struct KnowledgeQA: Sendable {
     public var generator: any TextGenerator
     public var embedder: (any TextEmbedder)?
     public var audit: (any AuditLog)?
+    /// Answers a question that names one business record exactly from that record, before
+    /// retrieval (RecordLookup); nil: documents only.
+    public var records: (any RecordLookup)?
 
     public init(pack: PromptPack, retriever: any Retriever, generator: any TextGenerator,
-                embedder: (any TextEmbedder)? = nil, audit: (any AuditLog)? = nil) {
+                embedder: (any TextEmbedder)? = nil, audit: (any AuditLog)? = nil, records: (any RecordLookup)? = nil) {
         self.pack = pack; self.retriever = retriever; self.generator = generator; self.embedder = embedder; self.audit = audit
+        self.records = records
     }
 
     /// The chat messages the pack renders for `question` over `passages`.
@@ -205,6 +213,21 @@ public struct KnowledgeQA: Sendable {
         let query = options.retrievalQuery ?? q
         let adapter = options.adapter == "none" ? nil : (options.adapter ?? pack.adapter)
         var timings = AnswerTimings()
+
+        // A question naming one record of the business tables ("徐家汇支行礼拜天开门不", "my case
+        // HB-2026-00158") is answered by that record's lookup, read now, with no model.
+        if options.records, options.history.isEmpty, let records, let r = try records.answer(q) {
+            var answer = Answer(question: q, language: language, text: r.text, draft: r.text, refused: false, refusalReason: nil,
+                                explanation: r.detail, citations: r.citations, sentences: [], passages: [], pack: pack.name,
+                                model: "business lookup", adapter: nil, promptTokens: 0, generatedTokens: 0,
+                                timings: timings, cancelled: false)
+            timings.retrieval = since(start)
+            timings.total = timings.retrieval
+            answer.timings = timings
+            _ = onPiece(r.text)
+            try audit?.record(entry(answer, question: q, options: options, passages: [], timings: timings, failure: nil))
+            return answer
+        }
 
         onStage(.retrieving)
         // Passages are data, never instructions: a sentence addressed to an assistant ("Ignore the
@@ -320,7 +343,7 @@ public struct KnowledgeQA: Sendable {
         let generated = answer.promptTokens > 0 || answer.generatedTokens > 0
         return AuditEntry(
             time: Date(), groups: options.groups, question: q, chunkIDs: passages.map(\.chunkID),
-            citedChunkIDs: answer.citations.map(\.chunkID), modelID: generator.modelID, adapter: answer.adapter,
+            citedChunkIDs: answer.citations.map(\.chunkID).filter { $0 > 0 }, modelID: answer.model, adapter: answer.adapter,
             pack: pack.name, answer: answer.text, refused: answer.refused, refusalReason: answer.refusalReason?.rawValue,
             retrievalSeconds: timings.retrieval, generationSeconds: timings.generation, totalSeconds: timings.total,
             accessNeeds: passages.map(\.groups), backend: generator.backend,

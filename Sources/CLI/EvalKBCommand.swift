@@ -32,9 +32,10 @@ struct EvalKBCommand: CLICommand {
         .value("as-restricted", "GROUP", "the group restricted questions are asked as (default staff)"),
         .value("details", "FILE", "also write one JSON line per question: score, answer, draft, refusal layer, passages, timings"),
         .value("parallel", "N", "questions asked at once (default 1; for a model server)"),
+        .value("today", "DATE", "the date record lookups read 'current' as (YYYY-MM-DD; default today)"),
         .value("replay", "DETAILS", "no model: give back the drafts a --details run recorded, to measure a change to the checks on the same drafts"),
     ] + AssistantWiring.options.filter { ["pack", "packs", "model", "adapter", "k", "embedder", "no-embedder", "no-gate", "no-refusal-rule", "no-support-check",
-                                          "no-agreement-check",
+                                          "no-agreement-check", "no-records",
                                           "llm-url", "llm-model", "embedder-url", "embedder-model"].contains($0.name) }
 
     static func run(_ args: ParsedArguments) throws -> Int32 {

@@ -69,6 +69,9 @@ public struct PromptPack: Sendable {
     public var directory: URL
     /// Templates keyed by file stem: "system", "user", "system.zh", …
     public var templates: [String: Template]
+    /// kb-qa: the customer-service pack whose lookups answer a question that names one business
+    /// record exactly (a branch, a case reference), before the documents are searched.
+    public var records: String? = nil
 
     /// The template roles every scenario needs.
     public static let requiredRoles = ["system", "user"]
@@ -130,6 +133,7 @@ extension PromptPack {
             throw PackError.invalidValue(pack: name, file: file, key: "languages", detail: "list at least one language, e.g. [\"en\", \"zh\"]")
         }
         let adapter = try o.optionalString("adapter")
+        let records = try o.optionalString("records")
         let retrieval = try decodeRetrieval(&o, pack: name, file: file)
         let generation = try decodeGeneration(&o, pack: name, file: file)
         let refusal = try o.stringMap("refusal", required: true)!
@@ -153,9 +157,11 @@ extension PromptPack {
             throw PackError.missingFile(pack: name, file: "select.md",
                                         detail: "generation.mode is select, which needs a select template for '\(lang)' — add select.md or select.\(lang).md, or use mode write")
         }
-        return PromptPack(name: name, description: description, scenario: scenario, languages: languages,
-                          adapter: adapter, retrieval: retrieval, generation: generation, refusal: refusal,
-                          data: data, directory: directory, templates: templates)
+        var pack = PromptPack(name: name, description: description, scenario: scenario, languages: languages,
+                              adapter: adapter, retrieval: retrieval, generation: generation, refusal: refusal,
+                              data: data, directory: directory, templates: templates)
+        pack.records = records
+        return pack
     }
 
     private static func decodeRetrieval(_ o: inout StrictObject, pack: String, file: String) throws -> RetrievalSettings {

@@ -19,6 +19,11 @@ extension Runtime {
         public var useEncoder = true
         public var threads = 2
         public var arithmetic = PromptArithmetic.standard
+        /// Answer a question naming one business record exactly from its lookup (the pack's
+        /// `records`); false: documents only.
+        public var records = true
+        /// The date lookups read "current" as (YYYY-MM-DD; nil: today).
+        public var today: String?
         public init() {}
     }
 
@@ -62,9 +67,39 @@ extension Runtime {
     /// another reason, so an answer that could not be recorded is never given.
     public func knowledgeQA(_ s: AnswerSettings, audit: () throws -> (any AuditLog)?) throws -> KnowledgeQA {
         let pack = try answeringPack(s.pack, adapter: s.adapter)
-        return KnowledgeQA(pack: pack, retriever: try retriever(for: pack, s),
-                           generator: try answeringGenerator(threads: s.threads, arithmetic: s.arithmetic),
-                           embedder: try answeringEncoder(s), audit: try audit())
+        let retriever = try retriever(for: pack, s)
+        let generator = try answeringGenerator(threads: s.threads, arithmetic: s.arithmetic)
+        let encoder = try answeringEncoder(s)
+        let records = try recordLookup(pack, s, encoder: encoder)
+        return KnowledgeQA(pack: pack, retriever: retriever, generator: generator, embedder: encoder, audit: try audit(),
+                           records: records)
+    }
+
+    /// The lookups of the pack's `records` pack over this database's business tables; nil when
+    /// the pack names none, answers from a corpus, has no encoder (the intents are recognised by
+    /// meaning) or the database holds no business tables (documents are then the only evidence).
+    func recordLookup(_ pack: PromptPack, _ s: AnswerSettings, encoder: (any TextEmbedder)?) throws -> (any RecordLookup)? {
+        guard s.records, s.corpus == nil, let name = pack.records, let encoder else { return nil }
+        let service = try ServicePack(pack: try self.pack(named: name))
+        guard service.pack.scenario == .customerService else {
+            throw RuntimeError.failed("pack '\(pack.name)' names '\(name)' as its records pack, which is a \(service.pack.scenario.rawValue) pack — name a customer-service pack in its pack.json 'records'")
+        }
+        let path = configuration.databasePath
+        let probe = try BusinessTables.lookupConnection(path: path)
+        guard !(try BusinessTables.list(probe)).isEmpty else { return nil }
+        let (usable, dropped) = try service.answerable(on: probe)
+        guard usable.catalog.intents.contains(where: { $0.action.type == .lookup }) else { return nil }
+        if !dropped.isEmpty {
+            cached("records note") {
+                note("note: questions for \(dropped.joined(separator: ", ")) are answered from documents only: their business tables are not in \(path) ('strata data import' adds them)\n")
+            }
+        }
+        let today = s.today ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        do {
+            return ServiceRecordLookup(try ServiceAssistant(pack: usable, embedder: encoder, generator: nil, databasePath: path, today: today))
+        } catch {
+            throw RuntimeError.failed("cannot use the lookups of pack '\(name)' for record questions: \(error.localizedDescription) — fix the pack, or set 'records' to null in \(pack.name)/pack.json")
+        }
     }
 
     /// The customer-service pipeline over the business tables, with the kb-qa pipeline behind its

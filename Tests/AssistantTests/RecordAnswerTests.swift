@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+@testable import Assistant
+import Knowledge
+import Prompts
+
+/// `ask` reaching the business tables: a question naming one record exactly is answered by its
+/// lookup; anything less (a partial name, a question the lookup does not answer) is left to the
+/// documents, where the checks can refuse it.
+final class RecordAnswerTests: XCTestCase {
+    func service() throws -> ServiceAssistant { try ServiceAssistantTests.makeAssistant() }
+
+    func testABranchNamedExactlyWithADayIsAnsweredFromItsRecordAndCitesIt() throws {
+        let a = try XCTUnwrap(try service().recordAnswer("Is the Xujiahui Branch open on Sunday?"))
+        XCTAssertTrue(a.text.contains("closed on Sunday"), a.text)
+        XCTAssertEqual(a.citations.count, 1)
+        XCTAssertTrue(a.citations[0].path.hasSuffix("business/branches.csv"), a.citations[0].path)
+        XCTAssertTrue(a.citations[0].heading.contains("Xujiahui Branch"), a.citations[0].heading)
+        XCTAssertEqual(a.citations[0].label, "\(a.citations[0].path) › \(a.citations[0].heading)", "a record has no lines to name")
+        let zh = try XCTUnwrap(try service().recordAnswer("徐家汇支行礼拜天开门不"))
+        XCTAssertEqual(zh.language, "zh")
+        XCTAssertTrue(zh.text.contains("不营业"), zh.text)
+    }
+
+    func testACaseReferenceIsAnsweredFromItsRecord() throws {
+        let a = try XCTUnwrap(try service().recordAnswer("what's going on with my case HB-2026-00158 and what do I need to do?"))
+        XCTAssertTrue(a.text.contains("IBAN"), a.text)
+        XCTAssertTrue(a.citations[0].path.hasSuffix("business/cases.csv"), a.citations[0].path)
+        XCTAssertTrue(a.citations[0].heading.contains("HB-2026-00158"), a.citations[0].heading)
+    }
+
+    func testARecordNamedButAQuestionItsLookupDoesNotAnswerIsLeftToTheDocuments() throws {
+        // The classifier knows only the pack's intents and calls each of these branch hours.
+        for q in ["Is there parking at the Hongqiao Hub Branch?", "Does the Xujiahui Branch have safe deposit boxes?",
+                  "Does the Nanjing Road Branch open on public holidays?", "徐家汇支行可以办理外币兑换吗"] {
+            XCTAssertNil(try service().recordAnswer(q), q)
+        }
+    }
+
+    func testANameMatchedOnlyInPartOrByATypoIsLeftToTheDocuments() throws {
+        // "Diamond" is no card of ours: the Gold card's fee would be a wrong answer.
+        for q in ["What's the annual fee on the Harbor Diamond credit card?", "What's the rate on a 7-day notice deposit?",
+                  "Is the Xujiahiu Branch open on Sunday?"] {
+            XCTAssertNil(try service().recordAnswer(q), q)
+        }
+        XCTAssertNil(try service().recordAnswer("What is the status of case HB-2026-99999?"), "an unknown reference has no row")
+    }
+
+    func testAskAnswersFromTheRecordWithoutTheModelAndRecordsItAndCanBeTurnedOff() throws {
+        let model = ScriptedReplyGenerator("The branch is open every day [1].")
+        let pack = try PromptPack.load(from: ServiceAssistantTests.root.appendingPathComponent("Prompts/kb-qa"))
+        XCTAssertEqual(pack.records, "customer-service")
+        let audit = InMemoryAuditLog()
+        let qa = KnowledgeQA(pack: pack, retriever: ClosureRetriever { _ in [ServiceAssistantTests.refundPolicy] }, generator: model,
+                             audit: audit, records: ServiceRecordLookup(try service()))
+        let a = try qa.ask("Is the Xujiahui Branch open on Sunday?")
+        XCTAssertFalse(a.refused)
+        XCTAssertTrue(a.text.contains("closed on Sunday"), a.text)
+        XCTAssertEqual(a.model, "business lookup")
+        XCTAssertTrue(model.prompts.isEmpty, "no model is asked what the record states")
+        XCTAssertEqual(try audit.recent(1).last?.modelID, "business lookup")
+        XCTAssertEqual(try audit.recent(1).last?.answer, a.text)
+
+        var off = AskOptions()
+        off.records = false
+        off.layers.evidenceGate = false   // the stand-in retriever's refund passage would be gated
+        _ = try qa.ask("Is the Xujiahui Branch open on Sunday?", options: off)
+        XCTAssertEqual(model.prompts.count, 1, "--no-records: the documents path and its model")
+    }
+}
