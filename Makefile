@@ -32,6 +32,7 @@ demo: release
 	$(STRATA) --db $(DEMO_DB) search "how long until my money comes back"
 	$(STRATA) --db $(DEMO_DB) ask "How long does a card refund take?"
 	$(STRATA) --db $(DEMO_DB) ask "海港白金信用卡年费多少？怎么免？"
+	$(STRATA) --db $(DEMO_DB) ask "徐家汇支行礼拜天开门吗？"
 	$(STRATA) --db $(DEMO_DB) ask "When is the safe deposit vault open?"
 	$(STRATA) --db $(DEMO_DB) ask "What is the gold price forecast for 2027?"
 	printf '信用卡年费多少？\n那储蓄卡呢？\nIs the 3-month deposit promotion still on?\n' | $(STRATA) --db $(DEMO_DB) support --today 2026-11-23

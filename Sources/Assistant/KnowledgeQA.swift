@@ -135,7 +135,8 @@ public struct KnowledgeQA: Sendable {
     /// 1: the support check catches invented names and refusals in the model's own words.
     /// 2: the agreement check, and no question in a language the model does not read.
     /// 3: the agreement check holds an answer with no value where its line states one, whatever the question.
-    /// 4: a question naming one business record exactly is answered from its lookup (`records`).
+    /// 4: a question naming one business record exactly is answered from its lookup (`records`);
+    ///    a sentence saying where the answer is instead of giving it is no answer.
     public static let revision = 4
 
 
@@ -215,8 +216,10 @@ public struct KnowledgeQA: Sendable {
         var timings = AnswerTimings()
 
         // A question naming one record of the business tables ("徐家汇支行礼拜天开门不", "my case
-        // HB-2026-00158") is answered by that record's lookup, read now, with no model.
-        if options.records, options.history.isEmpty, let records, let r = try records.answer(q) {
+        // HB-2026-00158") is answered by that record's lookup, read now, with no model. Only the
+        // question itself is read, never the conversation: a follow-up that names no record
+        // ("那周六呢？") goes to the documents with its standalone form.
+        if options.records, let records, let r = try records.answer(q) {
             var answer = Answer(question: q, language: language, text: r.text, draft: r.text, refused: false, refusalReason: nil,
                                 explanation: r.detail, citations: r.citations, sentences: [], passages: [], pack: pack.name,
                                 model: "business lookup", adapter: nil, promptTokens: 0, generatedTokens: 0,

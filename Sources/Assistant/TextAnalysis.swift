@@ -153,6 +153,22 @@ public enum TextAnalysis {
         return declinePhrases.contains { text.contains($0) }
     }
 
+    /// A sentence that says where the answer is instead of giving it: "This information is
+    /// provided in the source with product id LN-EASY", "This is stated in source [4] under the
+    /// … service" (Qwen2.5-1.5B on the answers benchmark, both scored wrong). A sentence stating a
+    /// value is never one ("According to source [1], the fee is RMB 100").
+    public static func pointsAtSource(_ sentence: String) -> Bool {
+        let plain = stripCitations(sentence)
+        guard numbers(plain).isEmpty else { return false }
+        let ns = plain as NSString
+        return pointingPattern.firstMatch(in: plain, range: NSRange(location: 0, length: ns.length)) != nil
+    }
+
+    static let pointingPattern = try! NSRegularExpression(pattern:
+        #"(?i)\b(?:is|are|was|were)\s+(?:provided|stated|given|listed|mentioned|described|found|shown|detailed|explained|available)\s+(?:in|under|by)\s+(?:the\s+)?(?:sources?|table|row|record)\b"#
+        + #"|(?i)\b(?:refer|referring)\s+to\s+(?:the\s+)?sources?\b|(?i)\bcan\s+be\s+found\s+in\s+(?:the\s+)?sources?\b"#
+        + #"|详见|参见资料|见资料|资料中(?:有|已)(?:说明|提到|列出|写明)"#)
+
     static let citationPattern = try! NSRegularExpression(pattern: #"\[(\d+(?:\s*[,，]\s*\d+)*)\]"#)
 
     /// Source numbers cited as [n], [n, m] or [n][m], in order of appearance, without repeats.

@@ -159,6 +159,25 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertTrue(TextAnalysis.declines("The passage doesn’t say. The text does not mention it."))
     }
 
+    /// Qwen2.5-1.5B on the answers benchmark: "This information is provided in the source with
+    /// product id LN-EASY. [1]" to a question asking the largest amount and longest term. It
+    /// copies the source's words, so it passed as supported, and it answers nothing.
+    func testASentenceThatSaysWhereTheAnswerIsIsNotAnAnswer() throws {
+        let (qa, _) = try makeQA(["This information is provided in the source about card refunds. [1]"])
+        let a = try qa.ask("How long do card refunds take?")
+        XCTAssertTrue(a.refused)
+        XCTAssertEqual(a.refusalReason, .unsupported)
+        XCTAssertTrue(a.explanation.contains("says where the answer is instead of giving it"), a.explanation)
+        // Beside a real answer it is dropped and the answer stands.
+        let (mixed, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. This is stated in source [1]."])
+        XCTAssertEqual(try mixed.ask("How long do card refunds take?").text, "Card refunds are returned to the original card within 5 working days [1].")
+        XCTAssertTrue(TextAnalysis.pointsAtSource("退款时间详见资料 [1]。"))
+        // Naming the source beside a value is an answer.
+        XCTAssertFalse(TextAnalysis.pointsAtSource("As stated in source [1], refunds take 5 working days."))
+        XCTAssertFalse(TextAnalysis.pointsAtSource("The fee is listed in the source as RMB 100 [1]."))
+        XCTAssertFalse(TextAnalysis.pointsAtSource("Refunds go back to the card you paid with [1]."))
+    }
+
     func testAnswerWithNoSupportBecomesRefusal() throws {
         let (qa, _) = try makeQA(["Refunds are processed by the moon office within 42 days [1]."])
         let a = try qa.ask("How long do card refunds take?")
