@@ -46,6 +46,20 @@ final class RecordAnswerTests: XCTestCase {
         XCTAssertNil(try service().recordAnswer("What is the status of case HB-2026-99999?"), "an unknown reference has no row")
     }
 
+    /// Part of a name that no other record shares names the record ("中关村支行" for 北京中关村支行,
+    /// "深圳福田" for 深圳福田分行); a part every term deposit shares ("time deposit") does not.
+    func testAPartOfANameNoOtherRecordSharesNamesTheRecord() throws {
+        // The hashed stand-in encoder puts these Chinese phrasings out of scope at the pack's
+        // similarity floor (the real encoder does not): this test is about the name, not the intent.
+        let service = try ServiceAssistantTests.makeAssistant(minSimilarity: 0)
+        let zgc = try XCTUnwrap(try service.recordAnswer("中关村支行周六几点开门"))
+        XCTAssertTrue(zgc.text.contains("09:30-15:30"), zgc.text)
+        XCTAssertTrue(zgc.citations[0].heading.contains("北京中关村支行"), zgc.citations[0].heading)
+        XCTAssertNotNil(try service.recordAnswer("深圳福田那家周日几点开门"))
+        XCTAssertNil(try service.recordAnswer("What's the rate on a 6-month USD time deposit?"))
+        XCTAssertEqual(SlotFiller.longestCommonRun(Array("中关村支行周六"), Array("北京中关村支行")), "中关村支行")
+    }
+
     func testAskAnswersFromTheRecordWithoutTheModelAndRecordsItAndCanBeTurnedOff() throws {
         let model = ScriptedReplyGenerator("The branch is open every day [1].")
         let pack = try PromptPack.load(from: ServiceAssistantTests.root.appendingPathComponent("Prompts/kb-qa"))

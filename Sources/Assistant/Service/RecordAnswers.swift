@@ -37,8 +37,12 @@ extension ServiceAssistant {
         guard a.path == .template, let name = a.intent, a.decision.intent == name, !a.followUp,
               let intent = pack.intent(named: name), intent.action.type == .lookup else { return nil }
         let required = intent.slots.filter(\.required)
-        guard !required.isEmpty, required.allSatisfy({ a.slots[$0.name].map { ["exact", "pattern"].contains($0.how) } ?? false }),
-              intent.slots.allSatisfy({ a.slots[$0.name].map { ["exact", "pattern", "default"].contains($0.how) } ?? true })
+        func named(_ s: SlotSpec) -> Bool {
+            guard let v = a.slots[s.name] else { return false }
+            return ["exact", "pattern"].contains(v.how) || (v.how == "partial" && self.slots.namesUniquely(s, v, in: question))
+        }
+        guard !required.isEmpty, required.allSatisfy(named),
+              intent.slots.allSatisfy({ s in a.slots[s.name].map { $0.how == "default" || named(s) } ?? true })
         else { return nil }
         // Named exactly, the record is the right one; whether its lookup answers what was asked
         // is another matter: "Is there parking at the Hongqiao Hub Branch?" names a branch, and

@@ -121,6 +121,38 @@ public final class SlotFiller {
         return fuzzy.map { SlotValue(value: $0.0.key, matched: $0.2, how: "fuzzy") }
     }
 
+    /// Whether a value found from part of its name (`partial`) is named unmistakably: the
+    /// longest run of the utterance that is part of one of the record's names is at least four
+    /// Chinese characters or ten Latin letters long, and part of no other record's name.
+    /// "中关村支行" is the Zhongguancun branch alone; "time deposit" (in "6-month USD time
+    /// deposit") is part of every term deposit's name, and "fixed" is too short to name one.
+    public func namesUniquely(_ slot: SlotSpec, _ value: SlotValue, in utterance: String) -> Bool {
+        guard slot.kind == .table, let entries = catalog["\(slot.table!).\(slot.key!)"] else { return false }
+        let u = Array(Self.normalise(utterance))
+        var run = ""
+        for e in entries where e.key == value.value {
+            let r = Self.longestCommonRun(u, Array(e.normalised))
+            if r.count > run.count { run = r }
+        }
+        let han = run.unicodeScalars.contains { $0.properties.isIdeographic }
+        guard run.count >= (han ? 4 : 10) else { return false }
+        return !entries.contains { $0.key != value.value && $0.normalised.contains(run) }
+    }
+
+    static func longestCommonRun(_ a: [Character], _ b: [Character]) -> String {
+        guard !a.isEmpty, !b.isEmpty else { return "" }
+        var prev = [Int](repeating: 0, count: b.count + 1), best = 0, end = 0
+        for i in 1...a.count {
+            var cur = [Int](repeating: 0, count: b.count + 1)
+            for j in 1...b.count where a[i - 1] == b[j - 1] {
+                cur[j] = prev[j - 1] + 1
+                if cur[j] > best { best = cur[j]; end = i }
+            }
+            prev = cur
+        }
+        return String(a[(end - best)..<end])
+    }
+
     private func firstMatch(_ pattern: String, in text: String, caseInsensitive: Bool = false) -> String? {
         guard let re = try? NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : []),
               let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
