@@ -22,7 +22,7 @@ enum AssistantWiring {
         .flag("no-support-check", "refusal layer 3 off: keep every sentence the model writes"),
         .flag("flag-unsupported", "keep unsupported sentences, marked, instead of dropping them"),
         .flag("no-agreement-check", "keep answers whose values the source line best matching the question does not state (more right answers, and more wrong ones)"),
-        .flag("no-records", "documents only: do not answer a question that names a branch or a case exactly from its business record"),
+        .flag("no-records", "documents only: do not answer a question that names a branch, a card or a case exactly from its business record"),
         .flag("no-audit", "do not record this answer in the audit log (public documents only: not with --as)"),
         EmbedderOption.spec,
         .flag("no-embedder", "keyword retrieval and lexical support only (no sentence encoder)"),
