@@ -780,11 +780,7 @@ AVX2 static inline __m256 q6K_token8(int nb, const __m256i *w8, const __m256i *s
     for (int b = 0; b < nb; b++) {
         const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
         const __m256i *wb = w8 + b * 64;
-        const int16_t *bs = at->bsums + 16 * b;
-        __m256i corr = _mm256_setzero_si256();
-        for (int p = 0; p < 8; p++)
-            corr = _mm256_add_epi32(corr, _mm256_madd_epi16(csv[b * 8 + p], _mm256_set1_epi32(bsum_pair(bs, p))));
-        __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+        __m256i sumi = q6K_offset(csv + b * 8, at->bsums + 16 * b);
         for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
             __m256i p0 = maddubs_pair(wb, q4), p1 = maddubs_pair(wb + 2, q4 + 2);
             __m256i sc = scv[b * 16 + s16];
@@ -793,17 +789,6 @@ AVX2 static inline __m256 q6K_token8(int nb, const __m256i *w8, const __m256i *s
         acc = _mm256_fmadd_ps(_mm256_mul_ps(dv[b], _mm256_set1_ps(at->d[b])), _mm256_cvtepi32_ps(sumi), acc);
     }
     return acc;
-}
-
-/// Q6_K's scale correction of one token and block against eight rows: -32 · Σ_s sc[s]·bsum[s],
-/// the bsum pairs as broadcast loads (bsum_pair(bs, p) is int32 p of the bsums).
-AVX2 static inline __m256i q6K_offset(const __m256i *cs, const int16_t *bsums) {
-    const int32_t *bp = (const int32_t *)bsums;
-    __m256i c0 = _mm256_add_epi32(_mm256_madd_epi16(cs[0], _mm256_set1_epi32(bp[0])), _mm256_madd_epi16(cs[1], _mm256_set1_epi32(bp[1])));
-    __m256i c1 = _mm256_add_epi32(_mm256_madd_epi16(cs[2], _mm256_set1_epi32(bp[2])), _mm256_madd_epi16(cs[3], _mm256_set1_epi32(bp[3])));
-    __m256i c2 = _mm256_add_epi32(_mm256_madd_epi16(cs[4], _mm256_set1_epi32(bp[4])), _mm256_madd_epi16(cs[5], _mm256_set1_epi32(bp[5])));
-    __m256i c3 = _mm256_add_epi32(_mm256_madd_epi16(cs[6], _mm256_set1_epi32(bp[6])), _mm256_madd_epi16(cs[7], _mm256_set1_epi32(bp[7])));
-    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)), 5));
 }
 
 /// Two tokens against sixteen unpacked Q6_K rows (groups g0, g1), as q4K_tokens2x16.

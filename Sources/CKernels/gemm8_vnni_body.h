@@ -64,11 +64,7 @@ GEMM8_TARGET void GEMM8_NAME(q6_K)(int n, const void *w, size_t row_bytes, int r
             for (int b = 0; b < nb; b++) {
                 const int32_t *q4 = (const int32_t *)(at->q + 256 * b);
                 const __m256i *wb = w8 + b * 64;
-                const int16_t *bs = at->bsums + 16 * b;
-                __m256i corr = _mm256_setzero_si256();
-                for (int p = 0; p < 8; p++)
-                    corr = _mm256_add_epi32(corr, _mm256_madd_epi16(csv[b * 8 + p], _mm256_set1_epi32(bsum_pair(bs, p))));
-                __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+                __m256i sumi = q6K_offset(csv + b * 8, at->bsums + 16 * b);
                 for (int s16 = 0; s16 < 16; s16++, wb += 4, q4 += 4) {
                     __m256i s = _mm256_add_epi32(DPBUSD(DPBUSD(_mm256_setzero_si256(), wb[0], _mm256_set1_epi32(q4[0])), wb[2], _mm256_set1_epi32(q4[2])),
                                                  DPBUSD(DPBUSD(_mm256_setzero_si256(), wb[1], _mm256_set1_epi32(q4[1])), wb[3], _mm256_set1_epi32(q4[3])));

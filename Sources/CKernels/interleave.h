@@ -34,4 +34,16 @@ static inline int32_t q4K_bsum_pair(const int16_t *bs, int p) {
 static inline int32_t bsum_pair(const int16_t *bs, int p) {
     return (int32_t)((uint32_t)(uint16_t)bs[2 * p] | ((uint32_t)(uint16_t)bs[2 * p + 1] << 16));
 }
+
+/// Q6_K's scale correction of one token and block against eight rows: -32 · Σ_s sc[s]·bsum[s],
+/// the bsum pairs as broadcast loads (bsum_pair(bs, p) is int32 p of the bsums). One helper for
+/// the maddubs and VNNI kernels alike: int32 sums wrap, so any order gives the same bits.
+__attribute__((target("avx2"))) static inline __m256i q6K_offset(const __m256i *cs, const int16_t *bsums) {
+    const int32_t *bp = (const int32_t *)bsums;
+    __m256i c0 = _mm256_add_epi32(_mm256_madd_epi16(cs[0], _mm256_set1_epi32(bp[0])), _mm256_madd_epi16(cs[1], _mm256_set1_epi32(bp[1])));
+    __m256i c1 = _mm256_add_epi32(_mm256_madd_epi16(cs[2], _mm256_set1_epi32(bp[2])), _mm256_madd_epi16(cs[3], _mm256_set1_epi32(bp[3])));
+    __m256i c2 = _mm256_add_epi32(_mm256_madd_epi16(cs[4], _mm256_set1_epi32(bp[4])), _mm256_madd_epi16(cs[5], _mm256_set1_epi32(bp[5])));
+    __m256i c3 = _mm256_add_epi32(_mm256_madd_epi16(cs[6], _mm256_set1_epi32(bp[6])), _mm256_madd_epi16(cs[7], _mm256_set1_epi32(bp[7])));
+    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)), 5));
+}
 #endif
