@@ -220,13 +220,12 @@ public struct KnowledgeQA: Sendable {
         // question itself is read, never the conversation: a follow-up that names no record
         // ("那周六呢？") goes to the documents with its standalone form.
         if options.records, let records, let r = try records.answer(q) {
-            var answer = Answer(question: q, language: language, text: r.text, draft: r.text, refused: false, refusalReason: nil,
+            timings.retrieval = since(start)
+            timings.total = timings.retrieval
+            let answer = Answer(question: q, language: language, text: r.text, draft: r.text, refused: false, refusalReason: nil,
                                 explanation: r.detail, citations: r.citations, sentences: [], passages: [], pack: pack.name,
                                 model: "business lookup", adapter: nil, promptTokens: 0, generatedTokens: 0,
                                 timings: timings, cancelled: false)
-            timings.retrieval = since(start)
-            timings.total = timings.retrieval
-            answer.timings = timings
             _ = onPiece(r.text)
             try audit?.record(entry(answer, question: q, options: options, passages: [], timings: timings, failure: nil))
             return answer

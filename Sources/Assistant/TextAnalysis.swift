@@ -165,9 +165,9 @@ public enum TextAnalysis {
     }
 
     static let pointingPattern = try! NSRegularExpression(pattern:
-        #"(?i)\b(?:is|are|was|were)\s+(?:provided|stated|given|listed|mentioned|described|found|shown|detailed|explained|available)\s+(?:in|under|by)\s+(?:the\s+)?(?:sources?|table|row|record)\b"#
-        + #"|(?i)\b(?:refer|referring)\s+to\s+(?:the\s+)?sources?\b|(?i)\bcan\s+be\s+found\s+in\s+(?:the\s+)?sources?\b"#
-        + #"|详见|参见资料|见资料|资料中(?:有|已)(?:说明|提到|列出|写明)"#)
+        #"\b(?:is|are|was|were)\s+(?:provided|stated|given|listed|mentioned|described|found|shown|detailed|explained|available)\s+(?:in|under|by)\s+(?:the\s+)?(?:sources?|table|row|record)\b"#
+        + #"|\b(?:refer|referring)\s+to\s+(?:the\s+)?sources?\b|\bcan\s+be\s+found\s+in\s+(?:the\s+)?sources?\b"#
+        + #"|详见|参见资料|见资料|资料中(?:有|已)(?:说明|提到|列出|写明)"#, options: .caseInsensitive)
 
     static let citationPattern = try! NSRegularExpression(pattern: #"\[(\d+(?:\s*[,，]\s*\d+)*)\]"#)
 

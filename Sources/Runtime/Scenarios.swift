@@ -94,12 +94,24 @@ extension Runtime {
                 note("note: questions for \(dropped.joined(separator: ", ")) are answered from documents only: their business tables are not in \(path) ('strata data import' adds them)\n")
             }
         }
-        let today = s.today ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        do {
-            return ServiceRecordLookup(try ServiceAssistant(pack: usable, embedder: encoder, generator: nil, databasePath: path, today: today))
-        } catch {
-            throw RuntimeError.failed("cannot use the lookups of pack '\(name)' for record questions: \(error.localizedDescription) — fix the pack, or set 'records' to null in \(pack.name)/pack.json")
+        let today = try lookupDate(s.today)
+        let failed = { (e: Error) in
+            RuntimeError.failed("cannot use the lookups of pack '\(name)' for record questions: \(e.localizedDescription) — fix the pack, or set 'records' to null in \(pack.name)/pack.json")
         }
+        do {
+            return try ServiceRecordLookup(pack: usable, db: probe, today: today) {
+                do { return try ServiceAssistant(pack: usable, embedder: encoder, generator: nil, databasePath: path, today: today) } catch { throw failed(error) }
+            }
+        } catch { throw failed(error) }
+    }
+
+    /// The date lookups read "current" as: `today` (YYYY-MM-DD) when given, else today's date.
+    func lookupDate(_ today: String?) throws -> String {
+        let date = today ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        guard date.count == 10, date.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
+            throw RuntimeError.usage("--today takes a date as YYYY-MM-DD, got '\(date)'")
+        }
+        return date
     }
 
     /// The customer-service pipeline over the business tables, with the kb-qa pipeline behind its
@@ -113,10 +125,7 @@ extension Runtime {
             throw RuntimeError.failed("pack '\(pack.pack.name)' is a \(pack.pack.scenario.rawValue) pack — use a customer-service pack")
         }
         let encoder = try encoder()
-        let today = today ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        guard today.count == 10, today.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
-            throw RuntimeError.usage("--today takes a date as YYYY-MM-DD, got '\(today)'")
-        }
+        let today = try lookupDate(today)
         // The L1 model writes the reply by default (a model server's, when one is configured);
         // `--model none` keeps to the templates.
         var generator: (any TextGenerator)? = try modelServer()

@@ -37,10 +37,7 @@ extension ServiceAssistant {
         guard a.path == .template, let name = a.intent, a.decision.intent == name, !a.followUp,
               let intent = pack.intent(named: name), intent.action.type == .lookup else { return nil }
         let required = intent.slots.filter(\.required)
-        func named(_ s: SlotSpec) -> Bool {
-            guard let v = a.slots[s.name] else { return false }
-            return ["exact", "pattern"].contains(v.how) || (v.how == "partial" && self.slots.namesUniquely(s, v, in: question))
-        }
+        func named(_ s: SlotSpec) -> Bool { a.slots[s.name].map { Self.isNamed(s, $0, by: slots, in: question) } ?? false }
         guard !required.isEmpty, required.allSatisfy(named),
               intent.slots.allSatisfy({ s in a.slots[s.name].map { $0.how == "default" || named(s) } ?? true })
         else { return nil }
@@ -67,9 +64,15 @@ extension ServiceAssistant {
             return Citation(number: i + 1, chunkID: 0, path: file, heading: heading.filter { seen.insert($0).inserted }.joined(separator: " · "),
                             startLine: 0, endLine: 0, charStart: 0, charEnd: 0)
         }
-        let slots = required.compactMap { s in a.slots[s.name].map { "\(s.name) “\($0.matched)”" } }.joined(separator: ", ")
+        let given = required.compactMap { s in a.slots[s.name].map { "\(s.name) “\($0.matched)”" } }.joined(separator: ", ")
         return RecordAnswer(text: a.reply, language: a.language, citations: citations,
-                            detail: "answered from the business tables: intent \(name), lookup \(a.lookup ?? "?"), \(slots) named exactly")
+                            detail: "answered from the business tables: intent \(name), lookup \(a.lookup ?? "?"), \(given) named exactly")
+    }
+
+    /// Whether `value` names its record unmistakably: the table value word for word, a
+    /// reference or weekday found by its pattern, or a part of a name no other record shares.
+    static func isNamed(_ slot: SlotSpec, _ value: SlotValue, by filler: SlotFiller, in question: String) -> Bool {
+        ["exact", "pattern"].contains(value.how) || (value.how == "partial" && filler.namesUniquely(slot, value, in: question))
     }
 
     /// The share of the question's terms, besides the record's own words (its name, address)
@@ -105,13 +108,43 @@ extension ServiceAssistant {
 
 /// A `ServiceAssistant` as `ask` consults it: one question at a time (its lookup connection and
 /// classifier are not shared across threads), no model, no audit of its own (`ask` records the
-/// answer).
+/// answer). Most questions name no record, and the assistant's intent classifier encodes every
+/// example of the pack when it is made (0.7 s of each `ask` process): so the names are looked for
+/// first, with the table names alone, and the assistant is made on the first question that names
+/// a record.
 public final class ServiceRecordLookup: RecordLookup, @unchecked Sendable {
-    private let service: ServiceAssistant
+    private var service: ServiceAssistant?
+    private let make: () throws -> ServiceAssistant
+    /// The slots that name a record (the required slots of lookup intents) and their filler;
+    /// nil when the assistant was given made.
+    private let naming: (slots: [SlotSpec], filler: SlotFiller)?
     private let lock = NSLock()
-    public init(_ service: ServiceAssistant) { self.service = service }
+
+    public init(_ service: ServiceAssistant) {
+        self.service = service; make = { service }; naming = nil
+    }
+
+    /// `db` is a lookup connection (`BusinessTables.lookupConnection`) to the tables `pack`'s
+    /// lookups read; `make` builds the assistant when a question first names a record.
+    public init(pack: ServicePack, db: Database, today: String, make: @escaping () throws -> ServiceAssistant) throws {
+        var seen = Set<String>()
+        let slots = pack.catalog.intents.filter { $0.action.type == .lookup }
+            .flatMap { $0.slots.filter(\.required) }.filter { seen.insert($0.name).inserted }
+        naming = (slots, try SlotFiller(slots: slots, db: db, today: today))
+        self.make = make
+    }
+
     public func answer(_ question: String) throws -> RecordAnswer? {
-        try lock.withLock { try service.recordAnswer(question) }
+        try lock.withLock {
+            if let (slots, filler) = naming {
+                let found = filler.fill(slots, from: question)
+                guard slots.contains(where: { s in found[s.name].map { ServiceAssistant.isNamed(s, $0, by: filler, in: question) } ?? false })
+                else { return nil }
+            }
+            let s = try service ?? make()
+            service = s
+            return try s.recordAnswer(question)
+        }
     }
 }
 
