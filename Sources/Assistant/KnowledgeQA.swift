@@ -418,13 +418,24 @@ public struct KnowledgeQA: Sendable {
             return
         }
         var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages,
-                                                                    question: layers.subjectTie ? answer.question : nil)
+                                                                    question: layers.subjectTie ? answer.question : nil,
+                                                                    asked: answer.question)
         if !layers.supportCheck {
             // Still attribute sentences (citations need it) but accept them all.
             for i in verdicts.indices { verdicts[i].supported = true }
         }
         if layers.supportCheck { Self.focus(&verdicts, question: answer.question, language: answer.language) }
         answer.sentences = verdicts
+        // The first sentence with content is the model's answer; what follows elaborates it. When
+        // that answer states a value no source holds ("The annual fee on the Harbor Diamond credit
+        // card is RMB 1,500."), the elaboration ("This fee is waived after 12 purchases") answers
+        // nothing that was asked: the whole reply is refused, not its true remainder shown. (A
+        // question copied from an FAQ, "3、转错账怎么办？", is a heading, not the answer.)
+        if layers.supportCheck, layers.dropUnsupported, let first = verdicts.first(where: { !$0.neutral }), first.invented,
+           !["?", "？"].contains(where: TextAnalysis.stripCitations(first.text).trimmingCharacters(in: .whitespaces).hasSuffix) {
+            refuse(.unsupported, "support check: the answer's first sentence states what no source holds — “\(first.text)”: \(first.note ?? "unsupported")")
+            return
+        }
         let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }.prefix(Self.maxAnswerSentences)
         guard kept.contains(where: { !$0.neutral && $0.supported }) else {
             let notes = verdicts.compactMap { v in v.note.map { "“\(v.text)”: \($0)" } }

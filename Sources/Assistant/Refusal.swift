@@ -103,6 +103,8 @@ public struct SentenceVerdict: Sendable, Codable, Equatable {
     /// Unsupported only because a value it states comes from a part of the source about another
     /// subject than the question's (SubjectTie): `eval kb` counts what this rule catches.
     public var untied: Bool = false
+    /// Unsupported because it states a number or name that neither its source nor the question holds.
+    public var invented: Bool = false
 }
 
 /// Refusal layer 3: every sentence must be backed by a passage — lexical overlap (bigrams for
@@ -119,8 +121,12 @@ public struct SupportChecker: Sendable {
     public init(embedder: (any TextEmbedder)? = nil) { self.embedder = embedder }
 
     /// `question`, when given, ties each stated value to the part of its source about the
-    /// question's subject (SubjectTie).
-    public func check(_ answer: String, passages: [RetrievedPassage], question: String? = nil) throws -> [SentenceVerdict] {
+    /// question's subject (SubjectTie). `asked`, when given, is the question: a value or name
+    /// it gave is not one the answer made up (`SentenceVerdict.invented`).
+    public func check(_ answer: String, passages: [RetrievedPassage], question: String? = nil,
+                      asked: String? = nil) throws -> [SentenceVerdict] {
+        let askedFolded = asked?.lowercased() ?? ""
+        let askedNumbers = Set(asked.map(TextAnalysis.numbers) ?? [])
         let passageTerms = passages.map { TextAnalysis.keyTerms($0.headingPath + " " + $0.text) }
         let passageNumbers = passages.map { Set(TextAnalysis.numbers($0.text)) }
         let passageFolded = passages.map { ($0.headingPath + " " + $0.text).lowercased() }
@@ -169,7 +175,7 @@ public struct SupportChecker: Sendable {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: true, note: note, neutral: true)
             }
-            func judge(_ n: Int) -> (lex: Double, sem: Double?, ok: Bool, invented: String?, untied: [String]) {
+            func judge(_ n: Int) -> (lex: Double, sem: Double?, ok: Bool, invented: String?, untied: [String], madeUp: Bool) {
                 let lex = TextAnalysis.coverage(terms, in: passageTerms[n - 1])
                 let sem = sims.map { $0[i][n - 1] }
                 // A stated number or name the source does not hold was made up, however much of
@@ -180,7 +186,11 @@ public struct SupportChecker: Sendable {
                 // A number the source holds, but in the row or sentence about something else.
                 let untied = termsOK && invented == nil && !numbers.isEmpty
                     ? question.map { SubjectTie.untied(sentence: sentence, question: $0, source: tieSources[n - 1]) } ?? [] : []
-                return (lex, sem, termsOK && invented == nil && untied.isEmpty, termsOK ? invented : nil, untied)
+                // Made up by the reply: in neither the source nor the question ("5,000 USD" asked about).
+                let madeUp = termsOK && (numbers.contains { !passageNumbers[n - 1].contains($0) && !askedNumbers.contains($0) }
+                    || names.contains { !TextAnalysis.mentions(folded: passageFolded[n - 1], name: $0)
+                                        && !TextAnalysis.mentions(folded: askedFolded, name: $0) })
+                return (lex, sem, termsOK && invented == nil && untied.isEmpty, termsOK ? invented : nil, untied, madeUp)
             }
             let judged = all.map(judge)   // once per source: ranking compares them many times
             func rank(_ ns: [Int]) -> Int? {
@@ -211,7 +221,8 @@ public struct SupportChecker: Sendable {
             }
             return SentenceVerdict(text: sentence, cited: keptCitations, source: source, lexical: v.lex, semantic: v.sem,
                                    supported: v.ok, note: note, neutral: false, reattributed: keptCitations != cited,
-                                   untied: !v.untied.isEmpty)
+                                   untied: !v.untied.isEmpty,
+                                   invented: !v.ok && v.madeUp)
         }
     }
 }

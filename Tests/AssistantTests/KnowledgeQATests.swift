@@ -178,6 +178,27 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertFalse(TextAnalysis.pointsAtSource("Refunds go back to the card you paid with [1]."))
     }
 
+    /// The first sentence is the answer: when it states a value no source holds, what follows
+    /// only elaborates a made-up answer, and the reply is refused rather than shown without it.
+    func testAMadeUpFirstSentenceRefusesTheWholeReply() throws {
+        let reply = "Card refunds take 14 working days [1]. Cash refunds are paid at the counter on the same day [2]."
+        let (qa, _) = try makeQA([reply])
+        let a = try qa.ask("How long do card refunds take?")
+        XCTAssertTrue(a.refused)
+        XCTAssertEqual(a.refusalReason, .unsupported)
+        XCTAssertTrue(a.explanation.contains("first sentence states what no source holds"), a.explanation)
+        // A value the question gave is not made up by the reply: the sentence is dropped as
+        // unsupported, as before, and the rest stands.
+        let (echo, _) = try makeQA(["Cash refunds take 14 days [2]. Cash refunds are paid at the counter on the same day [2]."])
+        let b = try echo.ask("Are cash refunds paid within 14 days?")
+        XCTAssertFalse(b.refused, b.explanation)
+        XCTAssertTrue(b.text.hasPrefix("Cash refunds are paid at the counter on the same day"), b.text)
+        XCTAssertFalse(b.text.contains("14"), b.text)
+        // A made-up value in a later sentence drops that sentence only.
+        let (later, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. Cash refunds take 9 days [2]."])
+        XCTAssertEqual(try later.ask("How long do card refunds take?").text, "Card refunds are returned to the original card within 5 working days [1].")
+    }
+
     func testAnswerWithNoSupportBecomesRefusal() throws {
         let (qa, _) = try makeQA(["Refunds are processed by the moon office within 42 days [1]."])
         let a = try qa.ask("How long do card refunds take?")
