@@ -88,7 +88,7 @@ AVX2 static inline __m256i block_q4_1(const uint8_t *x, const int8_t *q, __m256i
 // instructions out. The float steps are the two-block loop's, in its order (even blocks into
 // acc0, odd into acc1, mins a pair at a time), so results are bit for bit what they were and
 // what strata_tile_q4_1_avx2 computes.
-AVX2 void strata_rows_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
+AVX2 static void rows_q4_1_one(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
     const int nb = n / 32;
     const __m256i m4 = _mm256_set1_epi8(0x0F), shift = _mm256_set_epi64x(4, 4, 0, 0), ones = _mm256_set1_epi16(1);
     const int8_t *aq = a->q;
@@ -123,6 +123,95 @@ AVX2 void strata_rows_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows
     }
 }
 
+/// The (d, m) halves of block b of four rows (`x` at block b of the first, rows `rb` apart) as
+/// floats [d0 m0 d1 m1 d2 m2 d3 m3]: one conversion where the one-row loop looks up eight.
+AVX2 static inline __m256 q4_1_heads4(const uint8_t *x, size_t rb) {
+    uint32_t h0, h1, h2, h3;
+    memcpy(&h0, x, 4); memcpy(&h1, x + rb, 4); memcpy(&h2, x + 2 * rb, 4); memcpy(&h3, x + 3 * rb, 4);
+    return _mm256_cvtph_ps(_mm_setr_epi32((int)h0, (int)h1, (int)h2, (int)h3));
+}
+
+/// acc += scale · Σ u·q for one Q4_1 block of one row: block_q4_1 and the one-row loop's FMA,
+/// the nibbles and the scale straight from memory (a broadcast load costs no vector pipe).
+/// Written in assembly because the compiler, given four rows of these, hoisted the loads of
+/// all of them, ran out of the sixteen registers and spilled accumulators (~10% slower); as
+/// volatile statements they stay in the order written.
+AVX2 static inline __m256 q4_1_step(__m256 acc, const uint8_t *nibbles, const float *scale, __m256i q,
+                                     __m256i shift, __m256i m4, __m256i ones) {
+    __m256i t;
+    __m256 u;
+    __asm__ volatile("vbroadcasti128 %[n], %[t]\n\t"        // the 16 bytes in both halves
+                     "vpsrlvq %[sh], %[t], %[t]\n\t"         // high half >> 4
+                     "vpand %[m4], %[t], %[t]\n\t"           // elements 0..15 | 16..31
+                     "vpmaddubsw %[q], %[t], %[t]\n\t"
+                     "vpmaddwd %[one], %[t], %[t]\n\t"
+                     "vcvtdq2ps %[t], %[t]\n\t"
+                     "vbroadcastss %[s], %[u]\n\t"
+                     "vfmadd231ps %[t], %[u], %[acc]"
+                     : [acc] "+x"(acc), [t] "=&x"(t), [u] "=&x"(u)
+                     : [n] "m"(*(const __m128i *)nibbles), [s] "m"(*scale), [q] "x"(q), [sh] "x"(shift), [m4] "x"(m4), [one] "x"(ones));
+    return acc;
+}
+
+// Four rows a step, sharing the activation loads, each row's float steps exactly those of
+// rows_q4_1_one (even blocks into acc0, odd into acc1, mins a pair at a time as
+// fma(m_b, s_b, m_b+1 · s_b+1)), so every row's result is the same bits. The per-block
+// scales of the four rows are worked out in one vector, [d·da | m·s] per row, and each row
+// takes its own from memory by a broadcast load: the one-row loop spent ~19 instructions a
+// block, eight of them loads, this one ~11, three of them loads.
+AVX2 static void rows_q4_1_four(int n, const uint8_t *x, size_t rb, const strata_q8_act *a, float *y) {
+    const int nb = n / 32;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), shift = _mm256_set_epi64x(4, 4, 0, 0), ones = _mm256_set1_epi16(1);
+    const int8_t *aq = a->q;
+    const float *ad = a->d, *as = a->s;
+    float sc[2][8] __attribute__((aligned(32)));  // this pair of blocks' [d·da, m·s] per row
+    __m256 acc0[4], acc1[4], mins = _mm256_setzero_ps();  // mins: odd lanes, one per row
+    for (int r = 0; r < 4; r++) acc0[r] = acc1[r] = _mm256_setzero_ps();
+    // The next four rows are prefetched in address order, 160 bytes a step (what a step reads
+    // of these four), starting 2 KB into them: one step's prefetches are one sequential stream
+    // ahead of the reads. Prefetching each of the next rows at this step's offset (four
+    // streams 960 bytes apart at 1536 columns) kept 576x1536 at ~10 GB/s streaming on one
+    // Zen 3 core; this gives ~14 (1536x576 and 576x576 ~1.1x too; alternating runs).
+    const uint8_t *next = x + 4 * rb + 2048;
+    int b = 0;
+    for (; b + 1 < nb; b += 2, x += 40) {
+        __m256 f0 = q4_1_heads4(x, rb), f1 = q4_1_heads4(x + 20, rb);
+        __m256 v0 = _mm256_blend_ps(_mm256_broadcast_ss(ad + b), _mm256_broadcast_ss(as + b), 0xAA);
+        __m256 v1 = _mm256_blend_ps(_mm256_broadcast_ss(ad + b + 1), _mm256_broadcast_ss(as + b + 1), 0xAA);
+        __m256 s1 = _mm256_mul_ps(f1, v1);
+        // Odd lanes: m_b·s_b + m_b+1·s_b+1 as the one-row loop rounds it (even lanes unused).
+        mins = _mm256_add_ps(mins, _mm256_fmadd_ps(f0, v0, s1));
+        __asm__ volatile("" : "+x"(mins));  // done here, so f0, v0, s1 need no registers below
+        _mm256_store_ps(sc[0], _mm256_mul_ps(f0, v0));
+        _mm256_store_ps(sc[1], s1);
+        __m256i q = _mm256_loadu_si256((const __m256i *)(aq + 32 * b));
+        for (int r = 0; r < 4; r++) acc0[r] = q4_1_step(acc0[r], x + r * rb + 4, &sc[0][2 * r], q, shift, m4, ones);
+        // Four short row streams a group lose the hardware prefetcher (576x1536 streamed at
+        // half speed without this).
+        for (int o = 0; o < 160; o += 64) _mm_prefetch((const char *)(next + o), _MM_HINT_T0);
+        next += 160;
+        q = _mm256_loadu_si256((const __m256i *)(aq + 32 * b + 32));
+        for (int r = 0; r < 4; r++) acc1[r] = q4_1_step(acc1[r], x + r * rb + 24, &sc[1][2 * r], q, shift, m4, ones);
+    }
+    if (b < nb) {  // an odd last block: acc0, and mins as fma(m, s, mins)
+        __m256 f0 = q4_1_heads4(x, rb);
+        __m256 v0 = _mm256_blend_ps(_mm256_broadcast_ss(ad + b), _mm256_broadcast_ss(as + b), 0xAA);
+        mins = _mm256_fmadd_ps(f0, v0, mins);
+        _mm256_store_ps(sc[0], _mm256_mul_ps(f0, v0));
+        __m256i q = _mm256_loadu_si256((const __m256i *)(aq + 32 * b));
+        for (int r = 0; r < 4; r++) acc0[r] = q4_1_step(acc0[r], x + r * rb + 4, &sc[0][2 * r], q, shift, m4, ones);
+    }
+    float m[8];
+    _mm256_storeu_ps(m, mins);
+    for (int r = 0; r < 4; r++) y[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + m[2 * r + 1];
+}
+
+AVX2 void strata_rows_q4_1_avx2(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
+    int r = 0;
+    for (; r + 3 < rows; r += 4) rows_q4_1_four(n, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, a, y + r);
+    if (r < rows) rows_q4_1_one(n, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, rows - r, a, y + r);
+}
+
 AVX2 void strata_rows_q5_0_avx2(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
     const int nb = n / 32;
     for (int r = 0; r < rows; r++) {
@@ -141,7 +230,7 @@ AVX2 void strata_rows_q5_0_avx2(int n, const void *w, size_t row_bytes, int rows
     }
 }
 
-AVX2 void strata_rows_q8_0_avx2(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
+AVX2 static void rows_q8_0_one(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
     const int nb = n / 32;
     for (int r = 0; r < rows; r++) {
         const uint8_t *x = (const uint8_t *)w + (size_t)r * row_bytes;
@@ -155,6 +244,83 @@ AVX2 void strata_rows_q8_0_avx2(int n, const void *w, size_t row_bytes, int rows
         }
         y[r] = hsum(acc);
     }
+}
+
+/// acc += scale · Σ w·q for one Q8_0 block of one row, as rows_q8_0_one does it (s8×s8 via
+/// u8×s8: |w| times q with w's sign moved onto q), in assembly for the reason q4_1_step is.
+AVX2 static inline __m256 q8_0_step(__m256 acc, const uint8_t *weights, const float *scale, __m256i q, __m256i ones) {
+    __m256i t, u;
+    __m256 v;
+    __asm__ volatile("vmovdqu %[w], %[t]\n\t"
+                     "vpsignb %[t], %[q], %[u]\n\t"     // q with w's sign
+                     "vpsignb %[t], %[t], %[t]\n\t"     // |w|
+                     "vpmaddubsw %[u], %[t], %[t]\n\t"
+                     "vpmaddwd %[one], %[t], %[t]\n\t"
+                     "vcvtdq2ps %[t], %[t]\n\t"
+                     "vbroadcastss %[s], %[v]\n\t"
+                     "vfmadd231ps %[t], %[v], %[acc]"
+                     : [acc] "+x"(acc), [t] "=&x"(t), [u] "=&x"(u), [v] "=&x"(v)
+                     : [w] "m"(*(const __m256i *)weights), [s] "m"(*scale), [q] "x"(q), [one] "x"(ones));
+    return acc;
+}
+
+// Eight rows a step. The one-row loop is bound by its accumulator (one FMA a block, each
+// waiting for the last: 4 cycles a block on Zen 3) and spends a table lookup and a scalar
+// multiply on each scale; here eight rows' chains run side by side, and a block's eight scales
+// come from one conversion and one multiply, each row taking its own by a broadcast load.
+// Every row's float steps are rows_q8_0_one's in its order: the same bits.
+AVX2 static void rows_q8_0_eight(int n, const uint8_t *x, size_t rb, const strata_q8_act *a, float *y) {
+    const int nb = n / 32;
+    const __m256i ones = _mm256_set1_epi16(1);
+    // Rows 0-3 at x + {0, 1, 2, 3}·rb, rows 4-7 the same from x4: two pointers and two strides
+    // in registers (with a pointer per row the compiler ran out of general registers).
+    const uint8_t *x4 = x + 4 * rb;
+    const size_t rb3 = 3 * rb;
+    // The next eight rows, read through in order over this group's steps (see rows_q4_1_four).
+    const uint8_t *next = x + 8 * rb;
+    const size_t ahead = (8 * rb + (size_t)nb - 1) / (size_t)nb;  // bytes of them per block
+    float sc[8] __attribute__((aligned(32)));
+    __m256 acc[8];
+    for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++, x += 34, x4 += 34, next += ahead) {
+        // The eight rows' f16 scales, gathered in general registers (idle here).
+        uint16_t h[8];
+        memcpy(h + 0, x, 2); memcpy(h + 1, x + rb, 2); memcpy(h + 2, x + 2 * rb, 2); memcpy(h + 3, x + rb3, 2);
+        memcpy(h + 4, x4, 2); memcpy(h + 5, x4 + rb, 2); memcpy(h + 6, x4 + 2 * rb, 2); memcpy(h + 7, x4 + rb3, 2);
+        __m128i hv = _mm_loadu_si128((const __m128i *)h);
+        _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtph_ps(hv), _mm256_broadcast_ss(a->d + b)));
+        __m256i q = _mm256_loadu_si256((const __m256i *)(a->q + 32 * b));
+        acc[0] = q8_0_step(acc[0], x + 2, &sc[0], q, ones);
+        acc[1] = q8_0_step(acc[1], x + rb + 2, &sc[1], q, ones);
+        acc[2] = q8_0_step(acc[2], x + 2 * rb + 2, &sc[2], q, ones);
+        acc[3] = q8_0_step(acc[3], x + rb3 + 2, &sc[3], q, ones);
+        acc[4] = q8_0_step(acc[4], x4 + 2, &sc[4], q, ones);
+        acc[5] = q8_0_step(acc[5], x4 + rb + 2, &sc[5], q, ones);
+        acc[6] = q8_0_step(acc[6], x4 + 2 * rb + 2, &sc[6], q, ones);
+        acc[7] = q8_0_step(acc[7], x4 + rb3 + 2, &sc[7], q, ones);
+        for (size_t o = 0; o < ahead; o += 64) _mm_prefetch((const char *)(next + o), _MM_HINT_T0);
+    }
+    for (int r = 0; r < 8; r++) y[r] = hsum(acc[r]);
+}
+
+AVX2 void strata_rows_q8_0_avx2(int n, const void *w, size_t row_bytes, int rows, const strata_q8_act *a, float *y) {
+    int r = 0;
+    for (; r + 7 < rows; r += 8) rows_q8_0_eight(n, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, a, y + r);
+    if (r < rows) rows_q8_0_one(n, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, rows - r, a, y + r);
+}
+
+/// How far ahead of the block being read the K-quant row kernels prefetch. One row is one
+/// sequential stream, but on one Zen 3 core the hardware prefetcher alone kept it at ~11 GB/s
+/// against ~17 GB/s of read bandwidth; 3-6 KB ahead (the next rows when a row ends) gave
+/// Q4_K and Q6_K 1.13-1.26x when streaming, 1.5 KB ~1.1x, 0.5 KB little (one core, CPU time,
+/// alternating runs). The matrices of a decode step never fit in cache; from cache the extra
+/// instructions cost ~3%.
+#define K_PREFETCH_AHEAD 4096
+
+/// Prefetches one block's worth of lines K_PREFETCH_AHEAD bytes past `x` (a hint: past the end
+/// of the matrix it does nothing).
+AVX2 static inline void prefetch_ahead(const uint8_t *x, int block_bytes) {
+    for (int o = 0; o < block_bytes; o += 64) _mm_prefetch((const char *)(x + K_PREFETCH_AHEAD + o), _MM_HINT_T0);
 }
 
 /// The 8 six-bit scales (bytes 0-7) and mins (bytes 8-15) of a Q4_K/Q5_K block, unpacked
@@ -221,6 +387,7 @@ AVX2 static inline void rows_q45_K(int n, const void *w, size_t row_bytes, int r
                                                _mm256_shuffle_epi8(scales, _mm256_load_si256((const __m256i *)spread[2 * k + 1])));
                 sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
             }
+            prefetch_ahead(x, five ? 176 : 144);
             float da = a->d[b];
             acc = _mm256_fmadd_ps(_mm256_set1_ps(da * h2f(x)), _mm256_cvtepi32_ps(sumi), acc);
             accm = _mm_fmadd_ps(_mm_set1_ps(da * h2f(x + 2)), _mm_cvtepi32_ps(mprod), accm);
@@ -279,6 +446,7 @@ AVX2 void strata_rows_q6_K_avx2(int n, const void *w, size_t row_bytes, int rows
                     sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_shuffle_epi8(s16, spread[k])));
                 }
             }
+            prefetch_ahead(x, 210);
             acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x + 208) * a->d[b]), _mm256_cvtepi32_ps(sumi), acc);
         }
         y[r] = hsum(acc);

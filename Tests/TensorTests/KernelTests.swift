@@ -82,6 +82,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// A row's result does not depend on which rows share its kernel call: the AVX2 row kernels
+    /// take several rows a step (Q4_1 four) and the rest one at a time, and the pool's split
+    /// decides which a row gets, so every call shape must give every row the same bits. Calls
+    /// of 1 to 9 rows from every start, against one call over all rows; odd block counts
+    /// (Q4_1 at 96 columns) take the kernels' last-block paths.
+    func testRowKernelsGiveEveryRowTheSameBitsWhateverTheCall() throws {
+        guard strata_cpu_supports_avx2_fma() != 0 else { throw XCTSkip("no AVX2") }
+        let rows = 23
+        for type in Self.quantTypes {
+            for cols in type.blockSize == 32 ? [96, 1024] : [256, 1536] {
+                let w = try RandomWeights(type, rows: rows, cols: cols, seed: 77 &+ UInt64(cols))
+                let scratch = quantizedTokens(1, cols: cols, for: w.matrix, seed: 13)
+                let kernel = Self.variants[type]!.avx2
+                var all = [Float](repeating: 0, count: rows)
+                all.withUnsafeMutableBufferPointer { kernel(Int32(cols), w.matrix.data, w.matrix.rowBytes, Int32(rows), scratch.views, $0.baseAddress!) }
+                for count in 1...9 {
+                    for start in 0...(rows - count) {
+                        var part = [Float](repeating: .nan, count: count)
+                        part.withUnsafeMutableBufferPointer {
+                            kernel(Int32(cols), w.matrix.row(start), w.matrix.rowBytes, Int32(count), scratch.views, $0.baseAddress!)
+                        }
+                        XCTAssertEqual(part.map(\.bitPattern), all[start..<(start + count)].map(\.bitPattern),
+                                       "\(type) \(cols) cols: rows \(start)..<\(start + count) alone vs in one call")
+                    }
+                }
+                XCTAssertNotEqual(all.filter { $0 != 0 }.count, 0)
+            }
+        }
+    }
+
     /// The interleaved kernels (8 rows a step, the rest through the tile kernel) against the
     /// AVX2 row kernel token by token: the same integer sums scaled per block instead of per
     /// lane, so equal up to float re-association, 1e-5 of Σ|block terms|.
