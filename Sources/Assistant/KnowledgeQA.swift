@@ -417,9 +417,8 @@ public struct KnowledgeQA: Sendable {
             refuse(.modelDeclined, "the model said in its own words that the sources do not hold the answer: “\(first)”")
             return
         }
-        var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages,
-                                                                    question: layers.subjectTie ? answer.question : nil,
-                                                                    asked: answer.question)
+        var verdicts = try SupportChecker(embedder: embedder).check(draft, passages: passages, question: answer.question,
+                                                                    tieSubjects: layers.subjectTie)
         if !layers.supportCheck {
             // Still attribute sentences (citations need it) but accept them all.
             for i in verdicts.indices { verdicts[i].supported = true }
@@ -432,7 +431,7 @@ public struct KnowledgeQA: Sendable {
         // nothing that was asked: the whole reply is refused, not its true remainder shown. (A
         // question copied from an FAQ, "3、转错账怎么办？", is a heading, not the answer.)
         if layers.supportCheck, layers.dropUnsupported, let first = verdicts.first(where: { !$0.neutral }), first.invented,
-           !["?", "？"].contains(where: TextAnalysis.stripCitations(first.text).trimmingCharacters(in: .whitespaces).hasSuffix) {
+           let last = TextAnalysis.stripCitations(first.text).trimmingCharacters(in: .whitespaces).last, !"?？".contains(last) {
             refuse(.unsupported, "support check: the answer's first sentence states what no source holds — “\(first.text)”: \(first.note ?? "unsupported")")
             return
         }

@@ -120,18 +120,19 @@ public struct SupportChecker: Sendable {
 
     public init(embedder: (any TextEmbedder)? = nil) { self.embedder = embedder }
 
-    /// `question`, when given, ties each stated value to the part of its source about the
-    /// question's subject (SubjectTie). `asked`, when given, is the question: a value or name
-    /// it gave is not one the answer made up (`SentenceVerdict.invented`).
+    /// `question`, when given, is what the answer answers: a value or name it gave is not one the
+    /// answer made up (`SentenceVerdict.invented`), and with `tieSubjects` each stated value is
+    /// tied to the part of its source about the question's subject (SubjectTie).
     public func check(_ answer: String, passages: [RetrievedPassage], question: String? = nil,
-                      asked: String? = nil) throws -> [SentenceVerdict] {
-        let askedFolded = asked?.lowercased() ?? ""
-        let askedNumbers = Set(asked.map(TextAnalysis.numbers) ?? [])
+                      tieSubjects: Bool = true) throws -> [SentenceVerdict] {
+        let askedFolded = question?.lowercased() ?? ""
+        let askedNumbers = Set(question.map(TextAnalysis.numbers) ?? [])
+        let tieQuestion = tieSubjects ? question : nil
         let passageTerms = passages.map { TextAnalysis.keyTerms($0.headingPath + " " + $0.text) }
         let passageNumbers = passages.map { Set(TextAnalysis.numbers($0.text)) }
         let passageFolded = passages.map { ($0.headingPath + " " + $0.text).lowercased() }
         // Split once per passage (not per sentence and source) for the subject tie.
-        let tieSources = question == nil ? [] : passages.map(SubjectTie.Source.init)
+        let tieSources = tieQuestion == nil ? [] : passages.map(SubjectTie.Source.init)
         let sentences = TextAnalysis.sentences(answer)
         var sims: [[Double]]? = nil
         if let embedder, !sentences.isEmpty, !passages.isEmpty {
@@ -180,16 +181,16 @@ public struct SupportChecker: Sendable {
                 let sem = sims.map { $0[i][n - 1] }
                 // A stated number or name the source does not hold was made up, however much of
                 // the rest of the sentence is copied ("… was from the English city of London").
-                let invented = numbers.first { !passageNumbers[n - 1].contains($0) }
-                    ?? names.first { !TextAnalysis.mentions(folded: passageFolded[n - 1], name: $0) }
+                let unheldNumbers = numbers.filter { !passageNumbers[n - 1].contains($0) }
+                let unheldNames = names.filter { !TextAnalysis.mentions(folded: passageFolded[n - 1], name: $0) }
+                let invented = unheldNumbers.first ?? unheldNames.first
                 let termsOK = lex >= minLexical || ((sem ?? 0) >= minSemantic && lex >= minLexicalWithSemantic)
                 // A number the source holds, but in the row or sentence about something else.
                 let untied = termsOK && invented == nil && !numbers.isEmpty
-                    ? question.map { SubjectTie.untied(sentence: sentence, question: $0, source: tieSources[n - 1]) } ?? [] : []
+                    ? tieQuestion.map { SubjectTie.untied(sentence: sentence, question: $0, source: tieSources[n - 1]) } ?? [] : []
                 // Made up by the reply: in neither the source nor the question ("5,000 USD" asked about).
-                let madeUp = termsOK && (numbers.contains { !passageNumbers[n - 1].contains($0) && !askedNumbers.contains($0) }
-                    || names.contains { !TextAnalysis.mentions(folded: passageFolded[n - 1], name: $0)
-                                        && !TextAnalysis.mentions(folded: askedFolded, name: $0) })
+                let madeUp = termsOK && (unheldNumbers.contains { !askedNumbers.contains($0) }
+                    || unheldNames.contains { !TextAnalysis.mentions(folded: askedFolded, name: $0) })
                 return (lex, sem, termsOK && invented == nil && untied.isEmpty, termsOK ? invented : nil, untied, madeUp)
             }
             let judged = all.map(judge)   // once per source: ranking compares them many times
@@ -221,8 +222,7 @@ public struct SupportChecker: Sendable {
             }
             return SentenceVerdict(text: sentence, cited: keptCitations, source: source, lexical: v.lex, semantic: v.sem,
                                    supported: v.ok, note: note, neutral: false, reattributed: keptCitations != cited,
-                                   untied: !v.untied.isEmpty,
-                                   invented: !v.ok && v.madeUp)
+                                   untied: !v.untied.isEmpty, invented: v.madeUp)
         }
     }
 }

@@ -108,7 +108,7 @@ extension Runtime {
     /// The date lookups read "current" as: `today` (YYYY-MM-DD) when given, else today's date.
     func lookupDate(_ today: String?) throws -> String {
         let date = today ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        guard date.count == 10, date.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
+        guard date.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) != nil else {
             throw RuntimeError.usage("--today takes a date as YYYY-MM-DD, got '\(date)'")
         }
         return date

@@ -141,14 +141,14 @@ public final class SlotFiller {
 
     static func longestCommonRun(_ a: [Character], _ b: [Character]) -> String {
         guard !a.isEmpty, !b.isEmpty else { return "" }
-        var prev = [Int](repeating: 0, count: b.count + 1), best = 0, end = 0
+        // Two rows of the run-length table, reused: cur[j] is the run ending at a[i-1], b[j-1].
+        var prev = [Int](repeating: 0, count: b.count + 1), cur = prev, best = 0, end = 0
         for i in 1...a.count {
-            var cur = [Int](repeating: 0, count: b.count + 1)
-            for j in 1...b.count where a[i - 1] == b[j - 1] {
-                cur[j] = prev[j - 1] + 1
+            for j in 1...b.count {
+                cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : 0
                 if cur[j] > best { best = cur[j]; end = i }
             }
-            prev = cur
+            swap(&prev, &cur)
         }
         return String(a[(end - best)..<end])
     }
