@@ -4,9 +4,10 @@ import XCTest
 import Knowledge
 import Prompts
 
-/// `ask` reaching the business tables: a question naming one record exactly is answered by its
-/// lookup; anything less (a partial name, a question the lookup does not answer) is left to the
-/// documents, where the checks can refuse it.
+/// `ask` reaching the business tables: a question naming one record unmistakably is answered by
+/// its lookup; anything less (a typo, a shared part of a name, a synonym under another currency or
+/// term, a question the lookup does not answer) is left to the documents, where the checks can
+/// refuse it.
 final class RecordAnswerTests: XCTestCase {
     func service() throws -> ServiceAssistant { try ServiceAssistantTests.makeAssistant() }
 
@@ -58,6 +59,37 @@ final class RecordAnswerTests: XCTestCase {
         XCTAssertNotNil(try service.recordAnswer("深圳福田那家周日几点开门"))
         XCTAssertNil(try service.recordAnswer("What's the rate on a 6-month USD time deposit?"))
         XCTAssertEqual(SlotFiller.longestCommonRun(Array("中关村支行周六"), Array("北京中关村支行")), "中关村支行")
+    }
+
+    /// A pack synonym names its record ("car loan", "标准卡") unless the question puts another
+    /// currency or term on it: then the synonym's record is a neighbour of what was asked.
+    func testASynonymNamesItsRecordUnlessTheQuestionsCurrencyOrTermContradictsIt() throws {
+        let service = try ServiceAssistantTests.makeAssistant(minSimilarity: 0)
+        let car = try XCTUnwrap(try service.recordAnswer("What's the interest rate on the car loan?"))
+        XCTAssertTrue(car.text.contains("3.60%"), car.text)
+        XCTAssertTrue(car.citations[0].heading.contains("Harbor EV Auto Loan"), car.citations[0].heading)
+        let usd = try XCTUnwrap(try service.recordAnswer("What's the rate on a USD deposit for one year?"))
+        XCTAssertTrue(usd.text.contains("2.80%"), usd.text)
+        // Each of these finds a synonym ("六个月定期", "一年定期", "1 year deposit") or a name of
+        // an RMB or a 1-year record.
+        for q in ["美元六个月定期利率多少", "港币一年定期利率多少", "What's the rate on a 1 year deposit in euros?",
+                  "What's the rate on a USD deposit for six months?", "What's the rate of the 1-Year Time Deposit in US dollars?"] {
+            XCTAssertNil(try service.recordAnswer(q), q)
+        }
+    }
+
+    func testQualifiersReadCurrenciesAndTermsInBothLanguages() {
+        XCTAssertEqual(RecordQualifiers.currencies(in: "美元存三个月要多少元起"), ["USD", "CNY"])
+        XCTAssertEqual(RecordQualifiers.currencies(in: "USD deposit for a year"), ["USD"])
+        XCTAssertEqual(RecordQualifiers.currencies(in: "a museum dollhouse"), [], "letters inside a word are no code")
+        XCTAssertEqual(RecordQualifiers.terms(in: "USD deposit for a year"), ["12m"])
+        XCTAssertEqual(RecordQualifiers.terms(in: "a 7-day notice deposit, or the 3 month promo?"), ["7d", "3m"])
+        XCTAssertEqual(RecordQualifiers.terms(in: "Harbor Steady 90-Day Holding (R2)"), ["90d"])
+        XCTAssertEqual(RecordQualifiers.terms(in: "两年的大额存单和半年定期，十二个月"), ["24m", "6m", "12m"])
+        XCTAssertEqual(RecordQualifiers.terms(in: "2028年的房贷，12月1日开始，today or Saturday"), [], "a calendar year, a date and a weekday are no term")
+        XCTAssertNil(RecordQualifiers.contradiction("annual fee of the classic card per year", record: "CC-CLASSIC · Harbor Classic Credit Card · 100"))
+        XCTAssertNotNil(RecordQualifiers.contradiction("五年期大额存单利率多少", record: "CD-3Y · 3-Year Large-Denomination CD · 三年期大额存单 · CNY"))
+        XCTAssertNil(RecordQualifiers.contradiction("三年期大额存单利率多少", record: "CD-3Y · 3-Year Large-Denomination CD · 三年期大额存单 · CNY"))
     }
 
     func testAskAnswersFromTheRecordWithoutTheModelAndRecordsItAndCanBeTurnedOff() throws {

@@ -13,24 +13,25 @@ public struct RecordAnswer: Sendable {
 }
 
 /// What `ask` and `chat` consult before retrieval: a question that names one record of the
-/// business tables exactly is answered by that record, through the customer-service pack's
+/// business tables unmistakably is answered by that record, through the customer-service pack's
 /// lookup and template, with no model in between. Dynamic data (a branch's Sunday hours, a case's
 /// status) is then read at question time, as the seeds intend, and comes out right: measured on
 /// the answers benchmark, Qwen2.5-1.5B declined or mis-read most branch-hours and case questions
 /// whose row it was given, while the lookups answered them.
 public protocol RecordLookup: Sendable {
-    /// The record answer to `question`, or nil when it names no record exactly (the documents
+    /// The record answer to `question`, or nil when it names no record unmistakably (the documents
     /// path then answers or refuses it).
     func answer(_ question: String) throws -> RecordAnswer?
 }
 
 extension ServiceAssistant {
-    /// The answer a lookup gives when the question names its record exactly. Only then: a name
-    /// matched by a synonym, a partial or a misspelt name ("Diamond card" → the Gold card, "7-day
-    /// notice deposit" → a 90-day product) or an intent the classifier only guessed sends the
-    /// question to the documents, where the checks can refuse it. Every required slot must be a
-    /// table value named exactly or a reference found by its pattern (`HB-2026-00158`); optional
-    /// slots may be a pattern (a weekday) or their default (today).
+    /// The answer a lookup gives when the question names its record unmistakably (`isNamed`).
+    /// Only then: a misspelt name ("Diamond card" → the Gold card), a shared part of a name or a
+    /// synonym under another currency or term ("7-day notice deposit" → a 90-day product, "美元
+    /// 六个月定期" → the RMB one) or an intent the classifier only guessed sends the question to
+    /// the documents, where the checks can refuse it. Every required slot must be a named table
+    /// value or a reference found by its pattern (`HB-2026-00158`); optional slots may be a
+    /// pattern (a weekday) or their default (today).
     public func recordAnswer(_ question: String) throws -> RecordAnswer? {
         var session = ServiceSession()
         let a = try respond(question, session: &session)
@@ -64,15 +65,25 @@ extension ServiceAssistant {
             return Citation(number: i + 1, chunkID: 0, path: file, heading: heading.filter { seen.insert($0).inserted }.joined(separator: " · "),
                             startLine: 0, endLine: 0, charStart: 0, charEnd: 0)
         }
-        let given = required.compactMap { s in a.slots[s.name].map { "\(s.name) “\($0.matched)”" } }.joined(separator: ", ")
+        let given = required.compactMap { s in a.slots[s.name].map { "\(s.name) “\($0.matched)” (\($0.how))" } }.joined(separator: ", ")
         return RecordAnswer(text: a.reply, language: a.language, citations: citations,
-                            detail: "answered from the business tables: intent \(name), lookup \(a.lookup ?? "?"), \(given) named exactly")
+                            detail: "answered from the business tables: intent \(name), lookup \(a.lookup ?? "?"), named by \(given)")
     }
 
     /// Whether `value` names its record unmistakably: the table value word for word, a
-    /// reference or weekday found by its pattern, or a part of a name no other record shares.
+    /// reference or weekday found by its pattern, a part of a name no other record shares, or
+    /// one of the pack's synonyms for it ("car loan", "标准卡") — and, however it was named,
+    /// the question names no currency or term the record does not (`RecordQualifiers`):
+    /// "美元六个月定期" is not the RMB deposit its synonym "六个月定期" names. A name found
+    /// within a small edit distance never counts: "Harbor Diamond credit card" came out as the
+    /// Gold card that way.
     static func isNamed(_ slot: SlotSpec, _ value: SlotValue, by filler: SlotFiller, in question: String) -> Bool {
-        ["exact", "pattern"].contains(value.how) || (value.how == "partial" && filler.namesUniquely(slot, value, in: question))
+        switch value.how {
+        case "exact", "pattern", "synonym": break
+        case "partial": guard filler.namesUniquely(slot, value, in: question) else { return false }
+        default: return false
+        }
+        return filler.contradiction(slot, value, in: question) == nil
     }
 
     /// The share of the question's terms, besides the record's own words (its name, address)

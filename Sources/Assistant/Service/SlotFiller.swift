@@ -19,6 +19,9 @@ public final class SlotFiller {
     private var catalog: [String: [Entry]] = [:]
     /// Per table slot: the grams of every name (`NameIndex`), for names given in part.
     private var partial: [String: NameIndex] = [:]
+    /// Per table slot: each record's whole row as one text (its names, currency, promotion),
+    /// for what a question's qualifiers may contradict (`RecordQualifiers`).
+    private var records: [String: [String: String]] = [:]
     /// Every display name of every table value, for the fact check.
     public private(set) var knownNames: Set<String> = []
     let today: String
@@ -44,6 +47,15 @@ public final class SlotFiller {
             }
             for (synonym, key) in slot.synonyms { entries.append(Entry(normalised: Self.normalise(synonym), key: key, how: "synonym")) }
             catalog[id] = entries.filter { !$0.normalised.isEmpty }
+            let whole: BusinessRows
+            do { whole = try BusinessQuery.run(db, sql: "SELECT * FROM \(try BusinessTables.quoted(slot.table!))", named: [:]) } catch {
+                throw ServiceError.lookupFailed(name: "slot \(slot.name)", detail: "\(error.localizedDescription)")
+            }
+            if let k = whole.columns.firstIndex(of: slot.key!) {
+                var texts: [String: String] = [:]
+                for r in whole.rows { texts[BusinessRows.text(r[k])] = r.map(BusinessRows.text).joined(separator: " · ") }
+                records[id] = texts
+            }
             var names = rows.rows.flatMap { r in r.map(BusinessRows.text).filter { !$0.isEmpty }.map { (name: $0, key: BusinessRows.text(r[0])) } }
             names += slot.synonyms.map { (name: $0.key, key: $0.value) }
             partial[id] = NameIndex(names)
@@ -137,6 +149,13 @@ public final class SlotFiller {
         let han = run.unicodeScalars.contains { $0.properties.isIdeographic }
         guard run.count >= (han ? 4 : 10) else { return false }
         return !entries.contains { $0.key != value.value && $0.normalised.contains(run) }
+    }
+
+    /// Why `value` cannot be the record `utterance` means, or nil: a currency or term the
+    /// utterance names that the record's row, naming its own, does not (`RecordQualifiers`).
+    public func contradiction(_ slot: SlotSpec, _ value: SlotValue, in utterance: String) -> String? {
+        guard slot.kind == .table, let row = records["\(slot.table!).\(slot.key!)"]?[value.value] else { return nil }
+        return RecordQualifiers.contradiction(utterance, record: row)
     }
 
     static func longestCommonRun(_ a: [Character], _ b: [Character]) -> String {

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The qualifiers a question can put on a record it names loosely: a currency ("USD", "美元")
+/// and a term ("for a year", "三个月", "7-day"). A record named by a synonym or a shared part of
+/// its name is the one meant only when the question's qualifiers are the record's own: "美元六个月
+/// 定期" names the RMB 6-month deposit by its synonym "六个月定期" but asks in dollars, "7-day
+/// notice deposit" shares "deposit" with a 90-day product, "五年期大额存单" shares "大额存单" with
+/// the 1- to 3-year CDs. Those questions go to the documents, where the checks can refuse them.
+///
+/// What a record says is read from its whole row (names, currency column, promotion text), so a
+/// record with no currency or term in it cannot contradict one (a card has no term).
+enum RecordQualifiers {
+    /// Currency codes named in `text`, longest names first so "美元" is not also "元" (RMB).
+    static func currencies(in text: String) -> Set<String> {
+        var rest = text.lowercased()
+        var found = Set<String>()
+        for (name, code) in currencyNames {
+            let pattern = name.unicodeScalars.allSatisfy(\.isASCII) && name.count <= 4 && name.first!.isLetter
+                ? "(?<![a-z])" + NSRegularExpression.escapedPattern(for: name) + "(?![a-z])"
+                : NSRegularExpression.escapedPattern(for: name)
+            guard let re = try? NSRegularExpression(pattern: pattern) else { continue }
+            let range = NSRange(rest.startIndex..., in: rest)
+            if re.firstMatch(in: rest, range: range) != nil {
+                found.insert(code)
+                rest = re.stringByReplacingMatches(in: rest, range: range, withTemplate: " ")
+            }
+        }
+        return found
+    }
+
+    /// Longest first: a longer name is removed before a shorter one inside it is looked for.
+    static let currencyNames: [(String, String)] = [
+        ("us dollars", "USD"), ("us dollar", "USD"), ("dollars", "USD"), ("dollar", "USD"), ("us$", "USD"),
+        ("usd", "USD"), ("美元", "USD"), ("美金", "USD"),
+        ("hk$", "HKD"), ("hkd", "HKD"), ("港币", "HKD"), ("港元", "HKD"), ("港幣", "HKD"),
+        ("euros", "EUR"), ("euro", "EUR"), ("eur", "EUR"), ("欧元", "EUR"),
+        ("yen", "JPY"), ("jpy", "JPY"), ("日元", "JPY"),
+        ("pounds", "GBP"), ("gbp", "GBP"), ("英镑", "GBP"),
+        ("人民币", "CNY"), ("rmb", "CNY"), ("cny", "CNY"), ("yuan", "CNY"), ("元", "CNY"), ("块", "CNY"),
+    ].sorted { $0.0.count > $1.0.count }
+
+    /// Terms named in `text`, as "Nd" (days and weeks) or "Nm" (months and years): "1-Year",
+    /// "for a year", "12 months" are all "12m"; "90-Day" is "90d", "一周" "7d". A calendar
+    /// year ("2028年") and a date ("12月1日") are not terms.
+    static func terms(in text: String) -> Set<String> {
+        var found = Set<String>()
+        let lower = text.lowercased()
+        let ns = lower as NSString
+        for m in englishTerm.matches(in: lower, range: NSRange(location: 0, length: ns.length)) {
+            let count = ns.substring(with: m.range(at: 1)), unit = ns.substring(with: m.range(at: 2))
+            guard let n = englishNumber(count) else { continue }
+            if let t = term(n, unit: unit) { found.insert(t) }
+        }
+        for m in chineseTerm.matches(in: lower, range: NSRange(location: 0, length: ns.length)) {
+            let count = ns.substring(with: m.range(at: 1)), unit = ns.substring(with: m.range(at: 2))
+            guard let n = count == "半" ? 0.5 : chineseNumber(count).map(Double.init), n < 1900 else { continue }
+            let english = unit.hasPrefix("年") ? "year" : unit.hasSuffix("月") ? "month" : unit == "天" ? "day" : "week"
+            if let t = term(n, unit: english) { found.insert(t) }
+        }
+        return found
+    }
+
+    private static let englishTerm = try! NSRegularExpression(
+        pattern: #"(?<![a-z0-9.])([0-9]+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|half an?|half)[\s-]*(day|week|month|year|yr)s?(?![a-z])"#)
+    private static let chineseTerm = try! NSRegularExpression(pattern: #"([0-9]+|[一二两三四五六七八九十]+|半)\s*(个月|個月|年期|年|天|个星期|星期|周)"#)
+
+    private static func term(_ n: Double, unit: String) -> String? {
+        switch unit {
+        case "day": return n >= 1 ? "\(Int(n))d" : nil
+        case "week": return n >= 1 ? "\(Int(n * 7))d" : nil
+        case "month": return n >= 1 ? "\(Int(n))m" : nil
+        default: return n > 0 ? "\(Int(n * 12))m" : nil
+        }
+    }
+
+    private static func englishNumber(_ s: String) -> Double? {
+        if let n = Double(s) { return n }
+        if s.hasPrefix("half") { return 0.5 }
+        let words = ["a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                     "eight": 8, "nine": 9, "ten": 10, "twelve": 12]
+        return words[s].map(Double.init)
+    }
+
+    /// 一 … 九十九 (and 两); digits as they are.
+    static func chineseNumber(_ s: String) -> Int? {
+        if let n = Int(s) { return n }
+        let digit: [Character: Int] = ["一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9]
+        let c = Array(s)
+        switch c.count {
+        case 1: return c[0] == "十" ? 10 : digit[c[0]]
+        case 2 where c[0] == "十": return digit[c[1]].map { 10 + $0 }
+        case 2 where c[1] == "十": return digit[c[0]].map { $0 * 10 }
+        case 3 where c[1] == "十": return digit[c[0]].flatMap { t in digit[c[2]].map { t * 10 + $0 } }
+        default: return nil
+        }
+    }
+
+    /// Why `question` cannot be about the record whose row reads `record`, or nil when nothing
+    /// in it contradicts the record: a currency or a term the question names that the record,
+    /// which names its own, does not.
+    static func contradiction(_ question: String, record: String) -> String? {
+        let asked = currencies(in: question), own = currencies(in: record)
+        if !asked.isEmpty, !own.isEmpty, asked.isDisjoint(with: own) {
+            return "the question asks in \(asked.sorted().joined(separator: ", ")), the record is in \(own.sorted().joined(separator: ", "))"
+        }
+        let askedTerms = terms(in: question), ownTerms = terms(in: record)
+        if !askedTerms.isEmpty, !ownTerms.isEmpty, askedTerms.isDisjoint(with: ownTerms) {
+            return "the question names a term of \(askedTerms.sorted().joined(separator: ", ")), the record \(ownTerms.sorted().joined(separator: ", "))"
+        }
+        return nil
+    }
+}
