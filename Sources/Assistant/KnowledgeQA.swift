@@ -510,6 +510,9 @@ public struct KnowledgeQA: Sendable {
             }
             record = line.record
         }
+        // A unit about another term or currency than the question's is not its reading, however
+        // many of its terms it holds: "美元存三个月" is not read off the RMB 3-month row.
+        units = units.filter { Qualifiers.contradiction(question, record: $0.text, amounts: false) == nil }
         guard let best = ExtractiveGenerator.bestSentence(question: question, quantity: quantity,
                                                           sources: units, split: false) else {
             return stated.isEmpty ? nil : "no unit of the sources shares a term with the question"
@@ -530,7 +533,9 @@ public struct KnowledgeQA: Sendable {
         if stated.isEmpty {
             let line = quantity ? best
                 : ExtractiveGenerator.bestSentence(question: question, quantity: false,
-                                                   sources: lines.map { ($0.passage, $0.shown) }, split: false) ?? best
+                                                   sources: lines.map { ($0.passage, $0.shown) }
+                                                       .filter { Qualifiers.contradiction(question, record: $0.1, amounts: false) == nil },
+                                                   split: false) ?? best
             let missed = AnswerSelection.values(line.sentence).subtracting(asked)
             return missed.isEmpty ? nil
                 : "the source line that best matches the question states \(missed.sorted().joined(separator: ", ")) and the answer no value: “\(line.sentence)” [\(line.source)]"

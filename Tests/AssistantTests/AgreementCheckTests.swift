@@ -17,6 +17,21 @@ final class AgreementCheckTests: XCTestCase {
         XCTAssertTrue(wrong?.contains("Face verification") == true, wrong ?? "agreed")
     }
 
+    /// The reading is a line about the question's currency and term: the RMB 3-month row holds
+    /// more of "美元存三个月利率多少" than the USD record does, but it is another product. A
+    /// currency an amount is in ("wiring 5,000 USD") says what the customer has, not the line.
+    func testTheReadingIsALineAboutTheQuestionsCurrencyAndTerm() {
+        let p = [Fixtures.passage(1, "time-deposits.zh.md", "定期存款利率", "| 期限 | 挂牌利率（人民币） | 起存金额 |\n|---|---|---|\n| 三个月 | 0.85% | 50元 |\n| 一年 | 1.20% | 50元 |"),
+                 Fixtures.passage(2, "products.csv", "USD-3M", "product id: USD-3M\nname zh: 美元三个月定期存款\nrate pct: 2.60\ncurrency: USD")]
+        let q = "美元存三个月利率多少"
+        XCTAssertNil(KnowledgeQA.disagreement("美元三个月定期利率2.60% [2]。", question: q, passages: p))
+        XCTAssertNotNil(KnowledgeQA.disagreement("三个月定期利率0.85% [1]。", question: q, passages: p))
+        XCTAssertNotNil(KnowledgeQA.disagreement("利率0.85% [1]。", question: "六个月定期利率多少", passages: Array(p.prefix(1))),
+                        "no line is about six months")
+        let fees = [Fixtures.passage(1, "remittance.md", "Fees", "Outward remittance commission: 0.1% of the amount, min RMB 50, max RMB 260.")]
+        XCTAssertNil(KnowledgeQA.disagreement("The commission is 0.1%, min RMB 50 [1].", question: "outward remittance of 5,000 USD: commission?", passages: fees))
+    }
+
     func testAnAnswerWithoutAValueOrWithAnInventedOneDisagrees() {
         let p = [Fixtures.passage(1, "refunds.md", "Card refunds", "Card refunds are returned to the original card within 5 working days.")]
         let q = "How long do card refunds take?"

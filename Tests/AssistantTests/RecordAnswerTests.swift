@@ -79,17 +79,19 @@ final class RecordAnswerTests: XCTestCase {
     }
 
     func testQualifiersReadCurrenciesAndTermsInBothLanguages() {
-        XCTAssertEqual(RecordQualifiers.currencies(in: "美元存三个月要多少元起"), ["USD", "CNY"])
-        XCTAssertEqual(RecordQualifiers.currencies(in: "USD deposit for a year"), ["USD"])
-        XCTAssertEqual(RecordQualifiers.currencies(in: "a museum dollhouse"), [], "letters inside a word are no code")
-        XCTAssertEqual(RecordQualifiers.terms(in: "USD deposit for a year"), ["12m"])
-        XCTAssertEqual(RecordQualifiers.terms(in: "a 7-day notice deposit, or the 3 month promo?"), ["7d", "3m"])
-        XCTAssertEqual(RecordQualifiers.terms(in: "Harbor Steady 90-Day Holding (R2)"), ["90d"])
-        XCTAssertEqual(RecordQualifiers.terms(in: "两年的大额存单和半年定期，十二个月"), ["24m", "6m", "12m"])
-        XCTAssertEqual(RecordQualifiers.terms(in: "2028年的房贷，12月1日开始，today or Saturday"), [], "a calendar year, a date and a weekday are no term")
-        XCTAssertNil(RecordQualifiers.contradiction("annual fee of the classic card per year", record: "CC-CLASSIC · Harbor Classic Credit Card · 100"))
-        XCTAssertNotNil(RecordQualifiers.contradiction("五年期大额存单利率多少", record: "CD-3Y · 3-Year Large-Denomination CD · 三年期大额存单 · CNY"))
-        XCTAssertNil(RecordQualifiers.contradiction("三年期大额存单利率多少", record: "CD-3Y · 3-Year Large-Denomination CD · 三年期大额存单 · CNY"))
+        XCTAssertEqual(Qualifiers.currencies(in: "美元存三个月要多少元起"), ["USD", "CNY"])
+        XCTAssertEqual(Qualifiers.currencies(in: "USD deposit for a year"), ["USD"])
+        XCTAssertEqual(Qualifiers.currencies(in: "a museum dollhouse"), [], "letters inside a word are no code")
+        XCTAssertEqual(Qualifiers.currencies(in: "wiring 5,000 USD, or $300, or 30万元 into my 美元 account", amounts: false), ["USD"])
+        XCTAssertEqual(Qualifiers.currencies(in: "wiring 5,000 USD, or $300, or 30万元", amounts: false), [])
+        XCTAssertEqual(Qualifiers.terms(in: "USD deposit for a year"), ["12m"])
+        XCTAssertEqual(Qualifiers.terms(in: "a 7-day notice deposit, or the 3 month promo?"), ["7d", "3m"])
+        XCTAssertEqual(Qualifiers.terms(in: "Harbor Steady 90-Day Holding (R2)"), ["90d"])
+        XCTAssertEqual(Qualifiers.terms(in: "两年的大额存单和半年定期，十二个月"), ["24m", "6m", "12m"])
+        XCTAssertEqual(Qualifiers.terms(in: "2028年的房贷，12月1日开始，today or Saturday"), [], "a calendar year, a date and a weekday are no term")
+        XCTAssertNil(Qualifiers.contradiction("annual fee of the classic card per year", record: "CC-CLASSIC · Harbor Classic Credit Card · 100"))
+        XCTAssertNotNil(Qualifiers.contradiction("五年期大额存单利率多少", record: "CD-3Y · 3-Year Large-Denomination CD · 三年期大额存单 · CNY"))
+        XCTAssertNil(Qualifiers.contradiction("三年期大额存单利率多少", record: "CD-3Y · 3-Year Large-Denomination CD · 三年期大额存单 · CNY"))
     }
 
     func testAskAnswersFromTheRecordWithoutTheModelAndRecordsItAndCanBeTurnedOff() throws {

@@ -73,7 +73,7 @@ extension ServiceAssistant {
     /// Whether `value` names its record unmistakably: the table value word for word, a
     /// reference or weekday found by its pattern, a part of a name no other record shares, or
     /// one of the pack's synonyms for it ("car loan", "标准卡") — and, however it was named,
-    /// the question names no currency or term the record does not (`RecordQualifiers`):
+    /// the question names no currency or term the record does not (`Qualifiers`):
     /// "美元六个月定期" is not the RMB deposit its synonym "六个月定期" names. A name found
     /// within a small edit distance never counts: "Harbor Diamond credit card" came out as the
     /// Gold card that way.

@@ -20,7 +20,7 @@ public final class SlotFiller {
     /// Per table slot: the grams of every name (`NameIndex`), for names given in part.
     private var partial: [String: NameIndex] = [:]
     /// Per table slot: each record's whole row as one text (its names, currency, promotion),
-    /// for what a question's qualifiers may contradict (`RecordQualifiers`).
+    /// for what a question's qualifiers may contradict (`Qualifiers`).
     private var records: [String: [String: String]] = [:]
     /// Every display name of every table value, for the fact check.
     public private(set) var knownNames: Set<String> = []
@@ -152,10 +152,10 @@ public final class SlotFiller {
     }
 
     /// Why `value` cannot be the record `utterance` means, or nil: a currency or term the
-    /// utterance names that the record's row, naming its own, does not (`RecordQualifiers`).
+    /// utterance names that the record's row, naming its own, does not (`Qualifiers`).
     public func contradiction(_ slot: SlotSpec, _ value: SlotValue, in utterance: String) -> String? {
         guard slot.kind == .table, let row = records["\(slot.table!).\(slot.key!)"]?[value.value] else { return nil }
-        return RecordQualifiers.contradiction(utterance, record: row)
+        return Qualifiers.contradiction(utterance, record: row)
     }
 
     static func longestCommonRun(_ a: [Character], _ b: [Character]) -> String {

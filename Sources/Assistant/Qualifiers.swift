@@ -9,10 +9,16 @@ import Foundation
 ///
 /// What a record says is read from its whole row (names, currency column, promotion text), so a
 /// record with no currency or term in it cannot contradict one (a card has no term).
-enum RecordQualifiers {
+enum Qualifiers {
     /// Currency codes named in `text`, longest names first so "美元" is not also "元" (RMB).
-    static func currencies(in text: String) -> Set<String> {
+    /// With `amounts: false`, only a currency that qualifies a thing ("USD deposit", "美元存三个
+    /// 月") counts, not one an amount is in ("wiring 5,000 USD", "30万元"): the amount says what
+    /// the customer has, not which product or fee line is meant.
+    static func currencies(in text: String, amounts: Bool = true) -> Set<String> {
         var rest = text.lowercased()
+        if !amounts {
+            rest = amount.stringByReplacingMatches(in: rest, range: NSRange(rest.startIndex..., in: rest), withTemplate: " ")
+        }
         var found = Set<String>()
         for (name, code) in currencyNames {
             let pattern = name.unicodeScalars.allSatisfy(\.isASCII) && name.count <= 4 && name.first!.isLetter
@@ -27,6 +33,11 @@ enum RecordQualifiers {
         }
         return found
     }
+
+    /// An amount with its currency before or after it: "usd 500", "$500", "5,000 usd", "30万元".
+    private static let amount = try! NSRegularExpression(pattern:
+        #"(?:us\$|hk\$|\$|¥|€|£|(?<![a-z])(?:usd|hkd|eur|rmb|cny|jpy|gbp)(?![a-z]))\s*[0-9][0-9,.]*(?:\s*(?:万|千|亿|k\b|m\b|bn\b|million|billion))?"#
+        + #"|[0-9][0-9,.]*\s*(?:万|千|亿|k|m|bn|million|billion)?\s*(?:us dollars?|dollars?|usd|hkd|eur|euros?|rmb|cny|yuan|yen|pounds?|美元|美金|港币|港元|欧元|日元|英镑|人民币|元|块)"#)
 
     /// Longest first: a longer name is removed before a shorter one inside it is looked for.
     static let currencyNames: [(String, String)] = [
@@ -98,8 +109,9 @@ enum RecordQualifiers {
     /// Why `question` cannot be about the record whose row reads `record`, or nil when nothing
     /// in it contradicts the record: a currency or a term the question names that the record,
     /// which names its own, does not.
-    static func contradiction(_ question: String, record: String) -> String? {
-        let asked = currencies(in: question), own = currencies(in: record)
+    /// `amounts: false` reads the question's currencies as `currencies(in:amounts:)` does.
+    static func contradiction(_ question: String, record: String, amounts: Bool = true) -> String? {
+        let asked = currencies(in: question, amounts: amounts), own = currencies(in: record)
         if !asked.isEmpty, !own.isEmpty, asked.isDisjoint(with: own) {
             return "the question asks in \(asked.sorted().joined(separator: ", ")), the record is in \(own.sorted().joined(separator: ", "))"
         }
