@@ -430,9 +430,22 @@ public struct KnowledgeQA: Sendable {
         // card is RMB 1,500."), the elaboration ("This fee is waived after 12 purchases") answers
         // nothing that was asked: the whole reply is refused, not its true remainder shown. (A
         // question copied from an FAQ, "3、转错账怎么办？", is a heading, not the answer.)
-        if layers.supportCheck, layers.dropUnsupported, let first = verdicts.first(where: { !$0.neutral }), first.invented,
-           let last = TextAnalysis.stripCitations(first.text).trimmingCharacters(in: .whitespaces).last, !"?？".contains(last) {
+        if layers.supportCheck, layers.dropUnsupported, let first = verdicts.first(where: { !$0.neutral }), first.invented, !Self.asks(first.text) {
             refuse(.unsupported, "support check: the answer's first sentence states what no source holds — “\(first.text)”: \(first.note ?? "unsupported")")
+            return
+        }
+        // Nor is a reply shown without a sentence that gives a figure beyond the question's own
+        // that the checks could not back: the dropped part was an answer to part of a two-part
+        // question ("is the 2.98% summer deal still on?" — "still on, as it ran June to August"),
+        // or an elaboration the model made up ("available for the first 30 days of the year"),
+        // and what is left is incomplete or written by a reader that just misread its sources.
+        // Replay of the real run's 200 drafts: covered wrong 5 -> 3, right 40 -> 38; SmolLM2's
+        // drafts wrong 7 -> 1, right 22 -> 21, two uncovered more refused (#19).
+        if layers.supportCheck, layers.dropUnsupported,
+           let dropped = verdicts.first(where: { v in
+               !v.supported && !v.neutral && !Self.asks(v.text)
+                   && !AnswerSelection.values(TextAnalysis.stripCitations(v.text)).subtracting(AnswerSelection.values(answer.question)).isEmpty }) {
+            refuse(.unsupported, "support check: the answer states a figure no source backs — “\(dropped.text)”: \(dropped.note ?? "unsupported")")
             return
         }
         let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }.prefix(Self.maxAnswerSentences)
@@ -480,6 +493,12 @@ public struct KnowledgeQA: Sendable {
     /// a field name follows with no space ("BJ-002name en: …", as small models join record lines)
     /// or Chinese comes before it ("如HB-2026-00123", where \b finds no boundary).
     private static let identifier = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9])[A-Z]{1,6}-[A-Z0-9-]*[0-9][A-Z0-9]*"#)
+
+    /// Whether a sentence is a question (one copied from an FAQ's heading: "3、转错账怎么办？"),
+    /// which states nothing.
+    static func asks(_ sentence: String) -> Bool {
+        TextAnalysis.stripCitations(sentence).trimmingCharacters(in: .whitespaces).last.map { "?？".contains($0) } ?? false
+    }
 
     /// Why the answer disagrees with a model-free reading of its passages (nil: it agrees). The
     /// reading is the unit that best covers the question's terms (ExtractiveGenerator's choice)
