@@ -70,7 +70,7 @@ public struct EvidenceGate: Sendable {
         // The cosine is evidence only where the encoder reads the language: MiniLM maps Chinese
         // to a few shared pieces, and on the answers benchmark any two Chinese texts score
         // 0.4–0.75 (covered and uncovered questions alike), so a Chinese question relies on its terms.
-        let dense = ReciprocalRankFusion.denseWeight(for: query) >= 0.5 ? bestDense ?? 0 : 0
+        let dense = ReciprocalRankFusion.hanShare(query) <= 0.5 ? bestDense ?? 0 : 0
         // nil coverage: the question has no key terms, so there is nothing to count.
         if minCoverage > 0, measured != nil, cover < minCoverage, !(minDense > 0 && dense >= minDense) {
             return decision(false, .lowCoverage,

@@ -19,6 +19,22 @@ final class HybridSearchTests: XCTestCase {
         XCTAssertEqual(ReciprocalRankFusion.fuse(keyword: [], dense: [], limit: 5), [])
     }
 
+    /// The default encoder cannot read Chinese, so a query with any Chinese in it ranks as its
+    /// keyword list does: fused, the dense list could only reorder it (CMRC 2018 lost 0.986 ->
+    /// 0.942 nDCG@10 at a weight of 0.05). English queries fuse both lists equally.
+    func testAQueryWithChineseKeepsItsKeywordOrder() {
+        XCTAssertEqual(ReciprocalRankFusion.denseWeight(for: "How long does a refund take?"), 1)
+        XCTAssertEqual(ReciprocalRankFusion.denseWeight(for: "NBA总决赛MVP是谁"), ReciprocalRankFusion.cjkDenseWeight)
+        XCTAssertEqual(ReciprocalRankFusion.hanShare("NBA总决赛MVP是谁"), 5.0 / 11, accuracy: 1e-12)
+        guard ProcessInfo.processInfo.environment["STRATA_CJK_DENSE_WEIGHT"] == nil else { return }
+        let keyword: [(chunkID: Int64, score: Double)] = [(1, 9), (2, 8), (3, 7)]
+        let dense: [(chunkID: Int64, score: Double)] = [(3, 0.9), (2, 0.8), (4, 0.7)]
+        let zh = ReciprocalRankFusion.fuse(keyword: keyword, dense: dense, denseWeight: ReciprocalRankFusion.denseWeight(for: "退款多久到账"), limit: 3)
+        XCTAssertEqual(zh.map(\.chunkID), [1, 2, 3])
+        let en = ReciprocalRankFusion.fuse(keyword: keyword, dense: dense, denseWeight: ReciprocalRankFusion.denseWeight(for: "refund time"), limit: 3)
+        XCTAssertEqual(en.map(\.chunkID), [3, 2, 1])
+    }
+
     private func store() throws -> KnowledgeStore {
         let s = try KnowledgeStore(path: ":memory:")
         for (i, (text, groups)) in [("alpha apples", [String]()), ("beta bananas", ["hr"]), ("gamma grapes", [])].enumerated() {
