@@ -449,7 +449,8 @@ public struct KnowledgeQA: Sendable {
             return
         }
         let kept = verdicts.filter { $0.supported || !layers.dropUnsupported }.prefix(Self.maxAnswerSentences)
-        guard kept.contains(where: { !$0.neutral && $0.supported }) else {
+        // A question copied back ("小号保管箱一年多少钱？") states nothing, however well supported.
+        guard kept.contains(where: { !$0.neutral && $0.supported && !Self.asks($0.text) }) else {
             let notes = verdicts.compactMap { v in v.note.map { "“\(v.text)”: \($0)" } }
             refuse(.unsupported, "support check: no sentence is supported by a source" + (notes.isEmpty ? "" : " — " + notes.joined(separator: "; ")))
             return

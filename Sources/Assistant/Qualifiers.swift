@@ -1,14 +1,16 @@
 import Foundation
 
-/// The qualifiers a question can put on a record it names loosely: a currency ("USD", "美元")
-/// and a term ("for a year", "三个月", "7-day"). A record named by a synonym or a shared part of
+/// The qualifiers a question can put on a record it names loosely: a currency ("USD", "美元"),
+/// a term ("for a year", "三个月", "7-day") and a size ("大号"). A record named by a synonym or a shared part of
 /// its name is the one meant only when the question's qualifiers are the record's own: "美元六个月
 /// 定期" names the RMB 6-month deposit by its synonym "六个月定期" but asks in dollars, "7-day
 /// notice deposit" shares "deposit" with a 90-day product, "五年期大额存单" shares "大额存单" with
 /// the 1- to 3-year CDs. Those questions go to the documents, where the checks can refuse them.
 ///
 /// What a record says is read from its whole row (names, currency column, promotion text), so a
-/// record with no currency or term in it cannot contradict one (a card has no term).
+/// record with no currency or term in it cannot contradict one (a card has no term). The
+/// agreement check reads the same way which line of the sources answers a question: the small
+/// safe deposit box's "RMB 300 a year" is no reading of "大号保管箱一年多少钱".
 enum Qualifiers {
     /// Currency codes named in `text`, longest names first so "美元" is not also "元" (RMB).
     /// With `amounts: false`, only a currency that qualifies a thing ("USD deposit", "美元存三个
@@ -106,18 +108,41 @@ enum Qualifiers {
         }
     }
 
+    /// Sizes named in `text` (S, M, L): "small", "large", "小号", "大号". A large-denomination CD
+    /// (大额存单) is a product name, not a size.
+    static func sizes(in text: String) -> Set<String> {
+        let lower = text.lowercased().replacingOccurrences(of: "large-denomination", with: " ")
+            .replacingOccurrences(of: "large denomination", with: " ")
+        let ns = lower as NSString
+        var found = Set<String>()
+        for m in size.matches(in: lower, range: NSRange(location: 0, length: ns.length)) {
+            switch ns.substring(with: m.range) {
+            case "small", "小号", "小型": found.insert("S")
+            case "medium", "中号", "中型": found.insert("M")
+            default: found.insert("L")
+            }
+        }
+        return found
+    }
+
+    private static let size = try! NSRegularExpression(pattern: #"(?<![a-z])(?:small|medium|large)(?![a-z])|小号|中号|大号|小型|中型|大型"#)
+
     /// Why `question` cannot be about the record whose row reads `record`, or nil when nothing
-    /// in it contradicts the record: a currency or a term the question names that the record,
+    /// in it contradicts the record: a currency, term or size the question names that the record,
     /// which names its own, does not.
     /// `amounts: false` reads the question's currencies as `currencies(in:amounts:)` does.
     static func contradiction(_ question: String, record: String, amounts: Bool = true) -> String? {
         let asked = currencies(in: question, amounts: amounts), own = currencies(in: record)
         if !asked.isEmpty, !own.isEmpty, asked.isDisjoint(with: own) {
-            return "the question asks in \(asked.sorted().joined(separator: ", ")), the record is in \(own.sorted().joined(separator: ", "))"
+            return "the question asks in \(asked.sorted().joined(separator: ", ")), it is in \(own.sorted().joined(separator: ", "))"
+        }
+        let askedSizes = sizes(in: question), ownSizes = sizes(in: record)
+        if !askedSizes.isEmpty, !ownSizes.isEmpty, askedSizes.isDisjoint(with: ownSizes) {
+            return "the question asks of size \(askedSizes.sorted().joined(separator: ", ")), it is of \(ownSizes.sorted().joined(separator: ", "))"
         }
         let askedTerms = terms(in: question), ownTerms = terms(in: record)
         if !askedTerms.isEmpty, !ownTerms.isEmpty, askedTerms.isDisjoint(with: ownTerms) {
-            return "the question names a term of \(askedTerms.sorted().joined(separator: ", ")), the record \(ownTerms.sorted().joined(separator: ", "))"
+            return "the question names a term of \(askedTerms.sorted().joined(separator: ", ")), it names \(ownTerms.sorted().joined(separator: ", "))"
         }
         return nil
     }

@@ -28,6 +28,11 @@ final class AgreementCheckTests: XCTestCase {
         XCTAssertNotNil(KnowledgeQA.disagreement("三个月定期利率0.85% [1]。", question: q, passages: p))
         XCTAssertNotNil(KnowledgeQA.disagreement("利率0.85% [1]。", question: "六个月定期利率多少", passages: Array(p.prefix(1))),
                         "no line is about six months")
+        // A size is a qualifier too: the small box's fee is no reading of the large box's.
+        let boxes = [Fixtures.passage(1, "fees.html", "Other services", "Small safe deposit box: RMB 300 a year. 小号保管箱：每年300元。")]
+        XCTAssertNotNil(KnowledgeQA.disagreement("300元 [1]", question: "大号保管箱一年多少钱", passages: boxes))
+        XCTAssertNil(KnowledgeQA.disagreement("300元 [1]", question: "小号保管箱一年多少钱", passages: boxes))
+        XCTAssertEqual(Qualifiers.sizes(in: "a 3-year large-denomination CD"), [], "a product name, not a size")
         let fees = [Fixtures.passage(1, "remittance.md", "Fees", "Outward remittance commission: 0.1% of the amount, min RMB 50, max RMB 260.")]
         XCTAssertNil(KnowledgeQA.disagreement("The commission is 0.1%, min RMB 50 [1].", question: "outward remittance of 5,000 USD: commission?", passages: fees))
     }

@@ -213,6 +213,9 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertEqual(try words.ask("How long do card refunds take?").text, "Card refunds are returned to the original card within 5 working days [1].")
         let (heading, _) = try makeQA(["3、How long do card refunds take? Card refunds are returned to the original card within 5 working days [1]."])
         XCTAssertFalse(try heading.ask("How long do card refunds take?").refused)
+        // A reply that only asks states nothing, however well its words are supported.
+        let (only, _) = try makeQA(["How long do card refunds take to reach the original card? [1]"])
+        XCTAssertTrue(try only.ask("How long do card refunds take?").refused)
         // The question's own figure is no figure of the reply's.
         let (echo, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. Refunds of 9 days are rare [2]."])
         XCTAssertFalse(try echo.ask("Do card refunds take 9 days?").refused)
