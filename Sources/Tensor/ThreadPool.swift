@@ -7,9 +7,10 @@ import Synchronization
 /// Why not `DispatchQueue.concurrentPerform`: waking its second worker costs ~10 µs, as much
 /// as a whole 576×1536 matvec. Here workers stay alive, spin briefly between calls (decode
 /// issues matvecs back to back) and then sleep on a condition so an idle pool costs nothing.
-/// Work is split into chunks claimed from one atomic counter and the caller claims chunks
-/// too, so a worker descheduled by another process (the machine is shared) only delays the
-/// chunk it holds rather than a fixed share of the matrix.
+/// Work is split into chunks claimed from atomic counters (one contiguous region per thread,
+/// see `PoolState`) and the caller claims chunks too; a thread out of work takes chunks left in
+/// another's region, so a worker descheduled by another process (the machine is shared) only
+/// delays the chunk it holds rather than a fixed share of the matrix.
 ///
 /// Misuse is safe rather than undefined: a `parallelFor` issued from inside a body (nested)
 /// or from a second thread while one is running runs serially on its calling thread.
@@ -21,7 +22,7 @@ public final class ThreadPool: @unchecked Sendable {
 
     public init(threads: Int) {
         self.threads = max(1, threads)
-        state = PoolState()
+        state = PoolState(regions: self.threads)
         for i in 1..<self.threads {
             let s = state
             let t = Thread { s.workerLoop(slot: i) }
@@ -89,12 +90,19 @@ struct PoolJob {
 
 /// Shared between the pool and its workers (workers must not keep the pool alive).
 ///
-/// `ticket` packs (generation << 32 | next chunk). A worker claims chunk c of generation g
-/// only by a compare-exchange that still sees g, so a worker that wakes late can never run
-/// a chunk of a job that has finished: the caller does not return (and the job's stack
-/// memory stays valid) until `done` counts every chunk.
+/// The chunks of a job are dealt out as one contiguous region per thread: slot s claims the
+/// chunks of region s in order, then those left in the other regions, also in order. A thread
+/// thus streams through one contiguous part of a matrix, so a chunk's first rows are the
+/// ones its predecessor's kernel already prefetched; claimed from one shared counter, each
+/// thread's chunks of a decode matvec were scattered (every fourth or so) and each started
+/// cold from DRAM. Stealing still lets one thread finish a descheduled thread's region.
+///
+/// `cursors[r]` packs (generation << 32 | next chunk of region r); `generation` announces a
+/// job. A thread claims chunk c of generation g only by a compare-exchange that still sees g,
+/// so a worker that wakes late can never run a chunk of a job that has finished: the caller
+/// does not return (and the job's stack memory stays valid) until `done` counts every chunk.
 final class PoolState: @unchecked Sendable {
-    let ticket = Atomic<Int>(0)
+    let generation = Atomic<Int>(0)
     let done = Atomic<Int>(0)
     let jobAddress = Atomic<Int>(0)
     let jobChunks = Atomic<Int>(0)
@@ -102,6 +110,27 @@ final class PoolState: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
     private let condition = NSCondition()
     private var sleepers = 0
+    /// One region per thread; each cursor on its own cache line (only stealing shares it).
+    let regions: Int
+    private let cursors: UnsafeMutablePointer<Atomic<Int>>
+    private static let cursorStride = 8
+
+    init(regions: Int) {
+        self.regions = regions
+        cursors = UnsafeMutableRawPointer.allocate(byteCount: regions * Self.cursorStride * MemoryLayout<Int>.stride, alignment: 64)
+            .bindMemory(to: Atomic<Int>.self, capacity: regions * Self.cursorStride)
+        for r in 0..<regions { (cursors + r * Self.cursorStride).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        for r in 0..<regions { (cursors + r * Self.cursorStride).deinitialize(count: 1) }
+        UnsafeMutableRawPointer(cursors).deallocate()
+    }
+
+    private func cursor(_ r: Int) -> UnsafeMutablePointer<Atomic<Int>> { cursors + r * Self.cursorStride }
+
+    /// First chunk of region `r` when a job has `chunks` chunks (region `regions` is the end).
+    private func regionStart(_ r: Int, chunks: Int) -> Int { r * chunks / regions }
 
     /// Spins before sleeping: long enough to bridge the gap between two matvecs of a decode
     /// step, short enough not to burn a shared core when the model is idle.
@@ -110,23 +139,25 @@ final class PoolState: @unchecked Sendable {
     func tryAcquire() -> Bool { busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged }
     func release() { busy.store(false, ordering: .releasing) }
 
-    /// Index value meaning "generation announced, job fields being written".
+    /// Index value meaning "cursor of the next generation, job fields being written".
     static let opening = 0xFFFF_FFFF
 
     func run(_ job: UnsafeMutablePointer<PoolJob>) {
-        let generation = (ticket.load(ordering: .relaxed) >> 32) + 1
+        let g = generation.load(ordering: .relaxed) + 1
+        let total = job.pointee.chunks
         // Close the previous generation first, so no worker can validate a claim against it
-        // while the fields below change; then publish the fields; then open the new one.
-        ticket.store(generation << 32 | Self.opening, ordering: .releasing)
+        // while the fields below change; then publish the fields; then open the regions and
+        // announce the new generation.
+        for r in 0..<regions { cursor(r).pointee.store(g << 32 | Self.opening, ordering: .releasing) }
         done.store(0, ordering: .relaxed)
         jobAddress.store(Int(bitPattern: UnsafeMutableRawPointer(job)), ordering: .releasing)
-        jobChunks.store(job.pointee.chunks, ordering: .releasing)
-        ticket.store(generation << 32, ordering: .releasing)
+        jobChunks.store(total, ordering: .releasing)
+        for r in 0..<regions { cursor(r).pointee.store(g << 32 | regionStart(r, chunks: total), ordering: .releasing) }
+        generation.store(g, ordering: .releasing)
         condition.lock()
         if sleepers > 0 { condition.broadcast() }
         condition.unlock()
-        let total = job.pointee.chunks
-        work(generation: generation, slot: 0)
+        work(generation: g, slot: 0)
         var spins = 0
         while done.load(ordering: .acquiring) < total {
             spins += 1
@@ -134,30 +165,31 @@ final class PoolState: @unchecked Sendable {
         }
     }
 
-    /// Claims and runs chunks of `generation` until none are left; returns how many it ran.
-    @discardableResult
-    func work(generation: Int, slot: Int) -> Int {
-        var ran = 0
-        while true {
-            let current = ticket.load(ordering: .acquiring)
-            guard current >> 32 == generation else { return ran }
-            let index = current & 0xFFFF_FFFF
-            if index == Self.opening { strata_cpu_relax(); continue }
-            // Read after a ticket of this generation: these are this job's fields (they are
-            // rewritten only after the ticket moves to the next generation, which makes the
-            // compare-exchange below fail).
-            let total = jobChunks.load(ordering: .acquiring)
-            let address = jobAddress.load(ordering: .acquiring)
-            guard index < total else { return ran }
-            guard ticket.compareExchange(expected: current, desired: current + 1,
-                                         ordering: .acquiringAndReleasing).exchanged else { continue }
-            // A real chunk of this generation is ours, so the caller is still waiting and the
-            // job on its stack is alive.
-            let job = UnsafeMutableRawPointer(bitPattern: address)!.assumingMemoryBound(to: PoolJob.self)
-            let lower = index * job.pointee.chunk
-            job.pointee.body(lower..<min(job.pointee.count, lower + job.pointee.chunk), slot)
-            done.add(1, ordering: .releasing)
-            ran += 1
+    /// Claims and runs chunks of generation `g`, its own region first, until none are left.
+    func work(generation g: Int, slot: Int) {
+        for k in 0..<regions {
+            let r = (slot + k) % regions, cursor = cursor(r)
+            while true {
+                let current = cursor.pointee.load(ordering: .acquiring)
+                // Seen only after the announcement of g, so a cursor of another generation (or
+                // one closed for the next) means the job is over.
+                guard current >> 32 == g, current & 0xFFFF_FFFF != Self.opening else { return }
+                // Read after a cursor of this generation: these are this job's fields (they are
+                // rewritten only after every cursor moves to the next generation, which makes the
+                // compare-exchange below fail).
+                let total = jobChunks.load(ordering: .acquiring)
+                let address = jobAddress.load(ordering: .acquiring)
+                let index = current & 0xFFFF_FFFF
+                guard index < regionStart(r + 1, chunks: total) else { break }
+                guard cursor.pointee.compareExchange(expected: current, desired: current + 1,
+                                                     ordering: .acquiringAndReleasing).exchanged else { continue }
+                // A real chunk of this generation is ours, so the caller is still waiting and the
+                // job on its stack is alive.
+                let job = UnsafeMutableRawPointer(bitPattern: address)!.assumingMemoryBound(to: PoolJob.self)
+                let lower = index * job.pointee.chunk
+                job.pointee.body(lower..<min(job.pointee.count, lower + job.pointee.chunk), slot)
+                done.add(1, ordering: .releasing)
+            }
         }
     }
 
@@ -165,24 +197,24 @@ final class PoolState: @unchecked Sendable {
         var seen = 0
         while !stopping.load(ordering: .acquiring) {
             var spins = 0
-            var generation = ticket.load(ordering: .acquiring) >> 32
-            while generation == seen && spins < spinLimit {
+            var current = generation.load(ordering: .acquiring)
+            while current == seen && spins < spinLimit {
                 strata_cpu_relax()
                 spins += 1
-                generation = ticket.load(ordering: .acquiring) >> 32
+                current = generation.load(ordering: .acquiring)
             }
-            if generation == seen {
+            if current == seen {
                 condition.lock()
                 sleepers += 1
-                while ticket.load(ordering: .acquiring) >> 32 == seen && !stopping.load(ordering: .acquiring) {
+                while generation.load(ordering: .acquiring) == seen && !stopping.load(ordering: .acquiring) {
                     condition.wait()
                 }
                 sleepers -= 1
                 condition.unlock()
                 continue
             }
-            seen = generation
-            work(generation: generation, slot: slot)
+            seen = current
+            work(generation: current, slot: slot)
         }
     }
 
