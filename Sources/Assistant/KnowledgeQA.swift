@@ -532,7 +532,8 @@ public struct KnowledgeQA: Sendable {
         }
         // A unit about another term or currency than the question's is not its reading, however
         // many of its terms it holds: "美元存三个月" is not read off the RMB 3-month row.
-        units = units.filter { Qualifiers.contradiction(question, record: $0.text, amounts: false) == nil }
+        let qualified = Qualifiers.Named(question, amounts: false)
+        units = units.filter { qualified.contradiction(with: Qualifiers.Named($0.text)) == nil }
         guard let best = ExtractiveGenerator.bestSentence(question: question, quantity: quantity,
                                                           sources: units, split: false) else {
             return stated.isEmpty ? nil : "no unit of the sources shares a term with the question"
@@ -554,7 +555,7 @@ public struct KnowledgeQA: Sendable {
             let line = quantity ? best
                 : ExtractiveGenerator.bestSentence(question: question, quantity: false,
                                                    sources: lines.map { ($0.passage, $0.shown) }
-                                                       .filter { Qualifiers.contradiction(question, record: $0.1, amounts: false) == nil },
+                                                       .filter { qualified.contradiction(with: Qualifiers.Named($0.1)) == nil },
                                                    split: false) ?? best
             let missed = AnswerSelection.values(line.sentence).subtracting(asked)
             return missed.isEmpty ? nil

@@ -22,11 +22,7 @@ enum Qualifiers {
             rest = amount.stringByReplacingMatches(in: rest, range: NSRange(rest.startIndex..., in: rest), withTemplate: " ")
         }
         var found = Set<String>()
-        for (name, code) in currencyNames {
-            let pattern = name.unicodeScalars.allSatisfy(\.isASCII) && name.count <= 4 && name.first!.isLetter
-                ? "(?<![a-z])" + NSRegularExpression.escapedPattern(for: name) + "(?![a-z])"
-                : NSRegularExpression.escapedPattern(for: name)
-            guard let re = try? NSRegularExpression(pattern: pattern) else { continue }
+        for (re, code) in currencyPatterns {
             let range = NSRange(rest.startIndex..., in: rest)
             if re.firstMatch(in: rest, range: range) != nil {
                 found.insert(code)
@@ -51,6 +47,13 @@ enum Qualifiers {
         ("pounds", "GBP"), ("gbp", "GBP"), ("英镑", "GBP"),
         ("人民币", "CNY"), ("rmb", "CNY"), ("cny", "CNY"), ("yuan", "CNY"), ("元", "CNY"), ("块", "CNY"),
     ].sorted { $0.0.count > $1.0.count }
+
+    /// `currencyNames` as patterns: a short Latin code is a whole word ("eur", not "europe").
+    private static let currencyPatterns: [(NSRegularExpression, String)] = currencyNames.map { name, code in
+        let escaped = NSRegularExpression.escapedPattern(for: name)
+        let word = name.unicodeScalars.allSatisfy(\.isASCII) && name.count <= 4 && name.first!.isLetter
+        return (try! NSRegularExpression(pattern: word ? "(?<![a-z])" + escaped + "(?![a-z])" : escaped), code)
+    }
 
     /// Terms named in `text`, as "Nd" (days and weeks) or "Nm" (months and years): "1-Year",
     /// "for a year", "12 months" are all "12m"; "90-Day" is "90d", "一周" "7d". A calendar
@@ -127,23 +130,37 @@ enum Qualifiers {
 
     private static let size = try! NSRegularExpression(pattern: #"(?<![a-z])(?:small|medium|large)(?![a-z])|小号|中号|大号|小型|中型|大型"#)
 
-    /// Why `question` cannot be about the record whose row reads `record`, or nil when nothing
-    /// in it contradicts the record: a currency, term or size the question names that the record,
-    /// which names its own, does not.
-    /// `amounts: false` reads the question's currencies as `currencies(in:amounts:)` does.
+    /// The qualifiers one text names, read once and compared with many.
+    struct Named {
+        var currencies: Set<String>, sizes: Set<String>, terms: Set<String>
+
+        /// `amounts: false` reads currencies as `currencies(in:amounts:)` does.
+        init(_ text: String, amounts: Bool = true) {
+            currencies = Qualifiers.currencies(in: text, amounts: amounts)
+            sizes = Qualifiers.sizes(in: text)
+            terms = Qualifiers.terms(in: text)
+        }
+
+        /// Why a question naming these cannot be about a record or line naming `own`, or nil
+        /// when nothing contradicts it: a currency, size or term the question names that the
+        /// record, which names its own, does not.
+        func contradiction(with own: Named) -> String? {
+            func list(_ s: Set<String>) -> String { s.sorted().joined(separator: ", ") }
+            if !currencies.isEmpty, !own.currencies.isEmpty, currencies.isDisjoint(with: own.currencies) {
+                return "the question asks in \(list(currencies)), it is in \(list(own.currencies))"
+            }
+            if !sizes.isEmpty, !own.sizes.isEmpty, sizes.isDisjoint(with: own.sizes) {
+                return "the question asks of size \(list(sizes)), it is of \(list(own.sizes))"
+            }
+            if !terms.isEmpty, !own.terms.isEmpty, terms.isDisjoint(with: own.terms) {
+                return "the question names a term of \(list(terms)), it names \(list(own.terms))"
+            }
+            return nil
+        }
+    }
+
+    /// Why `question` cannot be about the record whose row reads `record` (see `Named`).
     static func contradiction(_ question: String, record: String, amounts: Bool = true) -> String? {
-        let asked = currencies(in: question, amounts: amounts), own = currencies(in: record)
-        if !asked.isEmpty, !own.isEmpty, asked.isDisjoint(with: own) {
-            return "the question asks in \(asked.sorted().joined(separator: ", ")), it is in \(own.sorted().joined(separator: ", "))"
-        }
-        let askedSizes = sizes(in: question), ownSizes = sizes(in: record)
-        if !askedSizes.isEmpty, !ownSizes.isEmpty, askedSizes.isDisjoint(with: ownSizes) {
-            return "the question asks of size \(askedSizes.sorted().joined(separator: ", ")), it is of \(ownSizes.sorted().joined(separator: ", "))"
-        }
-        let askedTerms = terms(in: question), ownTerms = terms(in: record)
-        if !askedTerms.isEmpty, !ownTerms.isEmpty, askedTerms.isDisjoint(with: ownTerms) {
-            return "the question names a term of \(askedTerms.sorted().joined(separator: ", ")), it names \(ownTerms.sorted().joined(separator: ", "))"
-        }
-        return nil
+        Named(question, amounts: amounts).contradiction(with: Named(record))
     }
 }
