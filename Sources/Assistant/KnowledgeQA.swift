@@ -530,7 +530,7 @@ public struct KnowledgeQA: Sendable {
             }
             record = line.record
         }
-        // A unit about another term or currency than the question's is not its reading, however
+        // A unit about another currency, size or term than the question's is not its reading, however
         // many of its terms it holds: "美元存三个月" is not read off the RMB 3-month row.
         let qualified = Qualifiers.Named(question, amounts: false)
         units = units.filter { qualified.contradiction(with: Qualifiers.Named($0.text)) == nil }

@@ -151,7 +151,7 @@ public final class SlotFiller {
         return !entries.contains { $0.key != value.value && $0.normalised.contains(run) }
     }
 
-    /// Why `value` cannot be the record `utterance` means, or nil: a currency or term the
+    /// Why `value` cannot be the record `utterance` means, or nil: a currency, term or size the
     /// utterance names that the record's row, naming its own, does not (`Qualifiers`).
     public func contradiction(_ slot: SlotSpec, _ value: SlotValue, in utterance: String) -> String? {
         guard slot.kind == .table, let row = records["\(slot.table!).\(slot.key!)"]?[value.value] else { return nil }
