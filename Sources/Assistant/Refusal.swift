@@ -168,6 +168,12 @@ public struct SupportChecker: Sendable {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: false, note: "says the sources do not hold the answer: not an answer", neutral: true)
             }
+            // A question copied back ("小号保管箱一年多少钱？", an FAQ heading "3、转错账怎么办？")
+            // states nothing, however well its words are supported.
+            if let last = plain.trimmingCharacters(in: .whitespaces).last, "?？".contains(last) {
+                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
+                                       supported: false, note: "asks a question: not an answer", neutral: true)
+            }
             if TextAnalysis.pointsAtSource(plain) {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: false, note: "says where the answer is instead of giving it: not an answer", neutral: true)

@@ -32,31 +32,31 @@ public final class SlotFiller {
         for slot in slots where slot.kind == .table {
             let id = "\(slot.table!).\(slot.key!)"
             var entries = catalog[id] ?? []
-            let columns = [slot.key!] + (slot.match ?? []).filter { $0 != slot.key! }
-            let sql = "SELECT \(try columns.map { try BusinessTables.quoted($0, what: "column") }.joined(separator: ", ")) FROM \(try BusinessTables.quoted(slot.table!))"
-            let rows: BusinessRows
-            do { rows = try BusinessQuery.run(db, sql: sql, named: [:]) } catch {
+            // One read of the whole table: the key and match columns name a record, the whole row
+            // is what a question's qualifiers are checked against.
+            let whole: BusinessRows
+            do { whole = try BusinessQuery.run(db, sql: "SELECT * FROM \(try BusinessTables.quoted(slot.table!))", named: [:]) } catch {
                 throw ServiceError.lookupFailed(name: "slot \(slot.name)", detail: "\(error.localizedDescription)")
             }
-            for r in rows.rows {
-                let key = BusinessRows.text(r[0])
-                for v in r.map(BusinessRows.text) where !v.isEmpty {
+            let columns = try ([slot.key!] + (slot.match ?? []).filter { $0 != slot.key! }).map { c in
+                guard let i = whole.columns.firstIndex(where: { $0.caseInsensitiveCompare(c) == .orderedSame }) else {
+                    throw ServiceError.lookupFailed(name: "slot \(slot.name)", detail: "table \(slot.table!) has no column \(c)")
+                }
+                return i
+            }
+            let rows = whole.rows.map { r in columns.map { BusinessRows.text(r[$0]) } }
+            for r in rows {
+                let key = r[0]
+                for v in r where !v.isEmpty {
                     entries.append(Entry(normalised: Self.normalise(v), key: key, how: "exact"))
                     if v != key { knownNames.insert(v) }
                 }
             }
             for (synonym, key) in slot.synonyms { entries.append(Entry(normalised: Self.normalise(synonym), key: key, how: "synonym")) }
             catalog[id] = entries.filter { !$0.normalised.isEmpty }
-            let whole: BusinessRows
-            do { whole = try BusinessQuery.run(db, sql: "SELECT * FROM \(try BusinessTables.quoted(slot.table!))", named: [:]) } catch {
-                throw ServiceError.lookupFailed(name: "slot \(slot.name)", detail: "\(error.localizedDescription)")
-            }
-            if let k = whole.columns.firstIndex(of: slot.key!) {
-                var texts: [String: String] = [:]
-                for r in whole.rows { texts[BusinessRows.text(r[k])] = r.map(BusinessRows.text).joined(separator: " · ") }
-                records[id] = texts
-            }
-            var names = rows.rows.flatMap { r in r.map(BusinessRows.text).filter { !$0.isEmpty }.map { (name: $0, key: BusinessRows.text(r[0])) } }
+            records[id] = Dictionary(zip(rows.map { $0[0] }, whole.rows.map { $0.map(BusinessRows.text).joined(separator: " · ") }),
+                                     uniquingKeysWith: { a, _ in a })
+            var names = rows.flatMap { r in r.filter { !$0.isEmpty }.map { (name: $0, key: r[0]) } }
             names += slot.synonyms.map { (name: $0.key, key: $0.value) }
             partial[id] = NameIndex(names)
         }
