@@ -178,6 +178,10 @@ public struct SupportChecker: Sendable {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: false, note: "says where the answer is instead of giving it: not an answer", neutral: true)
             }
+            if TextAnalysis.remarksOnSources(plain) {
+                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
+                                       supported: false, note: "says where the answer came from: a remark on the sources, not an answer", neutral: true)
+            }
             if terms.isEmpty && numbers.isEmpty {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: true, note: note, neutral: true)

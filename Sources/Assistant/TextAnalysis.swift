@@ -169,6 +169,27 @@ public enum TextAnalysis {
         + #"|\b(?:refer|referring)\s+to\s+(?:the\s+)?sources?\b|\bcan\s+be\s+found\s+in\s+(?:the\s+)?sources?\b"#
         + #"|详见|参见资料|见资料|资料中(?:有|已)(?:说明|提到|列出|写明)"#, options: .caseInsensitive)
 
+    /// A remark on where the previous sentence came from: "This is based on the forecast provided
+    /// in the sources, which states that … 18.6 million …", "This information is provided in the
+    /// source [1]", "以上信息来源于资料[2]". Its subject is the answer just given ("This", "以上"),
+    /// so it adds nothing a customer asked for; the figures it carries are the model's gloss on
+    /// its sources (the 2026 forecast retold as 2026 sales, a peer average no source gives), and
+    /// Qwen2.5-1.5B wrote one in 12 of 200 answers on the answers benchmark (#19). Unlike
+    /// `pointsAtSource` it may state values: they are the remark's, not the answer's.
+    public static func remarksOnSources(_ sentence: String) -> Bool {
+        let plain = stripCitations(sentence).trimmingCharacters(in: .whitespaces)
+        let ns = plain as NSString
+        return remarkPattern.firstMatch(in: plain, range: NSRange(location: 0, length: ns.length)) != nil
+    }
+
+    static let remarkPattern = try! NSRegularExpression(pattern:
+        #"^(?:this|these|that)(?:\s+(?:information|answer|figure|figures|data|number|numbers|detail|details))?\s+(?:is|are|was|were|comes|come|came)\s+"#
+        + #"(?:(?:all|also|directly|clearly|explicitly)\s+)?(?:based\s+on|according\s+to|"#
+        + #"(?:(?:stated|mentioned|provided|given|listed|shown|found|taken|derived|drawn|sourced|quoted|indicated|specified|written)\s+(?:in|by|from|under|within)|from)\s+"#
+        + #"(?:the\s+|their\s+)?(?:sources?|documents?|table|passages?|records?|knowledge\s+base|information)\b)"#
+        + #"|^(?:以上|上述|这|此)(?:是|些|一)?(?:信息|内容|数据|回答|答案|数字)?(?:均|都|是)?(?:根据|来自|来源于|摘自|出自|引自|依据)"#,
+        options: .caseInsensitive)
+
     static let citationPattern = try! NSRegularExpression(pattern: #"\[(\d+(?:\s*[,，]\s*\d+)*)\]"#)
 
     /// Source numbers cited as [n], [n, m] or [n][m], in order of appearance, without repeats.

@@ -182,6 +182,33 @@ final class KnowledgeQATests: XCTestCase {
         XCTAssertFalse(TextAnalysis.pointsAtSource("Refunds go back to the card you paid with [1]."))
     }
 
+    /// Qwen2.5-1.5B ends answers with a remark on its sources: "This is based on the forecast
+    /// provided in the sources, which states that … 18.6 million …" (the 2026 forecast retold as
+    /// 2026 sales, a wrong figure beside the right one), or "… including the peer average NIM of
+    /// 1.62%" (no source gives it, so the whole reply was refused). The remark is about the
+    /// sources, not the question: it is dropped, figures and all, and the answer before it stands.
+    func testARemarkOnTheSourcesIsDroppedWithItsFigures() throws {
+        let (qa, _) = try makeQA(["Card refunds are returned to the original card within 5 working days [1]. This is based on the policy provided in the sources, which states that cash refunds take 14 days. [1]"])
+        let a = try qa.ask("How long do card refunds take?")
+        XCTAssertFalse(a.refused, a.explanation)
+        XCTAssertEqual(a.text, "Card refunds are returned to the original card within 5 working days [1].")
+        XCTAssertTrue(a.explanation.contains("a remark on the sources"), a.explanation)
+        // Alone it answers nothing.
+        let (alone, _) = try makeQA(["This is based on the refund policy in the sources: 5 working days. [1]"])
+        XCTAssertTrue(try alone.ask("How long do card refunds take?").refused)
+        for remark in ["This is stated in the source under the \"notes\" section.", "This information is provided in the source [1].",
+                       "These figures come from the table in the sources.", "This is based on their analysis of the industry's growth trends.",
+                       "以上信息来源于资料[2]。", "这是根据资料中的利率表得出的，为1.35%。"] {
+            XCTAssertTrue(TextAnalysis.remarksOnSources(remark), remark)
+        }
+        // An answer that names its source, or whose subject is the thing asked about, is an answer.
+        for answer in ["This fee is waived for pensioners and students [1].", "This is provided free of charge to pensioners [2].",
+                       "According to source [1], the fee is RMB 100.", "The source states that refunds take 5 working days [1].",
+                       "This card is based on the UnionPay network [1].", "这张卡年费200元[1]。", "此外，境外取现每笔15元[2]。"] {
+            XCTAssertFalse(TextAnalysis.remarksOnSources(answer), answer)
+        }
+    }
+
     /// The first sentence is the answer: when it states a value no source holds, what follows
     /// only elaborates a made-up answer, and the reply is refused rather than shown without it.
     func testAMadeUpFirstSentenceRefusesTheWholeReply() throws {
