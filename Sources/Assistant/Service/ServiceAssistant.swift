@@ -97,10 +97,12 @@ public final class ServiceAssistant {
         return answer
     }
 
-    func respond(_ utterance: String, session: inout ServiceSession) throws -> ServiceAnswer {
+    /// `forcing` answers with that intent whatever the classifier decided (the record route's
+    /// choice among the classifier's best guesses, `recordAnswer`).
+    func respond(_ utterance: String, session: inout ServiceSession, forcing: String? = nil) throws -> ServiceAnswer {
         let language = pack.pack.language(for: TextAnalysis.detectLanguage(utterance))
         let decision = try router.decide(utterance)
-        var intentName = decision.intent
+        var intentName = forcing ?? decision.intent
         var followUp = false
         var found: [String: SlotValue] = [:]
         // A follow-up names a new value for the previous intent's slot and little else. When the
