@@ -148,9 +148,6 @@ public struct SupportChecker: Sendable {
             var note: String? = allCited.first(where: { !all.contains($0) })
                 .map { "cites [\($0)], which is not one of the \(passages.count) sources" }
             let plain = TextAnalysis.stripCitations(sentence)
-            let terms = TextAnalysis.keyTerms(plain)
-            let numbers = TextAnalysis.numbers(plain)
-            let names = TextAnalysis.names(plain)
             // Small models often copy a source's header line ("[1] Refunds > Card refunds"):
             // it is not an answer, even though every word of it is in the source.
             let key = TextAnalysis.normalized(plain)
@@ -162,26 +159,15 @@ public struct SupportChecker: Sendable {
                 return SentenceVerdict(text: sentence, cited: cited, source: echoed + 1, lexical: 0, semantic: nil,
                                        supported: false, note: "repeats the header of source [\(echoed + 1)], not an answer", neutral: true)
             }
-            // A model told to answer with the refusal sentence often says so in its own words
-            // ("The sources do not contain …"); that copies the question's terms but answers nothing.
-            if TextAnalysis.declines(plain) {
+            // A sentence that states nothing, however well its words are supported: a decline in
+            // the model's own words, a question copied back, a pointer to a source, a remark on one.
+            if let why = TextAnalysis.notAnAnswer(plain) {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
-                                       supported: false, note: "says the sources do not hold the answer: not an answer", neutral: true)
+                                       supported: false, note: why, neutral: true)
             }
-            // A question copied back ("小号保管箱一年多少钱？", an FAQ heading "3、转错账怎么办？")
-            // states nothing, however well its words are supported.
-            if let last = plain.trimmingCharacters(in: .whitespaces).last, "?？".contains(last) {
-                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
-                                       supported: false, note: "asks a question: not an answer", neutral: true)
-            }
-            if TextAnalysis.pointsAtSource(plain) {
-                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
-                                       supported: false, note: "says where the answer is instead of giving it: not an answer", neutral: true)
-            }
-            if TextAnalysis.remarksOnSources(plain) {
-                return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
-                                       supported: false, note: "says where the answer came from: a remark on the sources, not an answer", neutral: true)
-            }
+            let terms = TextAnalysis.keyTerms(plain)
+            let numbers = TextAnalysis.numbers(plain)
+            let names = TextAnalysis.names(plain)
             if terms.isEmpty && numbers.isEmpty {
                 return SentenceVerdict(text: sentence, cited: cited, source: cited.first, lexical: 0, semantic: nil,
                                        supported: true, note: note, neutral: true)

@@ -153,6 +153,19 @@ public enum TextAnalysis {
         return declinePhrases.contains { text.contains($0) }
     }
 
+    /// Why a sentence (citations stripped) states nothing as an answer, or nil when it may: the
+    /// support check's neutral verdicts, which are neither supported nor counted against a reply.
+    static func notAnAnswer(_ plain: String) -> String? {
+        // A model told to answer with the refusal sentence often says so in its own words
+        // ("The sources do not contain …"); that copies the question's terms but answers nothing.
+        if declines(plain) { return "says the sources do not hold the answer: not an answer" }
+        // A question copied back ("小号保管箱一年多少钱？", an FAQ heading "3、转错账怎么办？").
+        if let last = plain.trimmingCharacters(in: .whitespaces).last, "?？".contains(last) { return "asks a question: not an answer" }
+        if pointsAtSource(plain) { return "says where the answer is instead of giving it: not an answer" }
+        if remarksOnSources(plain) { return "says where the answer came from: a remark on the sources, not an answer" }
+        return nil
+    }
+
     /// A sentence that says where the answer is instead of giving it: "This information is
     /// provided in the source with product id LN-EASY", "This is stated in source [4] under the
     /// … service" (Qwen2.5-1.5B on the answers benchmark, both scored wrong). A sentence stating a

@@ -33,26 +33,20 @@ extension ServiceAssistant {
     /// value or a reference found by its pattern (`HB-2026-00158`); optional slots may be a
     /// pattern (a weekday) or their default (today).
     public func recordAnswer(_ question: String) throws -> RecordAnswer? {
-        var session = ServiceSession()
-        var a = try respond(question, session: &session)
+        let decision = try router.decide(question)
         // Out of scope by the classifier's doubt between its best guesses ("平衡配置那款理财最低买
         // 多少": branch hours 0.20, card fee 0.14, product rate 0.13), while the question names one
         // record unmistakably: the record settles which lookup, so the best-ranked guess whose
         // record slots the question names answers — held, like any intent here, to asking what
         // that intent answers.
-        var guessed = false
-        if a.decision.intent == nil, !a.followUp,
-           let guess = a.decision.top.first(where: { t in
-               guard let i = pack.intent(named: t.intent), i.action.type == .lookup else { return false }
-               let required = i.slots.filter(\.required)
-               let found = slots.fill(required, from: question)
-               return !required.isEmpty && required.allSatisfy { s in found[s.name].map { Self.isNamed(s, $0, by: slots, in: question) } ?? false }
-           }) {
-            var fresh = ServiceSession()
-            a = try respond(question, session: &fresh, forcing: guess.intent)
-            guessed = true
-        }
-        guard a.path == .template, let name = a.intent, a.decision.intent == name || guessed, !a.followUp,
+        let guess = decision.intent != nil ? nil : decision.top.first { t in
+            guard let i = pack.intent(named: t.intent), i.action.type == .lookup else { return false }
+            let required = i.slots.filter(\.required)
+            return !required.isEmpty && Self.named(required, by: slots, in: question).count == required.count
+        }?.intent
+        var session = ServiceSession()
+        let a = try respond(question, session: &session, decision: decision, forcing: guess)
+        guard a.path == .template, let name = a.intent, name == decision.intent ?? guess, !a.followUp,
               let intent = pack.intent(named: name), intent.action.type == .lookup else { return nil }
         let required = intent.slots.filter(\.required)
         func named(_ s: SlotSpec) -> Bool { a.slots[s.name].map { Self.isNamed(s, $0, by: slots, in: question) } ?? false }
@@ -94,6 +88,12 @@ extension ServiceAssistant {
     /// "美元六个月定期" is not the RMB deposit its synonym "六个月定期" names. A name found
     /// within a small edit distance never counts: "Harbor Diamond credit card" came out as the
     /// Gold card that way.
+    /// The names of `slots` that `question` fills with a value naming its record unmistakably.
+    static func named(_ slots: [SlotSpec], by filler: SlotFiller, in question: String) -> Set<String> {
+        let found = filler.fill(slots, from: question)
+        return Set(slots.filter { s in found[s.name].map { isNamed(s, $0, by: filler, in: question) } ?? false }.map(\.name))
+    }
+
     static func isNamed(_ slot: SlotSpec, _ value: SlotValue, by filler: SlotFiller, in question: String) -> Bool {
         switch value.how {
         case "exact", "pattern", "synonym": break
@@ -164,11 +164,7 @@ public final class ServiceRecordLookup: RecordLookup, @unchecked Sendable {
 
     public func answer(_ question: String) throws -> RecordAnswer? {
         try lock.withLock {
-            if let (slots, filler) = naming {
-                let found = filler.fill(slots, from: question)
-                guard slots.contains(where: { s in found[s.name].map { ServiceAssistant.isNamed(s, $0, by: filler, in: question) } ?? false })
-                else { return nil }
-            }
+            if let (slots, filler) = naming, ServiceAssistant.named(slots, by: filler, in: question).isEmpty { return nil }
             let s = try service ?? make()
             service = s
             return try s.recordAnswer(question)

@@ -97,11 +97,13 @@ public final class ServiceAssistant {
         return answer
     }
 
-    /// `forcing` answers with that intent whatever the classifier decided (the record route's
-    /// choice among the classifier's best guesses, `recordAnswer`).
-    func respond(_ utterance: String, session: inout ServiceSession, forcing: String? = nil) throws -> ServiceAnswer {
+    /// `decision`: the classifier's, when the caller already has it. `forcing` answers with that
+    /// intent whatever the classifier decided (the record route's choice among the classifier's
+    /// best guesses, `recordAnswer`).
+    func respond(_ utterance: String, session: inout ServiceSession, decision decided: IntentDecision? = nil,
+                 forcing: String? = nil) throws -> ServiceAnswer {
         let language = pack.pack.language(for: TextAnalysis.detectLanguage(utterance))
-        let decision = try router.decide(utterance)
+        let decision = try decided ?? router.decide(utterance)
         var intentName = forcing ?? decision.intent
         var followUp = false
         var found: [String: SlotValue] = [:]
